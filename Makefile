@@ -1,0 +1,31 @@
+# The README's two commands are `make demo` and `make test`; both run `make setup` first.
+PY      ?= python3.11
+VENV    := .venv
+BIN     := $(VENV)/bin
+JARS    := .jars
+STAMP   := $(VENV)/.installed
+
+.PHONY: setup demo test unit clean
+
+setup: $(STAMP) $(JARS)/.fetched
+
+$(STAMP): requirements.txt pyproject.toml
+	@command -v $(PY) >/dev/null 2>&1 || { echo "need $(PY) on PATH"; exit 1; }
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements.txt
+	$(BIN)/python -m pip install -q --no-deps -e .
+	touch $(STAMP)
+
+$(JARS)/.fetched: bootstrap/pom.xml
+	bash bootstrap/fetch_jars.sh $(JARS)
+	touch $(JARS)/.fetched
+
+demo: setup
+	$(BIN)/healthmon demo
+
+test: setup
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) $(JARS) .lakehouse

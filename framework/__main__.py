@@ -1,0 +1,7 @@
+"""`python -m framework` is the same as the `healthmon` console script."""
+
+import sys
+
+from framework.cli import main
+
+sys.exit(main())

@@ -1,0 +1,110 @@
+"""Where tables live: schemas, table creation from DDL, and the local catalog.
+
+Locally there is no metastore shared between processes (an embedded Derby metastore admits one
+JVM at a time), so every table is created *by location* under ``<home>/tables/<schema>/<table>``
+and re-registered by location when a session starts. On Databricks (``home`` is None) tables are
+Unity Catalog managed and nothing is registered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from framework.params import RunParams, fill_placeholders
+from framework.session import PROJECT_ROOT
+from framework.sqlsafe import quote_ident, quote_table, split_table_name
+
+CONTROL_DDL_DIR = PROJECT_ROOT / "control_tables"
+CONTROL_TABLES = ("gold_table_control", "gold_run_audit", "gold_quarantine")
+
+
+@dataclass(frozen=True)
+class Lakehouse:
+    """The session, the run parameters, and (locally) the folder holding every table."""
+
+    spark: object
+    params: RunParams
+    home: Path | None = None
+
+    # -- naming -------------------------------------------------------------------------
+    def location(self, full_name: str) -> Path | None:
+        if self.home is None:
+            return None
+        schema, table = split_table_name(full_name)[-2:]
+        return self.home / "tables" / schema / table
+
+    def _location_clause(self, full_name: str) -> str:
+        path = self.location(full_name)
+        return "" if path is None else f" LOCATION '{path.as_posix()}'"
+
+    # -- set-up -------------------------------------------------------------------------
+    def ensure_schemas(self) -> None:
+        for field in ("bronze_schema", "gold_schema", "control_schema"):
+            schema = getattr(self.params, field)
+            self.spark.sql(
+                f"CREATE SCHEMA IF NOT EXISTS {quote_ident(self.params.catalog)}.{quote_ident(schema)}"
+            )
+
+    def register_existing(self) -> int:
+        """Register every Delta table found under ``home`` in this session's catalog."""
+        if self.home is None or not (self.home / "tables").exists():
+            return 0
+        by_field = {
+            getattr(self.params, f): f for f in ("bronze_schema", "gold_schema", "control_schema")
+        }
+        count = 0
+        for log_dir in sorted((self.home / "tables").glob("*/*/_delta_log")):
+            table_dir = log_dir.parent
+            schema = table_dir.parent.name
+            if schema not in by_field:
+                continue
+            full_name = f"{self.params.catalog}.{schema}.{table_dir.name}"
+            self.spark.sql(
+                f"CREATE TABLE IF NOT EXISTS {quote_table(full_name)} USING DELTA"
+                f" LOCATION '{table_dir.as_posix()}'"
+            )
+            count += 1
+        return count
+
+    def create_table(self, full_name: str, columns_ddl: str, comment: str | None = None) -> bool:
+        """Create a Delta table from a column list if it does not exist; True when created."""
+        if self.exists(full_name):
+            return False
+        comment_sql = "" if comment is None else " COMMENT " + sql_string(comment)
+        self.spark.sql(
+            f"CREATE TABLE IF NOT EXISTS {quote_table(full_name)} ({columns_ddl}) USING DELTA"
+            f"{comment_sql}{self._location_clause(full_name)}"
+        )
+        return True
+
+    def run_ddl_file(self, path: Path) -> None:
+        """Run one CREATE TABLE file with placeholders filled and (locally) a location added."""
+        text = "\n".join(
+            line for line in path.read_text().splitlines() if not line.lstrip().startswith("--")
+        )
+        statement = fill_placeholders(text, self.params).strip().rstrip(";")
+        table = path.stem
+        full_name = self.params.control(table)
+        if self.exists(full_name):
+            return
+        self.spark.sql(statement + self._location_clause(full_name))
+
+    def ensure_control_tables(self) -> None:
+        for table in CONTROL_TABLES:
+            self.run_ddl_file(CONTROL_DDL_DIR / f"{table}.sql")
+
+    def bootstrap(self) -> None:
+        """Schemas, local registrations, control and audit tables: idempotent."""
+        self.ensure_schemas()
+        self.register_existing()
+        self.ensure_control_tables()
+
+    # -- queries ------------------------------------------------------------------------
+    def exists(self, full_name: str) -> bool:
+        return bool(self.spark.catalog.tableExists(".".join(split_table_name(full_name))))
+
+
+def sql_string(value: str) -> str:
+    """A Spark SQL string literal."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
