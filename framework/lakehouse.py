@@ -108,3 +108,11 @@ class Lakehouse:
 def sql_string(value: str) -> str:
     """A Spark SQL string literal."""
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def sql_timestamp(value) -> str:
+    """A Spark SQL TIMESTAMP literal for an aware datetime, explicit about UTC."""
+    from datetime import timezone
+
+    utc = value.astimezone(timezone.utc) if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return f"TIMESTAMP '{utc.strftime('%Y-%m-%d %H:%M:%S.%f')}+00:00'"

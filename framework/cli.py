@@ -1,0 +1,162 @@
+"""`healthmon` (and `python -m framework`): the command line over the same entry points as the job.
+
+Every command builds one :class:`~framework.context.Context` for ``--home`` (creating the local
+lakehouse on first use) and calls the package; no logic lives here beyond argument parsing and
+printing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from framework.errors import FrameworkError, SpecError
+from framework.params import RunParams
+
+CONTROL_DIR = Path(__file__).resolve().parent.parent / "control_tables"
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--home", default=os.environ.get("HEALTHMON_HOME", "./.lakehouse"), help="local lakehouse folder (env HEALTHMON_HOME)")
+    defaults = RunParams()
+    common.add_argument("--catalog", default=defaults.catalog)
+    common.add_argument("--bronze-schema", default=defaults.bronze_schema)
+    common.add_argument("--gold-schema", default=defaults.gold_schema)
+    common.add_argument("--control-schema", default=defaults.control_schema)
+
+    parser = argparse.ArgumentParser(prog="healthmon", description="Health Monitor hydration framework")
+    sub = parser.add_subparsers(dest="command", required=True)
+    boot = sub.add_parser("bootstrap", parents=[common], help="create schemas, control and audit tables")
+    boot.add_argument("--demo-data", action="store_true", help="also append the next batch of generated Bronze data")
+    onboard = sub.add_parser("onboard", parents=[common], help="validate and apply onboarding YAML files")
+    onboard.add_argument("files", nargs="+")
+    run = sub.add_parser("run", parents=[common], help="hydrate Gold tables")
+    run.add_argument("--table", action="append", dest="tables", help="only this table (repeatable)")
+    run.add_argument("--domain", action="append", dest="domains", help="only this domain (repeatable)")
+    run.add_argument("--full-refresh", action="store_true", help="ignore watermarks and rebuild the Gold tables")
+    run.add_argument("--dry-run", action="store_true", help="print the MERGE plans, write nothing")
+    run.add_argument("--job-run-id", default=None, help="recorded in the audit rows")
+    sub.add_parser("status", parents=[common], help="per-table health")
+    sql = sub.add_parser("sql", parents=[common], help="run one SQL statement and print the result")
+    sql.add_argument("query")
+    sql.add_argument("--format", choices=["csv", "json"], default="csv")
+    sub.add_parser("demo", parents=[common], help="bootstrap, append a Bronze batch, onboard all tables, run, summarize")
+    return parser
+
+
+def _context(args, progress=None):
+    from framework.context import Context
+    from framework.lakehouse import Lakehouse
+    from framework.session import local_spark
+
+    params = RunParams(args.catalog, args.bronze_schema, args.gold_schema, args.control_schema)
+    home = Path(args.home).resolve()
+    lakehouse = Lakehouse(local_spark(home), params, home)
+    lakehouse.bootstrap()
+    return Context(lakehouse, progress=progress or (lambda line: print(line, file=sys.stderr)))
+
+
+def onboarding_files() -> list[Path]:
+    return sorted(CONTROL_DIR.glob("*.yml"))
+
+
+def _cmd_bootstrap(args) -> int:
+    ctx = _context(args)
+    if args.demo_data:
+        from framework.demo_data import append_batch, next_batch_number
+
+        batch = next_batch_number(ctx.lakehouse)
+        written = append_batch(ctx.lakehouse, batch)
+        print(f"Bronze batch {batch}: " + ", ".join(f"{t}={n}" for t, n in sorted(written.items())))
+    print(f"lakehouse ready at {ctx.lakehouse.home}")
+    return 0
+
+
+def _cmd_onboard(args) -> int:
+    from framework.onboarding import onboard_files
+
+    ctx = _context(args)
+    specs = onboard_files(ctx.lakehouse, args.files, now=ctx.clock())
+    print(f"onboarded {len(specs)} table(s): {', '.join(s.table_name for s in specs)}")
+    return 0
+
+
+def _run(ctx, **options) -> int:
+    from framework.output import run_summary
+    from framework.runner import run
+
+    result = run(ctx, **options)
+    for plan in result.plans:
+        print(plan + "\n")
+    print(run_summary(result.rows))
+    print(f"run_id {result.run_id}: " + ("FAILED" if result.failed else "ok"))
+    return 1 if result.failed else 0
+
+
+def _cmd_run(args) -> int:
+    from dataclasses import replace
+
+    ctx = replace(_context(args), job_run_id=args.job_run_id)
+    return _run(ctx, tables=args.tables, domains=args.domains, full_refresh=args.full_refresh, dry_run=args.dry_run)
+
+
+def _cmd_status(args) -> int:
+    from framework.output import records, table
+    from framework.status import status_frame
+
+    ctx = _context(args)
+    recs = records(status_frame(ctx.lakehouse, ctx.clock()))
+    headers = ["table_name", "domain", "enabled", "last_status", "watermark_value", "hours_since_success", "rows_read", "rows_inserted", "rows_updated", "rows_deleted", "rows_quarantined"]
+    print(table(headers, [[r.get(h) for h in headers] for r in recs]))
+    return 0
+
+
+def _cmd_sql(args) -> int:
+    from framework.output import to_csv, to_json
+
+    ctx = _context(args)
+    df = ctx.spark.sql(args.query)
+    sys.stdout.write(to_json(df) + "\n" if args.format == "json" else to_csv(df))
+    return 0
+
+
+def _cmd_demo(args) -> int:
+    from framework.demo_data import append_batch, next_batch_number
+    from framework.onboarding import onboard_files
+
+    ctx = _context(args)
+    batch = next_batch_number(ctx.lakehouse)
+    written = append_batch(ctx.lakehouse, batch)
+    print(f"Bronze batch {batch} appended: " + ", ".join(f"{t}={n}" for t, n in sorted(written.items())))
+    specs = onboard_files(ctx.lakehouse, onboarding_files(), now=ctx.clock())
+    print(f"onboarded {len(specs)} Gold tables from {CONTROL_DIR.name}/")
+    return _run(ctx)
+
+
+COMMANDS = {
+    "bootstrap": _cmd_bootstrap,
+    "onboard": _cmd_onboard,
+    "run": _cmd_run,
+    "status": _cmd_status,
+    "sql": _cmd_sql,
+    "demo": _cmd_demo,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except SpecError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except FrameworkError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,155 @@
+"""The runner: control rows -> plan -> per table: read, transform, validate, merge, audit, watermark.
+
+:func:`hydrate_table` is the data path for one table, in the order the data flows. :func:`run`
+walks the dependency plan: a failed table does not stop unrelated tables, its dependents are
+SKIPPED, and every table gets exactly one audit row. The watermark moves only after the Gold
+commit and the audit row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from framework.audit import FAILED, SKIPPED, SUCCEEDED, VALIDATION_FAILED, AuditRow, write_audit, write_quarantine
+from framework.context import Context
+from framework.control import StateUpdate, TableState, read_control, record_states
+from framework.errors import FrameworkError, SourceError, ValidationFailedError
+from framework.merge import (
+    NO_COMMIT, commit_marker, desired_rows, diff, overwrite, plan_merge, stamp, write_changes,
+)
+from framework.params import fill_placeholders
+from framework.planner import plan, select
+from framework.source import read_window
+from framework.spec import TableSpec
+from framework.target import ensure_target, layout
+from framework.transform import deduplicate, map_rows
+from framework.validate import validate
+
+
+@dataclass(frozen=True)
+class RunResult:
+    run_id: str
+    rows: tuple[AuditRow, ...]
+    plans: tuple[str, ...] = ()  # rendered MERGE plans (dry runs)
+
+    @property
+    def failed(self) -> bool:
+        return any(r.status in (FAILED, VALIDATION_FAILED) for r in self.rows)
+
+
+def hydrate_table(ctx: Context, spec: TableSpec, state: TableState, run_id: str, *, full_refresh: bool = False, dry_run: bool = False) -> tuple[AuditRow, str | None]:
+    """Load one Gold table; returns its audit row (status SUCCEEDED) and, on dry runs, the plan."""
+    spark, params, started = ctx.spark, ctx.params, ctx.clock()
+    target = params.gold(spec.table_name)
+    window = read_window(spark, spec, fill_placeholders(spec.source_table, params), state.watermark_value, full_refresh=full_refresh)
+    audit = AuditRow(
+        run_id, ctx.job_run_id, spec.table_name, spec.domain, spec.load_type, SUCCEEDED, started, started,
+        rows_read=0, rows_deduplicated=0, rows_inserted=0, rows_updated=0, rows_deleted=0, rows_quarantined=0,
+        watermark_from=window.watermark_from, watermark_to=window.watermark_to, full_refresh=full_refresh,
+        unused_source_columns=list(window.unused_columns),
+    )
+    if window.empty:
+        return audit, None
+
+    joins = [fill_placeholders(j.table, params) for j in spec.joins]
+    batch = deduplicate(spec, map_rows(spark, spec, window.df, joins)).localCheckpoint(eager=True)
+    checked = validate(spec, batch)
+    if spec.load_type == "snapshot" and checked.rows_read == 0:
+        raise SourceError(f"{spec.table_name}: snapshot source {spec.source_table!r} is empty; refusing to delete every Gold row")
+    target_layout = layout(spec, batch.schema)
+    if dry_run:
+        merge_plan = plan_merge(spec, target_layout, target, f"__hm_changes_{spec.table_name}")
+        return audit, merge_plan.sql()
+    ensure_target(ctx.lakehouse, spec, target, target_layout)
+    gold = spark.table(target)
+    marker = commit_marker(run_id, spec.table_name, window.watermark_to)
+    now = ctx.clock()
+    if full_refresh:
+        rows = stamp(desired_rows(spec, checked.good, gold.limit(0)), target_layout, run_id, now)
+        commit = overwrite(spark, target, target_layout, rows, f"__hm_full_{spec.table_name}", marker)
+    else:
+        changes = stamp(diff(spec, target_layout, checked.good, gold), target_layout, run_id, now)
+        merge_plan = plan_merge(spec, target_layout, target, f"__hm_changes_{spec.table_name}")
+        commit = write_changes(spark, merge_plan, changes, marker)
+    if checked.quarantine is not None:
+        write_quarantine(ctx.lakehouse, spec.table_name, run_id, now, checked.quarantine)
+    batch.unpersist()
+    return replace(
+        audit,
+        rows_read=checked.rows_read, rows_deduplicated=checked.rows_deduplicated,
+        rows_inserted=commit.rows_inserted, rows_updated=commit.rows_updated, rows_deleted=commit.rows_deleted,
+        rows_quarantined=checked.rows_quarantined, target_version=commit.version,
+        failed_checks=[str(f) for f in checked.failed_checks] or None,
+    ), None
+
+
+def _failure_row(ctx: Context, run_id: str, table: str, domain: str | None, load_type: str | None, status: str, message: str, started, **extra) -> AuditRow:
+    return AuditRow(run_id, ctx.job_run_id, table, domain, load_type, status, started, ctx.clock(), error_message=message, **extra)
+
+
+def run(ctx: Context, *, tables: list[str] | None = None, domains: list[str] | None = None, full_refresh: bool = False, dry_run: bool = False) -> RunResult:
+    """Hydrate the selected tables in dependency order; one audit row per table."""
+    run_id = ctx.run_id_factory()
+    snapshot = read_control(ctx.lakehouse)
+    chosen = select(snapshot.domains, tables, domains)
+    invalid_selected = sorted(t for t in chosen if t in snapshot.invalid)
+    valid_selected = [spec for name, spec in snapshot.specs.items() if name in chosen]
+    failed: set[str] = set()
+    rows: list[AuditRow] = []
+    plans: list[str] = []
+    states: list[StateUpdate] = []
+
+    def finish(row: AuditRow, advance_to: str | None = None) -> None:
+        rows.append(row)
+        ctx.progress(_progress_line(row))
+        if dry_run:
+            return
+        write_audit(ctx.lakehouse, [row])
+        advance = row.status == SUCCEEDED and advance_to is not None
+        states.append(StateUpdate(row.table_name, row.status, run_id, row.ended_at, advance_to if advance else None))
+
+    for table in invalid_selected:
+        failed.add(table)
+        issues = "; ".join(str(i) for i in snapshot.invalid[table])
+        finish(_failure_row(ctx, run_id, table, snapshot.domains.get(table), None, FAILED, f"invalid metadata: {issues}", ctx.clock()))
+
+    for layer in plan(valid_selected).layers:
+        for table in layer:
+            spec = snapshot.specs[table]
+            started = ctx.clock()
+            blocked = sorted(d for d in spec.depends_on if d in failed)
+            if not spec.enabled:
+                finish(_failure_row(ctx, run_id, table, spec.domain, spec.load_type, SKIPPED, "disabled in the control table", started))
+                continue
+            if blocked:
+                failed.add(table)
+                finish(_failure_row(ctx, run_id, table, spec.domain, spec.load_type, SKIPPED, f"dependency failed: {', '.join(blocked)}", started))
+                continue
+            ctx.progress(f"{table}: running ({spec.load_type})")
+            try:
+                row, merge_sql = hydrate_table(ctx, spec, snapshot.states.get(table, TableState()), run_id, full_refresh=full_refresh, dry_run=dry_run)
+                ended = ctx.clock()
+                row = replace(row, ended_at=ended, duration_seconds=(ended - started).total_seconds())
+                if merge_sql:
+                    plans.append(f"-- {table}\n{merge_sql}")
+                finish(row, row.watermark_to)
+            except ValidationFailedError as exc:
+                failed.add(table)
+                finish(_failure_row(ctx, run_id, table, spec.domain, spec.load_type, VALIDATION_FAILED, str(exc), started, failed_checks=exc.failed_checks))
+            except FrameworkError as exc:
+                failed.add(table)
+                finish(_failure_row(ctx, run_id, table, spec.domain, spec.load_type, FAILED, str(exc), started))
+            except Exception as exc:  # a failed table must not stop unrelated ones; it is recorded
+                failed.add(table)
+                message = f"{table}: {type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+                finish(_failure_row(ctx, run_id, table, spec.domain, spec.load_type, FAILED, message, started))
+    if not dry_run:
+        record_states(ctx.lakehouse, states)
+    return RunResult(run_id, tuple(rows), tuple(plans))
+
+
+def _progress_line(row: AuditRow) -> str:
+    if row.status == SUCCEEDED:
+        return (f"{row.table_name}: {row.status} read={row.rows_read} inserted={row.rows_inserted} "
+                f"updated={row.rows_updated} deleted={row.rows_deleted} quarantined={row.rows_quarantined}")
+    return f"{row.table_name}: {row.status} {row.error_message or ''}"

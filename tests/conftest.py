@@ -1,0 +1,54 @@
+"""Shared fixtures: one local Spark + Delta session for the whole run, fresh schemas per test.
+
+Starting Spark costs seconds; a fresh set of schemas costs milliseconds. So every Spark test gets
+its own ``Lakehouse`` (unique bronze/gold/control schema names, same session and home folder).
+Pure tests (spec parsing, planning, SQL generation) never touch these fixtures and start no JVM.
+"""
+
+from __future__ import annotations
+
+import itertools
+from datetime import datetime, timezone
+
+import pytest
+
+from framework.params import RunParams
+
+_ids = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def home(tmp_path_factory):
+    return tmp_path_factory.mktemp("lakehouse")
+
+
+@pytest.fixture(scope="session")
+def spark(home):
+    from framework.session import local_spark
+
+    session = local_spark(home, extra_conf={"spark.master": "local[1]"})
+    yield session
+    session.stop()
+
+
+@pytest.fixture
+def lakehouse(spark, home):
+    """A bootstrapped lakehouse with schemas no other test uses."""
+    from framework.lakehouse import Lakehouse
+
+    uid = next(_ids)
+    params = RunParams(
+        catalog="spark_catalog",
+        bronze_schema=f"bronze_{uid}",
+        gold_schema=f"gold_{uid}",
+        control_schema=f"control_{uid}",
+    )
+    lh = Lakehouse(spark, params, home)
+    lh.bootstrap()
+    return lh
+
+
+@pytest.fixture
+def clock():
+    """A fixed clock: results that carry run timestamps are exactly assertable."""
+    return lambda: datetime(2026, 2, 1, 12, 0, 0, tzinfo=timezone.utc)
