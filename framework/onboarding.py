@@ -44,6 +44,14 @@ def check_specs(lakehouse: Lakehouse, specs: list[TableSpec]) -> None:
         raise SpecError(issues)
 
 
+def onboard_specs(lakehouse: Lakehouse, raws: list[dict], *, now: datetime, user: str | None = None) -> list[TableSpec]:
+    """Validate raw table mappings together and write them; nothing is written on any error."""
+    specs = parse_specs(raws)
+    check_specs(lakehouse, specs)
+    upsert_specs(lakehouse, specs, now=now, user=user)
+    return specs
+
+
 def onboard_files(lakehouse: Lakehouse, paths: list[str | Path], *, now: datetime, user: str | None = None) -> list[TableSpec]:
     """Validate all files together and write their specs; nothing is written on any error."""
     raws: list[dict] = []
@@ -53,12 +61,6 @@ def onboard_files(lakehouse: Lakehouse, paths: list[str | Path], *, now: datetim
             raws.extend(load_file(path))
         except SpecError as exc:
             issues.extend(exc.issues)
-    try:
-        specs = parse_specs(raws)
-    except SpecError as exc:
-        raise SpecError(issues + exc.issues) from exc
     if issues:
         raise SpecError(issues)
-    check_specs(lakehouse, specs)
-    upsert_specs(lakehouse, specs, now=now, user=user)
-    return specs
+    return onboard_specs(lakehouse, raws, now=now, user=user)

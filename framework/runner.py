@@ -22,7 +22,7 @@ from framework.planner import plan, select
 from framework.source import read_window
 from framework.spec import TableSpec
 from framework.target import ensure_target, layout
-from framework.transform import deduplicate, map_rows
+from framework.transform import deduplicate, key_history, map_rows
 from framework.validate import validate
 
 
@@ -52,7 +52,10 @@ def hydrate_table(ctx: Context, spec: TableSpec, state: TableState, run_id: str,
         return audit, None
 
     joins = [fill_placeholders(j.table, params) for j in spec.joins]
-    batch = deduplicate(spec, map_rows(spark, spec, window.df, joins)).localCheckpoint(eager=True)
+    mapped = map_rows(spark, spec, window.df, joins)
+    if spec.load_type == "scd2":
+        mapped = key_history(spec, mapped, map_rows(spark, spec, window.source, joins))
+    batch = deduplicate(spec, mapped).localCheckpoint(eager=True)
     checked = validate(spec, batch)
     if spec.load_type == "snapshot" and checked.rows_read == 0:
         raise SourceError(f"{spec.table_name}: snapshot source {spec.source_table!r} is empty; refusing to delete every Gold row")

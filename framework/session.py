@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import glob
 import os
+import sys
 from pathlib import Path
 
 from framework.errors import FrameworkError
@@ -58,6 +59,7 @@ def local_spark(home: str | os.PathLike, *, app_name: str = "healthmon", extra_c
         .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
         .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
         .config("spark.sql.warehouse.dir", str(home / "warehouse"))
+        .config("spark.pyspark.python", sys.executable)  # Python workers use this venv too
         .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={home}")
     )
     for key, value in {**FAST_LOCAL_CONF, **(extra_conf or {})}.items():

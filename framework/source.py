@@ -26,6 +26,7 @@ class SourceWindow:
     """The rows to process and the bounds they were cut with."""
 
     df: DataFrame
+    source: DataFrame  # the whole (filtered) source: scd2 re-reads the history of the keys it touches
     watermark_from: str | None  # the stored watermark the window started from
     watermark_to: str | None  # the upper bound; the new watermark after the commit
     empty: bool  # nothing new: the run can stop here
@@ -65,9 +66,10 @@ def read_window(
     unused = tuple(c for c in df.columns if c.lower() not in used)
     if spec.source_filter:
         df = df.where(F.expr(spec.source_filter))
+    whole = df
     wm = spec.watermark_column
     if wm is None:
-        return SourceWindow(df, None, None, False, unused)
+        return SourceWindow(df, whole, None, None, False, unused)
     if wm not in df.columns:
         raise SourceError(
             f"{spec.table_name}: watermark_column {wm!r} is not a column of source {source_table!r}; "
@@ -88,6 +90,6 @@ def read_window(
         F.max(column).cast("string").alias("upper"), highest.cast("string").alias("next")
     ).first()
     if bounds["upper"] is None:
-        return SourceWindow(df.limit(0), watermark, watermark, True, unused)
+        return SourceWindow(df.limit(0), whole, watermark, watermark, True, unused)
     df = df.where(column <= F.expr(f"CAST({sql_string(bounds['upper'])} AS {wm_type})"))
-    return SourceWindow(df, watermark, bounds["next"], False, unused)
+    return SourceWindow(df, whole, watermark, bounds["next"], False, unused)

@@ -73,10 +73,12 @@ class JoinSpec:
 
     @classmethod
     def from_dict(cls, raw: dict) -> "JoinSpec":
+        # YAML 1.1 reads an unquoted `on:` key as the boolean True
+        on = raw.get("on", raw.get(True))
         return cls(
             table=raw.get("table"),
             alias=raw.get("alias"),
-            on=raw.get("on"),
+            on=on,
             how=str(raw.get("how") or "left").lower(),
         )
 

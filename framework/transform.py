@@ -111,6 +111,20 @@ def map_rows(spark: SparkSession, spec: TableSpec, df: DataFrame, join_tables: l
     return mapped
 
 
+def key_history(spec: TableSpec, window_rows: DataFrame, all_rows: DataFrame) -> DataFrame:
+    """Every mapped source row of the keys the window touches (scd2 recomputes their history).
+
+    A late version may fall between versions that were collapsed away as unchanged; only the
+    key's complete source history puts it back in its place exactly.
+    """
+    keys = [F.col(quote_ident(k)).alias(f"_hm_k{i}") for i, k in enumerate(spec.primary_keys)]
+    touched = window_rows.select(*keys).distinct()
+    on = F.lit(True)
+    for i, k in enumerate(spec.primary_keys):
+        on = on & F.col(quote_ident(k)).eqNullSafe(F.col(f"_hm_k{i}"))
+    return all_rows.join(touched, on, "left_semi")
+
+
 def tie_break_values(spec: TableSpec, df: DataFrame) -> list[Column]:
     """Every non-key Gold column in comparable form: together a total order over one key's rows."""
     return [

@@ -1,0 +1,66 @@
+"""Small helpers for Spark tests: Bronze tables from inline rows, onboarding, runs, Gold reads."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import datetime, timedelta, timezone
+
+from framework.context import Context
+from framework.lakehouse import Lakehouse
+from framework.onboarding import onboard_specs
+from framework.runner import RunResult, run
+from framework.sqlsafe import quote_table
+
+T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+_run_numbers = itertools.count(1)
+
+
+def ts(hours: float) -> datetime:
+    """A naive UTC timestamp ``hours`` after 2026-01-01 (the session time zone is UTC)."""
+    return (T0 + timedelta(hours=hours)).replace(tzinfo=None)
+
+
+def make_source(lh: Lakehouse, table: str, ddl: str, rows: list[tuple] = ()) -> str:
+    name = lh.params.bronze(table)
+    lh.create_table(name, ddl)
+    if rows:
+        add_rows(lh, table, ddl, rows)
+    return name
+
+
+def add_rows(lh: Lakehouse, table: str, ddl: str, rows: list[tuple]) -> None:
+    lh.spark.createDataFrame(list(rows), ddl).write.format("delta").mode("append").saveAsTable(lh.params.bronze(table))
+
+
+def replace_rows(lh: Lakehouse, table: str, ddl: str, rows: list[tuple]) -> None:
+    lh.spark.createDataFrame(list(rows), ddl).write.format("delta").mode("overwrite").saveAsTable(lh.params.bronze(table))
+
+
+def onboard(lh: Lakehouse, *raws: dict, now: datetime = T0) -> None:
+    onboard_specs(lh, list(raws), now=now, user="test")
+
+
+def hydrate(lh: Lakehouse, clock, **options) -> RunResult:
+    return run(Context(lh, clock=clock, run_id_factory=lambda: f"run{next(_run_numbers)}"), **options)
+
+
+def gold(lh: Lakehouse, table: str, columns: list[str], order: list[str] | None = None) -> list[tuple]:
+    df = lh.spark.table(quote_table(lh.params.gold(table))).select(*columns)
+    return sorted(tuple(r) for r in df.collect()) if order is None else [tuple(r) for r in df.orderBy(*order).collect()]
+
+
+def version(lh: Lakehouse, table: str) -> int:
+    return lh.spark.sql(f"DESCRIBE HISTORY {quote_table(lh.params.gold(table))} LIMIT 1").first()["version"]
+
+
+def audit(lh: Lakehouse, table: str) -> list:
+    return (
+        lh.spark.table(quote_table(lh.params.control("gold_run_audit")))
+        .where(f"table_name = '{table}'")
+        .orderBy("ended_at", "run_id")
+        .collect()
+    )
+
+
+def control_row(lh: Lakehouse, table: str):
+    return lh.spark.table(quote_table(lh.params.control("gold_table_control"))).where(f"table_name = '{table}'").first()

@@ -1,0 +1,147 @@
+"""Pure tests: metadata parsing and validation, planning, placeholders, SQL safety. No JVM."""
+
+from __future__ import annotations
+
+import pytest
+
+from framework.errors import FrameworkError, PlaceholderError, SpecError, UnsafeSqlError
+from framework.params import RunParams, fill_placeholders
+from framework.planner import dependency_cycles, plan, select
+from framework.spec import TableSpec, parse_specs, validate_specs
+from framework.sqlsafe import check_fragment, lookback_interval_sql, quote_ident, quote_table
+from tests.builders import raw_spec
+
+
+def issues_of(*raws, known=None) -> list[str]:
+    with pytest.raises(SpecError) as info:
+        validate_specs(parse_specs(list(raws)), known)
+    return [str(i) for i in info.value.issues]
+
+
+def test_valid_spec_parses_into_frozen_dataclass():
+    spec = TableSpec.from_dict(raw_spec())
+    assert spec.primary_keys == ("id",)
+    assert spec.column_names == ["id", "name", "amount"]
+    assert spec.columns[0].nullable is False and spec.columns[1].nullable is True
+    validate_specs([spec])
+    with pytest.raises(AttributeError):
+        spec.table_name = "x"  # frozen
+
+
+def test_row_round_trip_keeps_every_field():
+    spec = TableSpec.from_dict(raw_spec(checks=[{"column": "amount", "check": "between", "args": [0, 10], "severity": "warn"}]))
+    again = TableSpec.from_dict(spec.to_row())
+    assert again == spec
+    assert again.checks[0].value == [0, 10]
+    assert again.checks[0].check_name == "amount_between"
+
+
+def test_every_error_is_listed_with_table_and_field():
+    bad = raw_spec(
+        load_type="scd3",
+        primary_keys=["id", "missing_key"],
+        lookback="two days",
+        checks=[{"column": "nope", "check": "isin", "args": [], "severity": "fatal"}],
+    )
+    found = issues_of(bad)
+    assert any(i.startswith("dim_thing.load_type: must be one of scd1, scd2") and "'scd3'" in i for i in found)
+    assert any(i.startswith("dim_thing.primary_keys: key 'missing_key' is not among the columns") for i in found)
+    assert any(i.startswith("dim_thing.lookback: lookback must look like") for i in found)
+    assert any(i.startswith("dim_thing.checks[0].column: 'nope' is not a Gold column") for i in found)
+    assert any(i.startswith("dim_thing.checks[0].severity") for i in found)
+    assert any(i.startswith("dim_thing.checks[0].args") for i in found)
+
+
+def test_unknown_placeholder_is_rejected_with_valid_ones_named():
+    found = issues_of(raw_spec(source_table="${catalog}.${secret_schema}.things"))
+    assert found == [
+        "dim_thing.source_table: unknown placeholder ${secret_schema}; valid: ${catalog}, ${bronze_schema}, ${gold_schema}, ${control_schema}"
+    ]
+    with pytest.raises(PlaceholderError, match=r"\$\{env\}"):
+        fill_placeholders("${env}.x", RunParams())
+    assert fill_placeholders("${catalog}.${gold_schema}.t", RunParams(catalog="main")) == "main.gold.t"
+
+
+def test_dependency_cycle_and_unknown_dependency():
+    a = raw_spec(table_name="a", depends_on=["b"])
+    b = raw_spec(table_name="b", depends_on=["a"])
+    c = raw_spec(table_name="c", depends_on=["ghost"])
+    found = issues_of(a, b, c)
+    assert "a.depends_on: dependency cycle: a -> b -> a" in found
+    assert any(i.startswith("c.depends_on: unknown table 'ghost'; known tables are: a, b, c") for i in found)
+    assert dependency_cycles(parse_specs([a, b])) == [["a", "b"]]
+
+
+@pytest.mark.parametrize(
+    "overrides, expected",
+    [
+        ({"load_type": "scd2", "sequence_by": None}, "dim_thing.sequence_by: is required for scd2"),
+        ({"load_type": "snapshot", "lookback": None}, "dim_thing.watermark_column: must be empty for snapshot"),
+        ({"load_type": "fact_insert", "delete_condition": "d IS NOT NULL"}, "dim_thing.delete_condition: is not supported for fact_insert"),
+        ({"track_columns": ["name"]}, "dim_thing.track_columns: applies to scd2 only"),
+        ({"watermark_column": None}, "dim_thing.lookback: needs a watermark_column"),
+        ({"source_filter": "1=1; DROP TABLE x"}, "dim_thing.source_filter: must be one SQL expression without a statement separator"),
+        ({"columns": [{"name": "id", "expr": "id -- hidden", "type": "STRING"}]}, "dim_thing.columns[id].expr: must be one SQL expression without a comment"),
+        ({"columns": [{"name": "id", "expr": "id", "type": "STRING"}, {"name": "_hm_x", "expr": "1", "type": "INT"}]}, "dim_thing.columns[_hm_x]: names starting with '_hm_' are reserved"),
+        ({"joins": [{"table": "${catalog}.gold.p", "alias": "s", "on": "1=1"}]}, "dim_thing.joins[0].alias: must be a unique identifier other than 's'"),
+    ],
+)
+def test_field_combination_rules(overrides, expected):
+    assert any(i.startswith(expected) for i in issues_of(raw_spec(**overrides))), issues_of(raw_spec(**overrides))
+
+
+def test_unknown_field_is_named():
+    with pytest.raises(SpecError, match=r"dim_thing.primary_key: unknown field"):
+        parse_specs([raw_spec(primary_key=["id"])])
+
+
+def test_plan_layers_follow_dependencies_and_name_order():
+    specs = parse_specs([
+        raw_spec(table_name="fact_usage", depends_on=["fact_list_prices"]),
+        raw_spec(table_name="fact_list_prices"),
+        raw_spec(table_name="dim_sku"),
+        raw_spec(table_name="report", depends_on=["fact_usage", "dim_sku"]),
+    ])
+    assert plan(specs).layers == (("dim_sku", "fact_list_prices"), ("fact_usage",), ("report",))
+
+
+def test_select_names_valid_choices_on_unknown_names():
+    domain_of = {"a": "billing", "b": "lakeflow"}
+    assert select(domain_of, None, ["billing"]) == {"a"}
+    assert select(domain_of, ["b"], None) == {"b"}
+    with pytest.raises(FrameworkError, match="table 'zzz' is not onboarded. Valid tables are: a, b"):
+        select(domain_of, ["zzz"], None)
+    with pytest.raises(FrameworkError, match="Valid domains are: billing, lakeflow"):
+        select(domain_of, None, ["nope"])
+
+
+def test_identifiers_are_quoted_and_table_names_vetted():
+    assert quote_ident("we`ird") == "`we``ird`"
+    assert quote_table("main.gold.dim_job") == "`main`.`gold`.`dim_job`"
+    for bad in ("a.b.c.d", "gold.t; DROP TABLE x", "gold.`x` --", ""):
+        with pytest.raises(UnsafeSqlError):
+            quote_table(bad)
+
+
+def test_fragments_allow_literals_with_semicolons_but_not_statements():
+    assert check_fragment("name = 'a;b -- c'") is None
+    assert "statement separator" in check_fragment("1=1; SELECT 1")
+    assert lookback_interval_sql("2 days") == "INTERVAL 2 DAY"
+    assert lookback_interval_sql("1 week") == "INTERVAL 7 DAY"
+
+
+def test_merge_plan_renders_null_safe_quoted_sql():
+    from framework.merge import plan_merge
+    from framework.target import layout
+    from pyspark.sql.types import StringType, StructField, StructType, TimestampType, LongType
+
+    spec = TableSpec.from_dict(raw_spec(delete_condition="deleted"))
+    batch = StructType([
+        StructField("id", StringType()), StructField("name", StringType()), StructField("amount", LongType()),
+        StructField("_hm_sequence", TimestampType()),
+    ])
+    sql = plan_merge(spec, layout(spec, batch), "main.gold.dim_thing", "__hm_changes").sql()
+    assert sql.splitlines()[0] == "MERGE INTO `main`.`gold`.`dim_thing` AS t"
+    assert "ON t.`id` <=> s.`id`" in sql
+    assert "WHEN MATCHED AND s._hm_is_delete AND (t._hm_sequence IS NULL OR s._hm_sequence IS NULL OR s._hm_sequence >= t._hm_sequence) THEN DELETE" in sql
+    assert "WHEN NOT MATCHED AND NOT s._hm_is_delete THEN INSERT (`id`, `name`, `amount`, `_hm_sequence`, `_hm_run_id`, `_hm_updated_at`)" in sql
