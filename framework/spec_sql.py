@@ -8,15 +8,7 @@ from __future__ import annotations
 
 from framework.errors import SpecIssue
 from framework.spec import TableSpec
-from framework.sqlsafe import check_fragment, parse_expression
-
-
-def _type_problem(type_text: str) -> str | None:
-    reason = check_fragment(type_text)
-    if reason:
-        return reason
-    problem = parse_expression(f"CAST(NULL AS {type_text})")
-    return None if problem is None else f"is not a Spark SQL type: {type_text!r}"
+from framework.sqlsafe import parse_expression, parse_type
 
 
 def sql_issues(spec: TableSpec) -> list[SpecIssue]:
@@ -33,7 +25,7 @@ def sql_issues(spec: TableSpec) -> list[SpecIssue]:
     for col in spec.columns:
         probe(f"columns[{col.name}].expr", col.expr)
         if col.type:
-            problem = _type_problem(col.type)
+            problem = parse_type(col.type)
             if problem:
                 issues.append(SpecIssue(spec.table_name, f"columns[{col.name}].type", problem))
     probe("source_filter", spec.source_filter)

@@ -82,17 +82,44 @@ def lookback_interval_sql(text: str) -> str:
     return f"INTERVAL {amount} {unit}"
 
 
+def _parser():
+    from pyspark.sql import SparkSession
+
+    session = SparkSession.getActiveSession()
+    if session is None:
+        raise UnsafeSqlError("parsing SQL from metadata needs an active Spark session")
+    return session._jsparkSession.sessionState().sqlParser()
+
+
+def _parse_with(method: str, text: str) -> str | None:
+    """Run one of Spark's parser entry points; the first line of its complaint, or None."""
+    from py4j.protocol import Py4JJavaError
+    from pyspark.errors import ParseException
+
+    try:
+        getattr(_parser(), method)(text)
+    except ParseException as exc:  # what pyspark turns the JVM's ParseException into
+        lines = str(exc).strip().splitlines()
+        return lines[0] if lines else type(exc).__name__
+    except Py4JJavaError as exc:
+        lines = str(exc.java_exception.getMessage()).strip().splitlines()
+        return lines[0] if lines else type(exc).__name__
+    return None
+
+
 def parse_expression(text: str) -> str | None:
-    """Parse one expression with Spark's own parser; the parse error message, or None."""
+    """Parse one expression with Spark's own parser; why it is not one, or None."""
     reason = check_fragment(text)
     if reason:
         return reason
-    from pyspark.errors import ParseException
-    from pyspark.sql import functions as F
+    problem = _parse_with("parseExpression", text)
+    return None if problem is None else f"does not parse as a Spark SQL expression: {text!r} ({problem})"
 
-    try:
-        F.expr(text)  # parses eagerly on classic Spark; needs an active session
-    except ParseException as exc:
-        message = str(exc).strip().split("\n")[0]
-        return f"does not parse as a Spark SQL expression: {text!r} ({message})"
-    return None
+
+def parse_type(text: str) -> str | None:
+    """Parse a Spark SQL type; why it is not one, or None."""
+    reason = check_fragment(text)
+    if reason:
+        return reason
+    problem = _parse_with("parseDataType", text)
+    return None if problem is None else f"is not a Spark SQL type: {text!r} ({problem})"
