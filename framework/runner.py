@@ -73,7 +73,8 @@ def hydrate_table(ctx: Context, spec: TableSpec, state: TableState, run_id: str,
     else:
         changes = stamp(diff(spec, target_layout, checked.good, gold), target_layout, run_id, now)
         merge_plan = plan_merge(spec, target_layout, target, f"__hm_changes_{spec.table_name}")
-        commit = write_changes(spark, merge_plan, changes, marker)
+        # materialized once: the MERGE reads its source more than once (match, then write)
+        commit = write_changes(spark, merge_plan, changes.localCheckpoint(eager=True), marker)
     if checked.quarantine is not None:
         write_quarantine(ctx.lakehouse, spec.table_name, run_id, now, checked.quarantine)
     batch.unpersist()
