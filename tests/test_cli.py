@@ -1,0 +1,97 @@
+"""The `healthmon` command line and the runner notebook, run in-process on the test session
+(plus one real subprocess for the console entry point and stdout purity)."""
+
+from __future__ import annotations
+
+import json
+import os
+import runpy
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import yaml
+
+from framework.cli import main
+from tests.builders import raw_spec
+from tests.harness import make_source, ts
+
+ROOT = Path(__file__).resolve().parent.parent
+THINGS = "id STRING, amount DECIMAL(10,2), ts TIMESTAMP, tags MAP<STRING,STRING>"
+
+
+def cli(lakehouse, *args) -> int:
+    p = lakehouse.params
+    return main([*args, "--home", str(lakehouse.home), "--catalog", p.catalog, "--bronze-schema", p.bronze_schema,
+                 "--gold-schema", p.gold_schema, "--control-schema", p.control_schema])
+
+
+def write_yaml(tmp_path, *specs) -> str:
+    path = tmp_path / "tables.yml"
+    path.write_text(yaml.safe_dump({"tables": list(specs)}))
+    return str(path)
+
+
+def thing_spec(**overrides):
+    return raw_spec(columns=[
+        {"name": "id", "expr": "id", "type": "STRING", "nullable": False},
+        {"name": "amount", "expr": "amount", "type": "DECIMAL(10,2)"},
+        {"name": "seen_at", "expr": "ts", "type": "TIMESTAMP"},
+        {"name": "tags", "expr": "tags", "type": "MAP<STRING,STRING>"},
+    ], **overrides)
+
+
+def test_onboard_rejects_a_bad_file_listing_every_error_and_writes_nothing(lakehouse, tmp_path, capsys):
+    path = write_yaml(tmp_path, thing_spec(table_name="ok"), thing_spec(table_name="bad", load_type="merge", primary_keys=["nope"]))
+    assert cli(lakehouse, "onboard", path) == 2
+    err = capsys.readouterr().err
+    assert "bad.load_type: must be one of scd1, scd2, fact_upsert, fact_insert, snapshot, found 'merge'" in err
+    assert "bad.primary_keys: key 'nope' is not among the columns" in err
+    assert lakehouse.spark.table(lakehouse.params.control("gold_table_control")).count() == 0
+
+
+def test_onboard_run_status_and_sql_json(lakehouse, tmp_path, capsys):
+    make_source(lakehouse, "things", THINGS, [("a", Decimal("1.5"), ts(1), {"k": "v"}), ("b", None, ts(2), None)])
+    assert cli(lakehouse, "onboard", write_yaml(tmp_path, thing_spec())) == 0
+    assert cli(lakehouse, "run", "--table", "dim_thing") == 0
+    out = capsys.readouterr().out
+    assert "dim_thing  SUCCEEDED  2" in out and "run_id" in out
+
+    assert cli(lakehouse, "status") == 0
+    status = capsys.readouterr().out
+    assert "dim_thing" in status and "SUCCEEDED" in status and "2026-01-01 02:00:00" in status
+
+    gold = lakehouse.params.gold("dim_thing")
+    assert cli(lakehouse, "sql", f"SELECT id, amount, seen_at, tags FROM {gold} ORDER BY id", "--format", "json") == 0
+    assert json.loads(capsys.readouterr().out) == [
+        {"id": "a", "amount": 1.5, "seen_at": "2026-01-01T01:00:00.000000Z", "tags": {"k": "v"}},
+        {"id": "b", "amount": None, "seen_at": "2026-01-01T02:00:00.000000Z", "tags": None},
+    ]
+
+
+def test_run_exits_non_zero_when_a_table_fails(lakehouse, tmp_path, capsys):
+    assert cli(lakehouse, "onboard", write_yaml(tmp_path, thing_spec(source_table="${catalog}.${bronze_schema}.missing"))) == 0
+    assert cli(lakehouse, "run") == 1
+    assert "FAILED" in capsys.readouterr().out
+
+
+def test_notebook_runs_as_a_plain_script(lakehouse, tmp_path, monkeypatch):
+    make_source(lakehouse, "things", THINGS, [("a", Decimal("1.0"), ts(1), None)])
+    assert cli(lakehouse, "onboard", write_yaml(tmp_path, thing_spec())) == 0
+    p = lakehouse.params
+    monkeypatch.setattr(sys, "argv", ["run_gold_hydration.py", "--home", str(lakehouse.home), "--bronze-schema", p.bronze_schema,
+                                      "--gold-schema", p.gold_schema, "--control-schema", p.control_schema, "--job-run-id", "job-42"])
+    runpy.run_path(str(ROOT / "notebooks" / "run_gold_hydration.py"), run_name="__main__")
+    row = lakehouse.spark.table(p.control("gold_run_audit")).where("table_name = 'dim_thing'").first()
+    assert (row.status, row.job_run_id, row.rows_inserted) == ("SUCCEEDED", "job-42", 1)
+
+
+def test_console_entry_point_prints_only_json_on_stdout(tmp_path):
+    env = {**os.environ, "HEALTHMON_HOME": str(tmp_path / "home")}
+    done = subprocess.run(
+        [sys.executable, "-m", "framework", "sql", "SELECT 1 AS n, DATE'2026-01-02' AS d, named_struct('a', 1) AS s", "--format", "json"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == [{"n": 1, "d": "2026-01-02", "s": {"a": 1}}]
