@@ -8,13 +8,25 @@ Pure tests (spec parsing, planning, SQL generation) never touch these fixtures a
 from __future__ import annotations
 
 import itertools
+import os
 from datetime import datetime, timezone
 
 import pytest
 
 from framework.params import RunParams
 
+os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")  # silences a pyspark.pandas warning
+
 _ids = itertools.count(1)
+
+# Test data is tiny: compiling generated code costs more than it saves (measured ~40% per run),
+# and the per-commit checksum file only speeds up later snapshot loads of big tables.
+TEST_CONF = {
+    "spark.master": "local[1]",
+    "spark.sql.codegen.wholeStage": "false",
+    "spark.sql.codegen.factoryMode": "NO_CODEGEN",
+    "spark.databricks.delta.writeChecksumFile.enabled": "false",
+}
 
 
 @pytest.fixture(scope="session")
@@ -26,7 +38,7 @@ def home(tmp_path_factory):
 def spark(home):
     from framework.session import local_spark
 
-    session = local_spark(home, extra_conf={"spark.master": "local[1]"})
+    session = local_spark(home, extra_conf=TEST_CONF)
     yield session
     session.stop()
 

@@ -29,6 +29,7 @@ def test_window_starts_at_watermark_minus_lookback_and_watermark_follows_commit(
     row = audit(lakehouse, "dim_thing")[-1]
     assert (row.watermark_from, row.watermark_to) == ("2026-01-03 00:00:00", "2026-01-03 02:00:00")
     assert row.rows_read == 3  # a (at the watermark), late, new
+    assert row.unused_source_columns == ["deleted"]  # reported, ignored
     assert control_row(lakehouse, "dim_thing").watermark_value == "2026-01-03 02:00:00"
 
 
@@ -158,3 +159,20 @@ def test_dry_run_prints_the_plan_and_writes_nothing(lakehouse, clock):
     assert result.plans and result.plans[0].startswith("-- dim_thing\nMERGE INTO")
     assert not lakehouse.exists(lakehouse.params.gold("dim_thing"))
     assert audit(lakehouse, "dim_thing") == []
+
+
+def test_a_row_inserted_by_sql_is_validated_at_load_and_fails_only_its_own_table(lakehouse, clock):
+    make_source(lakehouse, "things", THINGS, [("a", "a", 1, ts(1), False)])
+    onboard(lakehouse, raw_spec(table_name="fine"))
+    control = lakehouse.params.control("gold_table_control")
+    lakehouse.spark.sql(f"""
+        INSERT INTO {control} (table_name, domain, enabled, source_table, load_type, primary_keys, columns)
+        VALUES ('typo', 'test', true, '${{catalog}}.${{bronze_schema}}.things', 'scd7', array('id'),
+                array(named_struct('name', 'id', 'expr', 'id +', 'type', 'STRING', 'nullable', false, 'comment', null)))
+    """)
+    result = hydrate(lakehouse, clock)
+    status = {r.table_name: r for r in result.rows}
+    assert status["fine"].status == "SUCCEEDED"
+    assert status["typo"].status == "FAILED"
+    assert "typo.load_type: must be one of" in status["typo"].error_message
+    assert "typo.columns[id].expr: does not parse" in status["typo"].error_message
