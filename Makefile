@@ -1,5 +1,5 @@
 # The README's two commands are `make demo` and `make test`; both run `make setup` first.
-PY      ?= python3.11
+PY      ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 VENV    := .venv
 BIN     := $(VENV)/bin
 JARS    := .jars
@@ -10,7 +10,7 @@ STAMP   := $(VENV)/.installed
 setup: $(STAMP) $(JARS)/.fetched
 
 $(STAMP): requirements.txt pyproject.toml
-	@command -v $(PY) >/dev/null 2>&1 || { echo "need $(PY) on PATH"; exit 1; }
+	@test -n "$(PY)" || { echo "need python3.11 (or python3 >= 3.11) on PATH"; exit 1; }
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -r requirements.txt

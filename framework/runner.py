@@ -88,7 +88,11 @@ def hydrate_table(ctx: Context, spec: TableSpec, state: TableState, run_id: str,
 
 
 def _failure_row(ctx: Context, run_id: str, table: str, domain: str | None, load_type: str | None, status: str, message: str, started, **extra) -> AuditRow:
-    return AuditRow(run_id, ctx.job_run_id, table, domain, load_type, status, started, ctx.clock(), error_message=message, **extra)
+    ended = ctx.clock()
+    return AuditRow(
+        run_id, ctx.job_run_id, table, domain, load_type, status, started, ended,
+        duration_seconds=(ended - started).total_seconds(), error_message=message, **extra,
+    )
 
 
 def run(ctx: Context, *, tables: list[str] | None = None, domains: list[str] | None = None, full_refresh: bool = False, dry_run: bool = False) -> RunResult:

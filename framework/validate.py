@@ -48,7 +48,7 @@ class ValidatedBatch:
 
 
 # -- predicates (row split) -----------------------------------------------------------------
-def passes(chk: CheckSpec, df: DataFrame) -> Column:
+def passes(chk: CheckSpec) -> Column:
     """TRUE for rows that pass ``chk``; NULL results count as passing except for not_null."""
     col = F.col(quote_ident(chk.column)) if chk.column else None
     value = chk.value
@@ -82,7 +82,7 @@ def _frame_check(chk: CheckSpec) -> pa.Check:
     """A DataFrame-level pandera check that fails when any row fails the predicate."""
 
     def no_failures(df: DataFrame) -> bool:
-        return df.where(~passes(chk, df)).limit(1).count() == 0
+        return df.where(~passes(chk)).limit(1).count() == 0
 
     return pa.Check(no_failures, error=chk.check_name)
 
@@ -160,7 +160,7 @@ def validate(spec: TableSpec, batch: DataFrame) -> ValidatedBatch:
     failed_warn = [c for c in warn_checks if c.check_name in {f.name for f in failed}]
     good, quarantine, quarantined = batch, None, 0
     if failed_warn:
-        flags = {c.check_name: passes(c, rows) for c in failed_warn}
+        flags = {c.check_name: passes(c) for c in failed_warn}
         flagged = rows.select("*", *[flag.alias(f"_hm_ok_{i}") for i, flag in enumerate(flags.values())])
         ok_all = F.lit(True)
         for i in range(len(flags)):
