@@ -107,19 +107,19 @@ def _parse_with(method: str, text: str) -> str | None:
     return None
 
 
-def parse_expression(text: str) -> str | None:
-    """Parse one expression with Spark's own parser; why it is not one, or None."""
+def _vet_and_parse(method: str, text: str, failure: str) -> str | None:
     reason = check_fragment(text)
     if reason:
         return reason
-    problem = _parse_with("parseExpression", text)
-    return None if problem is None else f"does not parse as a Spark SQL expression: {text!r} ({problem})"
+    problem = _parse_with(method, text)
+    return None if problem is None else f"{failure}: {text!r} ({problem})"
+
+
+def parse_expression(text: str) -> str | None:
+    """Parse one expression with Spark's own parser; why it is not one, or None."""
+    return _vet_and_parse("parseExpression", text, "does not parse as a Spark SQL expression")
 
 
 def parse_type(text: str) -> str | None:
     """Parse a Spark SQL type; why it is not one, or None."""
-    reason = check_fragment(text)
-    if reason:
-        return reason
-    problem = _parse_with("parseDataType", text)
-    return None if problem is None else f"is not a Spark SQL type: {text!r} ({problem})"
+    return _vet_and_parse("parseDataType", text, "is not a Spark SQL type")
