@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from framework.errors import SpecError, SpecIssue
-from framework.lakehouse import Lakehouse, sql_string, sql_timestamp
+from framework.lakehouse import Lakehouse
 from framework.spec import STATE_COLUMNS, TableSpec, find_issues
 from framework.spec_sql import sql_issues
 from framework.sqlsafe import quote_ident, quote_table
@@ -128,12 +128,3 @@ def record_states(lakehouse: Lakehouse, updates: list[StateUpdate]) -> None:
         )
     finally:
         spark.catalog.dropTempView(view)
-
-
-def set_enabled(lakehouse: Lakehouse, table: str, enabled: bool, *, now: datetime) -> None:
-    """Enable or disable one table (``healthmon enable|disable``)."""
-
-    lakehouse.spark.sql(
-        f"UPDATE {quote_table(control_table(lakehouse))} SET enabled = {str(enabled).upper()}, "
-        f"updated_at = {sql_timestamp(now)} WHERE table_name = {sql_string(table)}"
-    )

@@ -101,7 +101,7 @@ def _same(left: str, right: str, names, schema) -> Column:
     return condition
 
 
-def _stamped(df: DataFrame, target_layout: TargetLayout, run_id: str, updated_at) -> DataFrame:
+def stamp(df: DataFrame, target_layout: TargetLayout, run_id: str, updated_at) -> DataFrame:
     """Project to the target's columns (plus the delete flag) with this run's stamp."""
     columns = []
     for f in target_layout.schema.fields:
@@ -302,7 +302,3 @@ def overwrite(spark: SparkSession, target: str, lay: TargetLayout, rows: DataFra
     finally:
         spark.catalog.dropTempView(view)
     return _commit_for(spark, target, marker)
-
-
-def stamp(df: DataFrame, lay: TargetLayout, run_id: str, updated_at) -> DataFrame:
-    return _stamped(df, lay, run_id, updated_at)

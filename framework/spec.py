@@ -9,7 +9,7 @@ across all specs, each naming table and field, and fails once. Checks that need 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from framework.errors import SpecError, SpecIssue, UnsafeSqlError
@@ -217,9 +217,6 @@ class TableSpec:
     def tracked_columns(self) -> list[str]:
         """scd2: the columns whose change opens a new version."""
         return list(self.track_columns) if self.track_columns else self.non_key_columns
-
-    def with_enabled(self, enabled: bool) -> "TableSpec":
-        return replace(self, enabled=enabled)
 
 
 STATE_COLUMNS = ("watermark_value", "last_run_id", "last_status", "last_run_at")
