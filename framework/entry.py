@@ -49,3 +49,17 @@ def run_gold_hydration(
     if result.failed:
         raise FrameworkError(f"run {result.run_id}: at least one table failed; see {lakehouse.params.control('gold_run_audit')}")
     return result
+
+
+def bootstrap_lakehouse(spark, *, catalog: str, bronze_schema: str = "bronze", gold_schema: str = "gold", control_schema: str = "control", home: str | None = None) -> list[str]:
+    """Schemas, control/audit/quarantine tables, then every onboarding file in control_tables/."""
+    from datetime import datetime, timezone
+    from pathlib import Path
+
+    from framework.lakehouse import CONTROL_DDL_DIR
+    from framework.onboarding import onboard_files
+
+    lakehouse = Lakehouse(spark, RunParams(catalog, bronze_schema, gold_schema, control_schema), Path(home) if home else None)
+    lakehouse.bootstrap()
+    specs = onboard_files(lakehouse, sorted(CONTROL_DDL_DIR.glob("*.yml")), now=datetime.now(timezone.utc))
+    return [s.table_name for s in specs]

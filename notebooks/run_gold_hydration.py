@@ -7,6 +7,10 @@
 
 # COMMAND ----------
 
+# MAGIC %pip install pandera==0.35.0 pyyaml
+
+# COMMAND ----------
+
 import os
 import sys
 
@@ -27,6 +31,7 @@ if not ON_DATABRICKS:  # a plain script: make the repository importable and read
         parser.add_argument(f"--{name.replace('_', '-')}", dest=name, default=default)
     params = vars(parser.parse_args())
 else:
+    sys.path.insert(0, os.path.abspath(os.path.join(os.getcwd(), "..")))  # the bundle's synced files
     for name, default in (("catalog", "main"), ("bronze_schema", "bronze"), ("gold_schema", "gold"),
                           ("control_schema", "control"), ("tables", ""), ("domain", ""), ("full_refresh", "false"),
                           ("job_run_id", "")):

@@ -95,3 +95,14 @@ def test_console_entry_point_prints_only_json_on_stdout(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == [{"n": 1, "d": "2026-01-02", "s": {"a": 1}}]
+
+
+def test_bootstrap_entry_creates_tables_and_applies_every_onboarding_file(lakehouse):
+    from framework.entry import bootstrap_lakehouse
+
+    p = lakehouse.params
+    onboarded = bootstrap_lakehouse(lakehouse.spark, catalog=p.catalog, bronze_schema=p.bronze_schema, gold_schema=p.gold_schema,
+                                    control_schema=p.control_schema, home=str(lakehouse.home))
+    assert sorted(onboarded) == ["dim_job", "dim_sku", "dim_workspace", "fact_list_prices", "fact_usage"]
+    names = {r.table_name for r in lakehouse.spark.table(p.control("gold_table_control")).collect()}
+    assert names == set(onboarded)
