@@ -106,3 +106,11 @@ def test_bootstrap_entry_creates_tables_and_applies_every_onboarding_file(lakeho
     assert sorted(onboarded) == ["dim_job", "dim_sku", "dim_workspace", "fact_list_prices", "fact_usage"]
     names = {r.table_name for r in lakehouse.spark.table(p.control("gold_table_control")).collect()}
     assert names == set(onboarded)
+
+
+def test_bootstrap_with_demo_data_and_unknown_domain(lakehouse, capsys):
+    assert cli(lakehouse, "bootstrap", "--demo-data") == 0
+    assert "Bronze batch 1:" in capsys.readouterr().out
+    assert lakehouse.exists(lakehouse.params.bronze("usage")) and lakehouse.exists(lakehouse.params.bronze("jobs"))
+    assert cli(lakehouse, "run", "--domain", "nope") == 2
+    assert "domain 'nope' has no onboarded table" in capsys.readouterr().err

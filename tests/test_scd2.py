@@ -63,7 +63,7 @@ event = st.tuples(
 )
 
 
-@settings(max_examples=5, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@settings(max_examples=4, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 @given(events=st.lists(event, min_size=1, max_size=12, unique_by=lambda e: (e[0], e[1])), split=st.integers(0, 2**16))
 def test_any_delivery_order_converges_to_the_reference_history(spark, home, clock, events, split):
     """Events delivered in random batches and random order give the reference history."""
