@@ -15,7 +15,7 @@ from framework.context import Context
 from framework.control import StateUpdate, TableState, read_control, record_states
 from framework.errors import FrameworkError, SourceError, ValidationFailedError
 from framework.merge import (
-    NO_COMMIT, commit_marker, desired_rows, diff, overwrite, plan_merge, stamp, write_changes,
+    commit_marker, desired_rows, diff, overwrite, plan_merge, stamp, write_changes,
 )
 from framework.params import fill_placeholders
 from framework.planner import plan, select
@@ -77,7 +77,6 @@ def hydrate_table(ctx: Context, spec: TableSpec, state: TableState, run_id: str,
         commit = write_changes(spark, merge_plan, changes.localCheckpoint(eager=True), marker)
     if checked.quarantine is not None:
         write_quarantine(ctx.lakehouse, spec.table_name, run_id, now, checked.quarantine)
-    batch.unpersist()
     return replace(
         audit,
         rows_read=checked.rows_read, rows_deduplicated=checked.rows_deduplicated,

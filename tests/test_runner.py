@@ -106,7 +106,7 @@ def test_mapping_a_missing_source_column_names_column_and_source(lakehouse, cloc
     row = hydrate(lakehouse, clock).rows[0]
     assert row.status == "FAILED"
     assert row.error_message.startswith(
-        f"dim_thing: columns[colour].expr 'upper(colour)' does not resolve against source '${{catalog}}.${{bronze_schema}}.things'"
+        "dim_thing: columns[colour].expr 'upper(colour)' does not resolve against source '${catalog}.${bronze_schema}.things'"
     )
     assert "colour" in row.error_message and "Source columns are: id, name, amount, ts, deleted" in row.error_message
 
