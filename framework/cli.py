@@ -44,6 +44,19 @@ def _parser() -> argparse.ArgumentParser:
     sql.add_argument("query")
     sql.add_argument("--format", choices=["csv", "json"], default="csv")
     sub.add_parser("demo", parents=[common], help="bootstrap, append a Bronze batch, onboard all tables, run, summarize")
+    workspace = argparse.ArgumentParser(add_help=False)
+    workspace.add_argument("--profile", default=None, help="~/.databrickscfg profile (default: the SDK's own auth, e.g. DATABRICKS_HOST/DATABRICKS_TOKEN)")
+    job_verbs = sub.add_parser("job", help="the deployed gold_hydration job, through databricks-sdk").add_subparsers(dest="verb", required=True)
+    job_run = job_verbs.add_parser("run", parents=[workspace], help="start a run of the deployed job")
+    which = job_run.add_mutually_exclusive_group()
+    which.add_argument("--job-id", type=int, default=None, help="the job's id")
+    which.add_argument("--job-name", default=None, help="job name, or your development copy '[dev <user>] NAME' (default gold_hydration)")
+    job_run.add_argument("--table", action="append", dest="tables", help="only this table (repeatable)")
+    job_run.add_argument("--domain", action="append", dest="domains", help="only this domain (repeatable)")
+    job_run.add_argument("--full-refresh", action="store_true", help="ignore watermarks and rebuild the Gold tables")
+    job_run.add_argument("--wait", action="store_true", help="poll until the run ends; exit 1 unless it succeeded")
+    job_status = job_verbs.add_parser("status", parents=[workspace], help="a run's state and its tasks' states")
+    job_status.add_argument("run_id", type=int)
     return parser
 
 
@@ -136,6 +149,12 @@ def _cmd_demo(args) -> int:
     return _run(ctx)
 
 
+def _cmd_job(args) -> int:
+    from framework.workspace_jobs import job_command
+
+    return job_command(args)
+
+
 COMMANDS = {
     "bootstrap": _cmd_bootstrap,
     "onboard": _cmd_onboard,
@@ -143,6 +162,7 @@ COMMANDS = {
     "status": _cmd_status,
     "sql": _cmd_sql,
     "demo": _cmd_demo,
+    "job": _cmd_job,
 }
 
 

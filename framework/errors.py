@@ -61,3 +61,8 @@ class ValidationFailedError(FrameworkError):
 
 class MergeError(FrameworkError):
     """The Gold write could not be planned or did not commit as expected."""
+
+
+class WorkspaceError(FrameworkError):
+    """A Databricks workspace call that could not be made or failed: no credentials, no such job
+    or run, an API error (``healthmon job ...``)."""
