@@ -14,6 +14,7 @@ from pathlib import Path
 from framework.params import RunParams, fill_placeholders
 from framework.session import PROJECT_ROOT
 from framework.sqlsafe import quote_ident, quote_table, split_table_name
+from framework.views import ensure_views
 
 CONTROL_DDL_DIR = PROJECT_ROOT / "control_tables"
 CONTROL_TABLES = ("gold_table_control", "gold_run_audit", "gold_quarantine")
@@ -95,10 +96,11 @@ class Lakehouse:
             self.run_ddl_file(CONTROL_DDL_DIR / f"{table}.sql")
 
     def bootstrap(self) -> None:
-        """Schemas, local registrations, control and audit tables: idempotent."""
+        """Schemas, local registrations, control and audit tables, dashboard views: idempotent."""
         self.ensure_schemas()
         self.register_existing()
         self.ensure_control_tables()
+        ensure_views(self)
 
     # -- queries ------------------------------------------------------------------------
     def exists(self, full_name: str) -> bool:

@@ -1,0 +1,172 @@
+"""The dashboard's dataset queries and the HTML report, against a lakehouse after one demo run.
+
+One module-scoped lakehouse: demo Bronze batch 1, control_tables/*.yml plus two extra tables
+(tests/fixtures/dashboard_extras.yml: one whose mapping names a missing column, so it FAILS; one
+whose warn check quarantines the workspaces not named prod-*, with a one-hour SLA), one run.
+The run's clock starts 2-3 hours before the wall clock (the views compare with
+current_timestamp()), on a whole hour, one second per reading. Expectations come from the run's
+own audit rows and from the Bronze rows, computed in Python, never from the views' SQL.
+"""
+
+from __future__ import annotations
+
+import html
+import itertools
+import re
+import uuid
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from framework.context import Context
+from framework.dashboards import datasets, load_dashboard, referenced_columns, run_dataset, widgets
+from framework.demo_data import append_batch
+from framework.lakehouse import Lakehouse
+from framework.onboarding import onboard_files
+from framework.params import RunParams
+from framework.runner import run
+from framework.views import ensure_views
+
+pytestmark = pytest.mark.spark
+
+ROOT = Path(__file__).resolve().parent.parent
+EXTRAS = Path(__file__).resolve().parent / "fixtures" / "dashboard_extras.yml"
+FAILING, QUARANTINING = "dim_workspace_region", "dim_workspace_prod"
+
+
+def fresh_lakehouse(spark, home) -> Lakehouse:
+    uid = uuid.uuid4().hex[:8]
+    lh = Lakehouse(spark, RunParams("spark_catalog", f"bronze_d{uid}", f"gold_d{uid}", f"control_d{uid}"), home)
+    lh.bootstrap()
+    return lh
+
+
+@pytest.fixture(scope="module")
+def demo(spark, home):
+    lh = fresh_lakehouse(spark, home)
+    start = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0) - timedelta(hours=2)
+    ticks = itertools.count()
+    clock = lambda: start + timedelta(seconds=next(ticks))  # noqa: E731
+    append_batch(lh, 1)
+    onboard_files(lh, sorted((ROOT / "control_tables").glob("*.yml")) + [EXTRAS], now=start)
+    result = run(Context(lh, clock=clock, run_id_factory=lambda: "dashrun1"))
+    found = {}
+    for name, ds in datasets().items():
+        df = run_dataset(lh, ds)
+        found[name] = SimpleNamespace(columns=df.columns, rows=[r.asDict() for r in df.collect()])
+    workspaces = [r.asDict() for r in spark.table(lh.params.bronze("workspaces_latest")).collect()]
+    return SimpleNamespace(lh=lh, start=start, result=result, audit={r.table_name: r for r in result.rows},
+                           data=found, workspaces=workspaces)
+
+
+def test_the_run_produced_a_failure_quarantined_rows_and_successes(demo):
+    statuses = {t: r.status for t, r in demo.audit.items()}
+    assert statuses[FAILING] == "FAILED" and "workspace_region" in demo.audit[FAILING].error_message
+    assert sum(s == "SUCCEEDED" for s in statuses.values()) == len(statuses) - 1
+    assert demo.audit[QUARANTINING].rows_quarantined > 0
+
+
+def test_every_dataset_query_returns_rows(demo):
+    assert set(demo.data) == set(datasets())
+    assert {name: len(found.rows) > 0 for name, found in demo.data.items()} == dict.fromkeys(demo.data, True)
+
+
+def test_every_widget_field_is_a_column_its_dataset_returns(demo):
+    for widget in widgets(load_dashboard()):
+        for query in widget.get("queries", []):
+            dataset = query["query"]["datasetName"]
+            for field in query["query"]["fields"]:
+                missing = set(referenced_columns(field["expression"])) - set(demo.data[dataset].columns)
+                assert not missing, (widget["name"], dataset, missing)
+
+
+def test_success_rate_of_the_day_is_succeeded_over_attempted(demo):
+    rows = demo.result.rows
+    succeeded = sum(r.status == "SUCCEEDED" for r in rows)
+    attempted = sum(r.status in ("SUCCEEDED", "FAILED", "VALIDATION_FAILED") for r in rows)
+    (day,) = demo.data["success_by_day"].rows
+    assert day["run_date"] == demo.start.date()
+    assert (day["runs"], day["table_runs"], day["succeeded"], day["failed"]) == (1, len(rows), succeeded, 1)
+    assert day["success_rate_pct"] == Decimal(100 * succeeded / attempted).quantize(Decimal("0.1"))
+    (summary,) = demo.data["summary"].rows
+    assert summary["last_day_success_rate_pct"] == day["success_rate_pct"]
+    assert (summary["tables_enabled"], summary["tables_failing"], summary["tables_late"]) == (len(rows), 1, 2)
+
+
+def test_the_failing_table_is_a_current_failure_with_its_error_message(demo):
+    (failure,) = demo.data["current_failures"].rows
+    expected = demo.audit[FAILING]
+    assert (failure["table_name"], failure["status"], failure["error_message"]) == (FAILING, "FAILED", expected.error_message)
+    assert failure["failed_at"] == expected.ended_at.replace(tzinfo=None) and failure["last_success_at"] is None
+
+
+def test_freshness_against_a_tight_and_a_relaxed_sla(demo):
+    by_table = {r["table_name"]: r for r in demo.data["freshness"].rows}
+    assert set(by_table) == set(demo.audit)
+    # the one-hour SLA is missed (the run is 2-3 hours old); one day and seven days are kept
+    assert (by_table[QUARANTINING]["sla_status"], by_table[QUARANTINING]["is_late"]) == ("LATE", 1)
+    assert by_table[QUARANTINING]["sla_hours"] == 1
+    assert (by_table["dim_job"]["sla_status"], by_table["dim_job"]["sla_hours"]) == ("OK", 24)
+    assert (by_table["fact_list_prices"]["sla_status"], by_table["fact_list_prices"]["sla_hours"]) == ("OK", 168)
+    assert (by_table[FAILING]["sla_status"], by_table[FAILING]["is_late"]) == ("NEVER_SUCCEEDED", 1)
+    for table, row in by_table.items():
+        if table != FAILING:
+            assert row["last_success_at"] == demo.audit[table].ended_at.replace(tzinfo=None)
+            assert 2 <= row["hours_since_success"] < 3.5
+    assert [r["table_name"] for r in demo.data["freshness"].rows][:2] == sorted([FAILING, QUARANTINING])
+
+
+def test_trends_carry_each_audit_row(demo):
+    trends = {r["table_name"]: r for r in demo.data["run_trends"].rows}
+    assert set(trends) == set(demo.audit)
+    for table, row in trends.items():
+        audit = demo.audit[table]
+        assert (row["rows_read"], row["duration_seconds"], row["status"]) == (audit.rows_read, audit.duration_seconds, audit.status)
+        if audit.status == "SUCCEEDED":
+            assert row["rows_written"] == audit.rows_inserted + audit.rows_updated + audit.rows_deleted
+
+
+def test_quarantine_counts_by_check_match_the_bronze_rows_the_check_rejects(demo):
+    rejected = [w for w in demo.workspaces if not w["workspace_name"].startswith("prod-")]
+    (row,) = [r for r in demo.data["quarantine_by_check"].rows if r["table_name"] == QUARANTINING]
+    assert (row["check_name"], row["severity"], row["quarantined_rows"]) == ("prod_workspaces_only", "warn", len(rejected))
+    assert row["quarantined_rows"] == demo.audit[QUARANTINING].rows_quarantined
+    assert sum(r["quarantined_rows"] for r in demo.data["quarantine_by_check"].rows) == sum(
+        r.rows_quarantined or 0 for r in demo.result.rows
+    )
+
+
+def test_the_report_writes_html_and_valid_pngs_with_the_failure_message(demo, tmp_path):
+    from PIL import Image
+
+    from framework.report import write_report
+
+    report = write_report(demo.lh, tmp_path / "report", now=demo.start)
+    page = report.index.read_text()
+    referenced = set(re.findall(r'<img src="([^"]+)"', page))
+    on_disk = {p.name for p in report.index.parent.glob("*.png")}
+    assert referenced == on_disk == {p.name for p in report.charts}
+    assert on_disk == {"success_rate.png", "freshness.png", "rows_read.png", "duration.png", "quarantine.png"}
+    for png in report.charts:
+        with Image.open(png) as image:
+            image.verify()
+            assert image.format == "PNG"
+    assert html.escape(demo.audit[FAILING].error_message) in page
+    assert FAILING in page and QUARANTINING in page
+
+
+def test_views_and_datasets_on_an_empty_lakehouse(spark, home, tmp_path):
+    """No audit rows yet: no division by zero, the summary is one row of zeros."""
+    lh = fresh_lakehouse(spark, home)
+    assert ensure_views(lh) is False  # current already: a second bootstrap does not rewrite them
+    rows = {name: run_dataset(lh, ds).collect() for name, ds in datasets().items()}
+    assert {n: len(r) for n, r in rows.items() if n != "summary"} == dict.fromkeys(set(rows) - {"summary"}, 0)
+    (summary,) = rows["summary"]
+    assert (summary["tables_enabled"], summary["tables_failing"], summary["tables_late"], summary["last_day_success_rate_pct"]) == (0, 0, 0, None)
+    from framework.report import write_report
+
+    report = write_report(lh, tmp_path, now=datetime(2026, 1, 1, tzinfo=timezone.utc))
+    assert report.charts == () and "No table is failing." in report.index.read_text()
