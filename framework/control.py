@@ -7,9 +7,11 @@ the runner, after the Gold commit. Re-onboarding a table replaces its metadata a
 from __future__ import annotations
 
 import getpass
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from framework.commit_retry import retry_on_conflict
 from framework.errors import SpecError, SpecIssue
 from framework.lakehouse import Lakehouse
 from framework.spec import STATE_COLUMNS, TableSpec, find_issues
@@ -84,7 +86,7 @@ def upsert_specs(lakehouse: Lakehouse, specs: list[TableSpec], *, now: datetime,
         row.update(updated_at=now, updated_by=user)
         rows.append(tuple(row.get(f.name) for f in schema.fields))
     source = spark.createDataFrame(rows, schema)
-    view = "__hm_onboarding"
+    view = f"__hm_onboarding_{uuid.uuid4().hex}"
     source.createOrReplaceTempView(view)
     metadata = [c for c in METADATA_COLUMNS] + ["updated_at", "updated_by"]
     sets = ", ".join(f"t.{quote_ident(c)} = s.{quote_ident(c)}" for c in metadata)
@@ -106,25 +108,28 @@ class StateUpdate:
     watermark: str | None
 
 
-def record_states(lakehouse: Lakehouse, updates: list[StateUpdate]) -> None:
+def record_states(lakehouse: Lakehouse, updates: list[StateUpdate], *, attempts: int = 6) -> None:
     """Store the outcomes of a run in one MERGE (one commit, however many tables ran).
 
     Called after the Gold commits and audit rows, so a watermark never runs ahead of the data.
     A crash before this point only means the next run re-reads a window it already merged, which
-    the idempotent MERGE turns into no change.
+    the idempotent MERGE turns into no change. Parallel job tasks each MERGE their own rows into
+    the same table; Delta reports those as conflicts, and the MERGE (which only sets values) is
+    retried against the new snapshot.
     """
     if not updates:
         return
     spark = lakehouse.spark
     rows = [(u.table_name, u.status, u.run_id, u.at, u.watermark, u.watermark is not None) for u in updates]
     schema = "table_name STRING, status STRING, run_id STRING, at TIMESTAMP, watermark STRING, advance BOOLEAN"
-    view = "__hm_state_updates"
+    view = f"__hm_state_updates_{uuid.uuid4().hex}"  # unique: sessions may run tables in threads
     spark.createDataFrame(rows, schema).createOrReplaceTempView(view)
+    statement = (
+        f"MERGE INTO {quote_table(control_table(lakehouse))} t USING {view} s ON t.table_name = s.table_name "
+        "WHEN MATCHED THEN UPDATE SET last_status = s.status, last_run_id = s.run_id, last_run_at = s.at, "
+        "watermark_value = CASE WHEN s.advance THEN s.watermark ELSE t.watermark_value END"
+    )
     try:
-        spark.sql(
-            f"MERGE INTO {quote_table(control_table(lakehouse))} t USING {view} s ON t.table_name = s.table_name "
-            "WHEN MATCHED THEN UPDATE SET last_status = s.status, last_run_id = s.run_id, last_run_at = s.at, "
-            "watermark_value = CASE WHEN s.advance THEN s.watermark ELSE t.watermark_value END"
-        )
+        retry_on_conflict(lambda: spark.sql(statement), what=f"recording state of {', '.join(u.table_name for u in updates)}", attempts=attempts)
     finally:
         spark.catalog.dropTempView(view)

@@ -77,7 +77,12 @@ def select(domain_of: dict[str, str], tables: list[str] | None = None, domains: 
 def plan(specs: list[TableSpec]) -> Plan:
     """Topological layers of ``specs`` (name order within a layer, so plans are stable)."""
     names = {s.table_name for s in specs}
-    pending = {s.table_name: {d for d in s.depends_on if d in names} for s in specs}
+    return Plan(layers_of({s.table_name: {d for d in s.depends_on if d in names} for s in specs}))
+
+
+def layers_of(graph: dict[str, set[str]]) -> tuple[tuple[str, ...], ...]:
+    """Topological layers of ``graph`` (table -> the tables of the graph it waits for)."""
+    pending = {t: set(deps) for t, deps in graph.items()}
     layers: list[tuple[str, ...]] = []
     while pending:
         ready = sorted(t for t, deps in pending.items() if not deps)
@@ -88,7 +93,7 @@ def plan(specs: list[TableSpec]) -> Plan:
             del pending[t]
         for deps in pending.values():
             deps.difference_update(ready)
-    return Plan(tuple(layers))
+    return tuple(layers)
 
 
 def upstream(specs: list[TableSpec], table: str) -> set[str]:

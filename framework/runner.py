@@ -18,7 +18,8 @@ from framework.merge import (
     commit_marker, desired_rows, diff, overwrite, plan_merge, stamp, write_changes,
 )
 from framework.params import fill_placeholders
-from framework.planner import plan, select
+from framework.job_run import FAILURES, latest_outcomes
+from framework.planner import plan, select, upstream
 from framework.source import read_window
 from framework.spec import TableSpec
 from framework.target import ensure_target, layout
@@ -105,6 +106,12 @@ def run(ctx: Context, *, tables: list[str] | None = None, domains: list[str] | N
     rows: list[AuditRow] = []
     plans: list[str] = []
     states: list[StateUpdate] = []
+    # Fan-out tasks of one job run: an upstream table that failed in an earlier task blocks too.
+    failed_earlier = (
+        {t for t, r in latest_outcomes(ctx.lakehouse, ctx.job_run_id).items() if r["status"] in FAILURES and t not in chosen}
+        if ctx.job_run_id else set()
+    )
+    all_specs = list(snapshot.specs.values())
 
     def finish(row: AuditRow, advance_to: str | None = None) -> None:
         rows.append(row)
@@ -124,7 +131,7 @@ def run(ctx: Context, *, tables: list[str] | None = None, domains: list[str] | N
         for table in layer:
             spec = snapshot.specs[table]
             started = ctx.clock()
-            blocked = sorted(d for d in spec.depends_on if d in failed)
+            blocked = sorted({d for d in spec.depends_on if d in failed} | (upstream(all_specs, table) & failed_earlier))
             if not spec.enabled:
                 finish(_failure_row(ctx, run_id, table, spec.domain, spec.load_type, SKIPPED, "disabled in the control table", started))
                 continue

@@ -85,7 +85,9 @@ def lookback_interval_sql(text: str) -> str:
 def _parser():
     from pyspark.sql import SparkSession
 
-    session = SparkSession.getActiveSession()
+    # the active session is per thread; a task running in a worker thread falls back to the
+    # process's session (parsing does not depend on which session parses)
+    session = SparkSession.getActiveSession() or SparkSession._instantiatedSession
     if session is None:
         raise UnsafeSqlError("parsing SQL from metadata needs an active Spark session")
     return session._jsparkSession.sessionState().sqlParser()

@@ -41,13 +41,41 @@ def test_bundle_validates_against_the_databricks_bundle_schema():
     assert not errors, "\n".join(f"{'/'.join(map(str, e.path))}: {e.message[:300]}" for e in errors)
 
 
-def test_generic_job_runs_the_runner_notebook_with_the_job_parameters():
+def _notebook(task: dict) -> Path:
+    return (ROOT / "resources" / task["notebook_task"]["notebook_path"]).resolve()
+
+
+def test_generic_job_plans_then_fans_out_one_layer_per_dependency_level_then_summarizes():
+    from framework.fanout import MAX_LAYERS
+
     job = merged_bundle()["resources"]["jobs"]["gold_hydration"]
     assert job["max_concurrent_runs"] == 1
     assert {p["name"] for p in job["parameters"]} == {"domain", "tables", "full_refresh"}
-    task = job["tasks"][0]["notebook_task"]
-    assert (ROOT / "resources" / task["notebook_path"]).resolve() == ROOT / "notebooks" / "run_gold_hydration.py"
-    assert task["base_parameters"]["tables"] == "{{job.parameters.tables}}"
+    tasks = {t["task_key"]: t for t in job["tasks"]}
+    layers = [f"layer_{k}" for k in range(MAX_LAYERS)]
+    assert list(tasks) == ["plan", *layers, "summary"]
+    assert _notebook(tasks["plan"]) == ROOT / "notebooks" / "plan_gold_hydration.py"
+    for k, key in enumerate(layers):
+        task = tasks[key]
+        assert task["depends_on"] == [{"task_key": "plan" if k == 0 else f"layer_{k - 1}"}]
+        assert task.get("run_if") == (None if k == 0 else "ALL_DONE")  # a failed layer does not stop later ones
+        assert task["for_each_task"]["inputs"] == f"{{{{tasks.plan.values.{key}}}}}"
+        inner = task["for_each_task"]["task"]
+        assert _notebook(inner) == ROOT / "notebooks" / "hydrate_table.py"
+        assert inner["notebook_task"]["base_parameters"]["table"] == "{{input}}"
+        assert inner["notebook_task"]["base_parameters"]["job_run_id"] == "{{job.run_id}}"
+    summary = tasks["summary"]
+    assert summary["depends_on"] == [{"task_key": layers[-1]}] and summary["run_if"] == "ALL_DONE"
+    assert summary["notebook_task"]["base_parameters"]["planned"] == "{{tasks.plan.values.tables}}"
+    for task in tasks.values():  # job parameters are pushed down, never repeated per task
+        inner = task.get("for_each_task", {}).get("task", task)
+        assert not {"domain", "tables", "full_refresh"} & set(inner["notebook_task"]["base_parameters"])
+
+
+def test_every_notebook_the_bundle_runs_exists():
+    jobs = merged_bundle()["resources"]["jobs"].values()
+    tasks = [t.get("for_each_task", {}).get("task", t) for job in jobs for t in job["tasks"]]
+    assert all(_notebook(t).exists() for t in tasks)
 
 
 def test_the_schema_check_catches_a_violation():

@@ -1,0 +1,185 @@
+"""The generic job's fan-out, run locally the way Databricks runs it.
+
+Pure tests hold the planning step (layers, task values, padding, depth limit). The Spark test
+plays one job run: the plan notebook's task values, then each layer's tables as parallel tasks
+(threads, each with its own Spark session like separate notebook runs), then the summary task —
+and checks Gold, audit rows and control-table state against what each table's data implies.
+"""
+
+from __future__ import annotations
+
+import json
+import runpy
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from framework.commit_retry import CommitConflictError
+from framework.control import ControlSnapshot, StateUpdate, record_states
+from framework.errors import FrameworkError
+from framework.fanout import EMPTY_SLOT, MAX_LAYERS, plan_fanout
+from framework.errors import SpecIssue
+from framework.spec import TableSpec
+from tests.builders import raw_spec
+from tests.harness import T0, audit, control_row, gold, make_source, onboard, ts
+
+ROOT = Path(__file__).resolve().parent.parent
+THINGS = "id STRING, name STRING, amount BIGINT, ts TIMESTAMP"
+
+
+def snapshot(*raws: dict, invalid: dict[str, str] | None = None) -> ControlSnapshot:
+    specs = {r["table_name"]: TableSpec.from_dict(r) for r in raws}
+    domains = {name: s.domain for name, s in specs.items()}
+    bad = {}
+    for name, field in (invalid or {}).items():
+        domains[name] = "test"
+        bad[name] = [SpecIssue(name, field, "does not parse")]
+    return ControlSnapshot(specs, {}, bad, domains)
+
+
+def table(name: str, *depends_on: str, domain: str = "test") -> dict:
+    return raw_spec(table_name=name, depends_on=list(depends_on), domain=domain)
+
+
+# -- planning (pure) ------------------------------------------------------------------------
+
+def test_layers_follow_dependencies_and_pad_empty_layers():
+    plan = plan_fanout(snapshot(table("a"), table("b", "a"), table("c", "a", "b"), table("d")))
+    assert plan.layers == (("a", "d"), ("b",), ("c",))
+    values = plan.task_values()
+    assert values == {
+        "layer_0": ["a", "d"], "layer_1": ["b"], "layer_2": ["c"], "layer_3": [EMPTY_SLOT],
+        "tables": "a,d,b,c", "layer_count": 3, "table_count": 4,
+    }
+
+
+def test_selection_keeps_only_selected_dependencies():
+    plan = plan_fanout(snapshot(table("a", domain="x"), table("b", "a", domain="y"), table("c", "b", domain="y")), domains=["y"])
+    assert plan.layers == (("b",), ("c",))
+
+
+def test_invalid_rows_run_first_and_their_dependents_after_them():
+    plan = plan_fanout(snapshot(table("b", "broken"), table("c"), invalid={"broken": "columns[0].expr"}))
+    assert plan.layers == (("broken", "c"), ("b",))
+
+
+def test_a_plan_deeper_than_the_job_is_refused_with_the_chain():
+    chain = [table("t0")] + [table(f"t{i}", f"t{i - 1}") for i in range(1, MAX_LAYERS + 1)]
+    with pytest.raises(FrameworkError) as caught:
+        plan_fanout(snapshot(*chain)).task_values()
+    message = str(caught.value)
+    assert f"needs {MAX_LAYERS + 1} dependency layers" in message
+    assert " -> ".join(f"t{i}" for i in range(MAX_LAYERS + 1)) in message
+
+
+def test_no_table_selected_gives_empty_slots_only():
+    values = plan_fanout(snapshot()).task_values()
+    assert [values[f"layer_{k}"] for k in range(MAX_LAYERS)] == [[EMPTY_SLOT]] * MAX_LAYERS
+    assert values["tables"] == "" and values["table_count"] == 0
+
+
+# -- one job run, locally (Spark) -----------------------------------------------------------
+
+def _task(lakehouse, entry, **kwargs):
+    """One notebook task: its own Spark session (temp views, conf) over the shared catalog."""
+    p = lakehouse.params
+    location = dict(catalog=p.catalog, bronze_schema=p.bronze_schema, gold_schema=p.gold_schema, control_schema=p.control_schema, home=str(lakehouse.home))
+    return entry(lakehouse.spark.newSession(), **location, **kwargs)
+
+
+def run_notebook(lakehouse, name: str, capsys, monkeypatch) -> dict:
+    """Run a notebook as a local script; the plan notebook prints its task values as JSON."""
+    p = lakehouse.params
+    argv = [name, "--home", str(lakehouse.home), "--bronze-schema", p.bronze_schema, "--gold-schema", p.gold_schema,
+            "--control-schema", p.control_schema]
+    capsys.readouterr()
+    monkeypatch.setattr(sys, "argv", argv)
+    runpy.run_path(str(ROOT / "notebooks" / name), run_name="__main__")
+    return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+
+
+@pytest.mark.spark
+def test_a_job_run_fans_out_per_layer_in_parallel_and_the_summary_fails_it(lakehouse, capsys, monkeypatch):
+    from framework.entry import hydrate_table_task, summarize_gold_hydration
+
+    make_source(lakehouse, "things", THINGS, [("a", "x", 1, ts(1)), ("b", "y", 2, ts(2))])
+    onboard(
+        lakehouse,
+        raw_spec(table_name="base_ok"),
+        raw_spec(table_name="base_broken", columns=[
+            {"name": "id", "expr": "id", "type": "STRING", "nullable": False},
+            {"name": "missing", "expr": "no_such_column", "type": "STRING"},
+        ]),
+        raw_spec(table_name="after_ok", depends_on=["base_ok"]),
+        raw_spec(table_name="after_broken", depends_on=["base_broken"]),
+        raw_spec(table_name="last", depends_on=["after_broken"]),
+    )
+    values = run_notebook(lakehouse, "plan_gold_hydration.py", capsys, monkeypatch)  # the plan task, as a script
+    assert [values[f"layer_{k}"] for k in range(MAX_LAYERS)] == [
+        ["base_broken", "base_ok"], ["after_broken", "after_ok"], ["last"], [EMPTY_SLOT]]
+
+    failures = {}
+    for k in range(MAX_LAYERS):  # layer_<k> starts when layer_<k-1> is done (run_if ALL_DONE)
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            futures = {t: pool.submit(_task, lakehouse, hydrate_table_task, table=t, job_run_id="job-7") for t in values[f"layer_{k}"]}
+        for t, future in futures.items():
+            if future.exception() is not None:
+                failures[t] = future.exception()
+    assert sorted(failures) == ["base_broken"], {k: str(v)[:400] for k, v in failures.items()}  # only a failing table fails its task; none lost a commit race
+    assert "base_broken FAILED" in str(failures["base_broken"]) and "no_such_column" in str(failures["base_broken"])
+
+    with pytest.raises(FrameworkError) as caught:
+        _task(lakehouse, summarize_gold_hydration, job_run_id="job-7", planned=values["tables"])
+    assert "1 table(s) failed: base_broken" in str(caught.value)
+
+    expected = {"base_ok": "SUCCEEDED", "after_ok": "SUCCEEDED", "base_broken": "FAILED", "after_broken": "SKIPPED", "last": "SKIPPED"}
+    for t, status in expected.items():
+        rows = audit(lakehouse, t)
+        assert [(r.status, r.job_run_id) for r in rows] == [(status, "job-7")], t
+        assert control_row(lakehouse, t).last_status == status, t
+    assert audit(lakehouse, "last")[0].error_message == "dependency failed: base_broken"
+    for t in ("base_ok", "after_ok"):
+        assert gold(lakehouse, t, ["id", "name", "amount"]) == [("a", "x", 1), ("b", "y", 2)]
+        assert control_row(lakehouse, t).watermark_value == "2026-01-01 02:00:00"
+    assert control_row(lakehouse, "base_broken").watermark_value is None
+
+
+@pytest.mark.spark
+def test_concurrent_state_merges_conflict_and_are_retried(lakehouse):
+    """Two sessions MERGE their own rows into the control table at the same moment.
+
+    Without retries Delta refuses one of them (proved first, so the test can fail); with the
+    retry every update lands.
+    """
+    onboard(lakehouse, raw_spec(table_name="left"), raw_spec(table_name="right"))
+
+    def race(attempts: int, round_no: int) -> list[BaseException]:
+        barrier = threading.Barrier(2)
+        errors: list[BaseException] = []
+
+        def write(table: str) -> None:
+            lh = replace(lakehouse, spark=lakehouse.spark.newSession())
+            barrier.wait()
+            try:
+                record_states(lh, [StateUpdate(table, "SUCCEEDED", f"r{round_no}", T0, f"wm-{round_no}")], attempts=attempts)
+            except Exception as exc:  # collected and asserted below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=write, args=(t,)) for t in ("left", "right")]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return errors
+
+    conflicts = [e for n in range(6) for e in race(1, n)]
+    assert conflicts, "expected Delta to refuse at least one of two simultaneous MERGEs"
+    assert all(isinstance(e, CommitConflictError) and "(Concurrent" in str(e) for e in conflicts), [f"{type(e).__name__}: {e}" for e in conflicts]
+
+    for n in range(10, 13):
+        assert race(6, n) == []
+        assert {control_row(lakehouse, t).watermark_value for t in ("left", "right")} == {f"wm-{n}"}
