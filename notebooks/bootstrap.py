@@ -1,7 +1,8 @@
 # Databricks notebook source
 # MAGIC %md
-# MAGIC # Bootstrap: schemas, control and audit tables, onboarding files
-# MAGIC Thin: reads widgets, calls `framework.entry.bootstrap_lakehouse`.
+# MAGIC # Bootstrap: schemas, control and audit tables, dashboard views, onboarding files
+# MAGIC Thin: reads parameters, calls `framework.entry.bootstrap_lakehouse`. Runs locally too:
+# MAGIC `python notebooks/bootstrap.py --home ./.lakehouse`.
 
 # COMMAND ----------
 
@@ -12,14 +13,21 @@
 import os
 import sys
 
-sys.path.insert(0, os.path.abspath(os.path.join(os.getcwd(), "..")))  # the bundle's synced files
+try:
+    dbutils  # noqa: F821  (defined by the Databricks runtime)
+    ON_DATABRICKS = True
+except NameError:
+    ON_DATABRICKS = False
+sys.path.insert(0, os.path.abspath(os.path.join(os.getcwd() if ON_DATABRICKS else os.path.dirname(__file__), "..")))
 
-for name, default in (("catalog", "main"), ("bronze_schema", "bronze"), ("gold_schema", "gold"), ("control_schema", "control")):
-    dbutils.widgets.text(name, default)  # noqa: F821
-params = {name: dbutils.widgets.get(name) for name in ("catalog", "bronze_schema", "gold_schema", "control_schema")}  # noqa: F821
+from framework.notebook import local_session, location, parameters
+
+params = parameters({}, dbutils if ON_DATABRICKS else None)  # noqa: F821
+session = spark if ON_DATABRICKS else local_session(params)  # noqa: F821
 
 # COMMAND ----------
 
 from framework.entry import bootstrap_lakehouse
 
-bootstrap_lakehouse(spark, **params)  # noqa: F821
+onboarded = bootstrap_lakehouse(session, **location(params))
+print(f"onboarded {len(onboarded)} Gold tables: {', '.join(onboarded)}")
