@@ -43,7 +43,11 @@ def _parser() -> argparse.ArgumentParser:
     sql = sub.add_parser("sql", parents=[common], help="run one SQL statement and print the result")
     sql.add_argument("query")
     sql.add_argument("--format", choices=["csv", "json"], default="csv")
-    sub.add_parser("demo", parents=[common], help="bootstrap, append a Bronze batch, onboard all tables, run, summarize")
+    serve = sub.add_parser("serve", parents=[common], help="SQL endpoint (Spark Thrift server) on 127.0.0.1; prints its SQLAlchemy URL, stops on SIGINT/SIGTERM")
+    serve.add_argument("--port", type=int, default=None, help="TCP port (default 10000; 0 picks a free one, the printed URL has it)")
+    sub.add_parser("demo", parents=[common], help="bootstrap, append a Bronze batch, onboard all tables, run, summarize, write the health report")
+    report = sub.add_parser("report", parents=[common], help="write the HTML health report (PNG charts from the dashboard queries)")
+    report.add_argument("--out", default=None, help="output folder (default: <home>/report)")
     workspace = argparse.ArgumentParser(add_help=False)
     workspace.add_argument("--profile", default=None, help="~/.databrickscfg profile (default: the SDK's own auth, e.g. DATABRICKS_HOST/DATABRICKS_TOKEN)")
     job_verbs = sub.add_parser("job", help="the deployed gold_hydration job, through databricks-sdk").add_subparsers(dest="verb", required=True)
@@ -136,6 +140,13 @@ def _cmd_sql(args) -> int:
     return 0
 
 
+def _cmd_serve(args) -> int:
+    from framework.serve import serve
+
+    params = RunParams(args.catalog, args.bronze_schema, args.gold_schema, args.control_schema)
+    return serve(Path(args.home).resolve(), params, port=args.port)
+
+
 def _cmd_demo(args) -> int:
     from framework.demo_data import append_batch, next_batch_number
     from framework.onboarding import onboard_files
@@ -146,7 +157,20 @@ def _cmd_demo(args) -> int:
     print(f"Bronze batch {batch} appended: " + ", ".join(f"{t}={n}" for t, n in sorted(written.items())))
     specs = onboard_files(ctx.lakehouse, onboarding_files(), now=ctx.clock())
     print(f"onboarded {len(specs)} Gold tables from {CONTROL_DIR.name}/")
-    return _run(ctx)
+    from framework.report import write_report
+
+    try:
+        return _run(ctx)
+    finally:  # whatever the run's outcome
+        print(f"health report: {write_report(ctx.lakehouse, now=ctx.clock()).index}")
+
+
+def _cmd_report(args) -> int:
+    from framework.report import write_report
+
+    ctx = _context(args)
+    print(write_report(ctx.lakehouse, args.out, now=ctx.clock()).index)
+    return 0
 
 
 def _cmd_job(args) -> int:
@@ -161,7 +185,9 @@ COMMANDS = {
     "run": _cmd_run,
     "status": _cmd_status,
     "sql": _cmd_sql,
+    "serve": _cmd_serve,
     "demo": _cmd_demo,
+    "report": _cmd_report,
     "job": _cmd_job,
 }
 
