@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 
@@ -28,14 +28,26 @@ class Report:
     charts: tuple[Path, ...]
 
 
-def collect(lakehouse: Lakehouse, wanted: dict[str, Dataset] | None = None) -> dict[str, list[dict]]:
-    """Every dashboard dataset's rows (as dicts of Python values)."""
+@dataclass(frozen=True)
+class Result:
+    """One dataset's answer: its columns and its rows (dicts of Python values)."""
+
+    columns: tuple[str, ...]
+    rows: list[dict]
+
+
+def collect(lakehouse: Lakehouse, wanted: dict[str, Dataset] | None = None) -> dict[str, Result]:
+    """Run every dashboard dataset query (or ``wanted``) and collect its rows."""
     wanted = datasets() if wanted is None else wanted
-    return {name: [r.asDict() for r in run_dataset(lakehouse, ds).collect()] for name, ds in wanted.items()}
+    out = {}
+    for name, ds in wanted.items():
+        df = run_dataset(lakehouse, ds)
+        out[name] = Result(tuple(df.columns), [r.asDict() for r in df.collect()])
+    return out
 
 
-def write_report(lakehouse: Lakehouse, out: str | Path | None = None, *, now: datetime) -> Report:
-    """Run the dashboard datasets, draw the charts, write ``<out>/index.html``; returns the paths."""
+def write_report(lakehouse: Lakehouse, out: str | Path | None = None, *, now: datetime, results: dict[str, Result] | None = None) -> Report:
+    """Draw the charts and write ``<out>/index.html`` from ``results`` (default: :func:`collect`)."""
     if out is None:
         if lakehouse.home is None:
             raise FrameworkError("a report needs an output folder when there is no local lakehouse home")
@@ -43,7 +55,7 @@ def write_report(lakehouse: Lakehouse, out: str | Path | None = None, *, now: da
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     queries = datasets()
-    data = collect(lakehouse, queries)
+    data = {name: r.rows for name, r in (collect(lakehouse, queries) if results is None else results).items()}
     charts = {
         "success_rate.png": _success_chart(data.get("success_by_day", [])),
         "freshness.png": _freshness_chart(data.get("freshness", [])),
@@ -95,21 +107,28 @@ def _success_chart(rows: list[dict]):
 
 
 def _freshness_chart(rows: list[dict]):
+    """Per table, the share of its SLA used since the last success (100% = the SLA)."""
     rows = [r for r in rows if r["sla_status"] != "DISABLED"]
     if not rows:
         return None
     figure, ax = _figure(height=max(2.4, 0.45 * len(rows) + 1.2))
+    used = {}
+    for r in rows:
+        age, sla = _number(r["hours_since_success"]), _number(r["sla_hours"])
+        used[r["table_name"]] = None if age is None or not sla else 100 * age / sla
+    top = max([120.0] + [u * 1.1 for u in used.values() if u is not None])
     names = [r["table_name"] for r in rows][::-1]
-    ages = [_number(r["hours_since_success"]) for r in rows][::-1]
     colors = [RED if r["sla_status"] in LATE_STATUSES else AMBER if r["sla_status"] == "INVALID_SLA" else GREEN for r in rows][::-1]
-    ax.barh(names, [0 if a is None else a for a in ages], color=colors)
-    slas = [_number(r["sla_hours"]) for r in rows][::-1]
-    ax.scatter([s for s in slas if s is not None], [n for n, s in zip(names, slas) if s is not None],
-               marker="|", s=300, color="black", label="SLA", zorder=3)
-    for i, age in enumerate(ages):
-        if age is None:
-            ax.annotate("never succeeded", (0, i), va="center", fontsize=8, color=RED)
-    ax.set_xlabel("hours since the last successful run")
+    # never succeeded: a full-width bar; no parsable SLA: no bar
+    widths = [top if r["sla_status"] == "NEVER_SUCCEEDED" else used[r["table_name"]] or 0 for r in rows][::-1]
+    ax.barh(names, widths, color=colors)
+    ax.axvline(100, color="black", linestyle="--", linewidth=1, label="SLA")
+    for i, r in enumerate(rows[::-1]):
+        age, sla = r["hours_since_success"], r["sla_hours"]
+        text = "never succeeded" if age is None else f"{age} h of {sla} h" if sla is not None else f"{age} h, {r['sla_status']}"
+        ax.annotate(text, (1, i), va="center", fontsize=8, color="white" if r["sla_status"] == "NEVER_SUCCEEDED" else "black")
+    ax.set_xlim(0, top)
+    ax.set_xlabel("% of the freshness SLA used since the last successful run")
     ax.set_title("Freshness against SLA (red: late or never succeeded)")
     ax.legend(loc="lower right", fontsize=8)
     return figure
@@ -163,8 +182,8 @@ th { background: #f4f4f4; } .bad { color: #d62728; font-weight: 600; } .ok { col
 def _cell(value) -> str:
     if value is None:
         return ""
-    if isinstance(value, datetime):
-        return html.escape(value.strftime("%Y-%m-%d %H:%M:%S"))
+    if isinstance(value, datetime):  # collected TIMESTAMPs are naive local times: shown in UTC
+        return html.escape(value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S"))
     return html.escape(str(value))
 
 
@@ -194,7 +213,7 @@ def _page(lakehouse: Lakehouse, data: dict[str, list[dict]], queries: dict[str, 
     quarantine = data.get("quarantine_by_check", [])
     sections = [
         f"<h1>Health Monitor: hydration health</h1>",
-        f'<p class="muted">{_cell(now)} UTC · control schema <code>{html.escape(params.catalog)}.{html.escape(params.control_schema)}</code>'
+        f'<p class="muted">{_cell(now)} (all times UTC) · control schema <code>{html.escape(params.catalog)}.{html.escape(params.control_schema)}</code>'
         f" · the same queries as the Lakeview dashboard (<code>resources/health_monitor.lvdash.json</code>)</p>",
         '<div class="kpis">'
         + kpi("tables failing now", failing, failing > 0)

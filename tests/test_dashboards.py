@@ -2,8 +2,11 @@
 
 One module-scoped lakehouse: demo Bronze batch 1, control_tables/*.yml plus two extra tables
 (tests/fixtures/dashboard_extras.yml: one whose mapping names a missing column, so it FAILS; one
-whose warn check quarantines the workspaces not named prod-*, with a one-hour SLA), one run.
-The run's clock starts 2-3 hours before the wall clock (the views compare with
+whose warn check quarantines the workspaces not named prod-*, with a one-hour SLA), one run of
+those two and two demo tables (dim_workspace, fact_list_prices: SLAs of one and seven days). The
+other demo tables stay onboarded and never run (test_demo_flow.py hydrates them; here they are
+the NEVER_SUCCEEDED case and save half the run). The dataset queries run once, shared by the
+tests. The run's clock starts 2-3 hours before the wall clock (the views compare with
 current_timestamp()), on a whole hour, one second per reading. Expectations come from the run's
 own audit rows and from the Bronze rows, computed in Python, never from the views' SQL.
 """
@@ -22,11 +25,12 @@ from types import SimpleNamespace
 import pytest
 
 from framework.context import Context
-from framework.dashboards import datasets, load_dashboard, referenced_columns, run_dataset, widgets
+from framework.dashboards import datasets, load_dashboard, referenced_columns, widgets
 from framework.demo_data import append_batch
 from framework.lakehouse import Lakehouse
 from framework.onboarding import onboard_files
 from framework.params import RunParams
+from framework.report import collect, write_report
 from framework.runner import run
 from framework.views import ensure_views
 
@@ -35,6 +39,13 @@ pytestmark = pytest.mark.spark
 ROOT = Path(__file__).resolve().parent.parent
 EXTRAS = Path(__file__).resolve().parent / "fixtures" / "dashboard_extras.yml"
 FAILING, QUARANTINING = "dim_workspace_region", "dim_workspace_prod"
+RUN = ["dim_workspace", "fact_list_prices", FAILING, QUARANTINING]
+NEVER_RUN = ["dim_job", "dim_sku", "fact_usage"]
+
+
+def utc(collected: datetime) -> datetime:
+    """PySpark hands TIMESTAMPs back as naive local times of this process."""
+    return collected.astimezone(timezone.utc)
 
 
 def fresh_lakehouse(spark, home) -> Lakehouse:
@@ -52,11 +63,8 @@ def demo(spark, home):
     clock = lambda: start + timedelta(seconds=next(ticks))  # noqa: E731
     append_batch(lh, 1)
     onboard_files(lh, sorted((ROOT / "control_tables").glob("*.yml")) + [EXTRAS], now=start)
-    result = run(Context(lh, clock=clock, run_id_factory=lambda: "dashrun1"))
-    found = {}
-    for name, ds in datasets().items():
-        df = run_dataset(lh, ds)
-        found[name] = SimpleNamespace(columns=df.columns, rows=[r.asDict() for r in df.collect()])
+    result = run(Context(lh, clock=clock, run_id_factory=lambda: "dashrun1"), tables=RUN)
+    found = collect(lh)
     workspaces = [r.asDict() for r in spark.table(lh.params.bronze("workspaces_latest")).collect()]
     return SimpleNamespace(lh=lh, start=start, result=result, audit={r.table_name: r for r in result.rows},
                            data=found, workspaces=workspaces)
@@ -65,7 +73,7 @@ def demo(spark, home):
 def test_the_run_produced_a_failure_quarantined_rows_and_successes(demo):
     statuses = {t: r.status for t, r in demo.audit.items()}
     assert statuses[FAILING] == "FAILED" and "workspace_region" in demo.audit[FAILING].error_message
-    assert sum(s == "SUCCEEDED" for s in statuses.values()) == len(statuses) - 1
+    assert statuses == {**dict.fromkeys(RUN, "SUCCEEDED"), FAILING: "FAILED"}
     assert demo.audit[QUARANTINING].rows_quarantined > 0
 
 
@@ -93,30 +101,32 @@ def test_success_rate_of_the_day_is_succeeded_over_attempted(demo):
     assert day["success_rate_pct"] == Decimal(100 * succeeded / attempted).quantize(Decimal("0.1"))
     (summary,) = demo.data["summary"].rows
     assert summary["last_day_success_rate_pct"] == day["success_rate_pct"]
-    assert (summary["tables_enabled"], summary["tables_failing"], summary["tables_late"]) == (len(rows), 1, 2)
+    # late: the one-hour SLA, the failing table and the never-run ones (all never succeeded)
+    assert (summary["tables_enabled"], summary["tables_failing"], summary["tables_late"]) == (len(RUN + NEVER_RUN), 1, 2 + len(NEVER_RUN))
 
 
 def test_the_failing_table_is_a_current_failure_with_its_error_message(demo):
     (failure,) = demo.data["current_failures"].rows
     expected = demo.audit[FAILING]
     assert (failure["table_name"], failure["status"], failure["error_message"]) == (FAILING, "FAILED", expected.error_message)
-    assert failure["failed_at"] == expected.ended_at.replace(tzinfo=None) and failure["last_success_at"] is None
+    assert utc(failure["failed_at"]) == expected.ended_at and failure["last_success_at"] is None
 
 
 def test_freshness_against_a_tight_and_a_relaxed_sla(demo):
     by_table = {r["table_name"]: r for r in demo.data["freshness"].rows}
-    assert set(by_table) == set(demo.audit)
+    assert set(by_table) == set(RUN + NEVER_RUN)
     # the one-hour SLA is missed (the run is 2-3 hours old); one day and seven days are kept
     assert (by_table[QUARANTINING]["sla_status"], by_table[QUARANTINING]["is_late"]) == ("LATE", 1)
     assert by_table[QUARANTINING]["sla_hours"] == 1
-    assert (by_table["dim_job"]["sla_status"], by_table["dim_job"]["sla_hours"]) == ("OK", 24)
+    assert (by_table["dim_workspace"]["sla_status"], by_table["dim_workspace"]["sla_hours"]) == ("OK", 24)
     assert (by_table["fact_list_prices"]["sla_status"], by_table["fact_list_prices"]["sla_hours"]) == ("OK", 168)
-    assert (by_table[FAILING]["sla_status"], by_table[FAILING]["is_late"]) == ("NEVER_SUCCEEDED", 1)
-    for table, row in by_table.items():
-        if table != FAILING:
-            assert row["last_success_at"] == demo.audit[table].ended_at.replace(tzinfo=None)
-            assert 2 <= row["hours_since_success"] < 3.5
-    assert [r["table_name"] for r in demo.data["freshness"].rows][:2] == sorted([FAILING, QUARANTINING])
+    for table in [FAILING, *NEVER_RUN]:
+        assert (by_table[table]["sla_status"], by_table[table]["is_late"], by_table[table]["last_success_at"]) == ("NEVER_SUCCEEDED", 1, None)
+    for table in ["dim_workspace", "fact_list_prices", QUARANTINING]:
+        assert utc(by_table[table]["last_success_at"]) == demo.audit[table].ended_at
+        assert 2 <= by_table[table]["hours_since_success"] < 3.5
+    late_first = [r["table_name"] for r in demo.data["freshness"].rows]
+    assert late_first == sorted([FAILING, QUARANTINING, *NEVER_RUN]) + ["dim_workspace", "fact_list_prices"]
 
 
 def test_trends_carry_each_audit_row(demo):
@@ -142,9 +152,7 @@ def test_quarantine_counts_by_check_match_the_bronze_rows_the_check_rejects(demo
 def test_the_report_writes_html_and_valid_pngs_with_the_failure_message(demo, tmp_path):
     from PIL import Image
 
-    from framework.report import write_report
-
-    report = write_report(demo.lh, tmp_path / "report", now=demo.start)
+    report = write_report(demo.lh, tmp_path / "report", now=demo.start, results=demo.data)
     page = report.index.read_text()
     referenced = set(re.findall(r'<img src="([^"]+)"', page))
     on_disk = {p.name for p in report.index.parent.glob("*.png")}
@@ -162,11 +170,11 @@ def test_views_and_datasets_on_an_empty_lakehouse(spark, home, tmp_path):
     """No audit rows yet: no division by zero, the summary is one row of zeros."""
     lh = fresh_lakehouse(spark, home)
     assert ensure_views(lh) is False  # current already: a second bootstrap does not rewrite them
-    rows = {name: run_dataset(lh, ds).collect() for name, ds in datasets().items()}
-    assert {n: len(r) for n, r in rows.items() if n != "summary"} == dict.fromkeys(set(rows) - {"summary"}, 0)
-    (summary,) = rows["summary"]
+    results = collect(lh)
+    assert {n: len(r.rows) for n, r in results.items() if n != "summary"} == dict.fromkeys(set(results) - {"summary"}, 0)
+    (summary,) = results["summary"].rows
     assert (summary["tables_enabled"], summary["tables_failing"], summary["tables_late"], summary["last_day_success_rate_pct"]) == (0, 0, 0, None)
-    from framework.report import write_report
-
-    report = write_report(lh, tmp_path, now=datetime(2026, 1, 1, tzinfo=timezone.utc))
-    assert report.charts == () and "No table is failing." in report.index.read_text()
+    (tmp_path / "duration.png").write_bytes(b"from an earlier report")
+    report = write_report(lh, tmp_path, now=datetime(2026, 1, 1, tzinfo=timezone.utc), results=results)
+    assert report.charts == () and not list(tmp_path.glob("*.png"))  # a stale chart is removed
+    assert "No table is failing." in report.index.read_text()
