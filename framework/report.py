@@ -212,7 +212,7 @@ def _page(lakehouse: Lakehouse, data: dict[str, list[dict]], queries: dict[str, 
     freshness = data.get("freshness", [])
     quarantine = data.get("quarantine_by_check", [])
     sections = [
-        f"<h1>Health Monitor: hydration health</h1>",
+        "<h1>Health Monitor: hydration health</h1>",
         f'<p class="muted">{_cell(now)} (all times UTC) · control schema <code>{html.escape(params.catalog)}.{html.escape(params.control_schema)}</code>'
         f" · the same queries as the Lakeview dashboard (<code>resources/health_monitor.lvdash.json</code>)</p>",
         '<div class="kpis">'
