@@ -95,12 +95,16 @@ class Lakehouse:
         for table in CONTROL_TABLES:
             self.run_ddl_file(CONTROL_DDL_DIR / f"{table}.sql")
 
-    def bootstrap(self) -> None:
-        """Schemas, local registrations, control and audit tables, dashboard views: idempotent."""
+    def bootstrap(self, *, views: bool = True) -> None:
+        """Schemas, local registrations, control and audit tables, dashboard views: idempotent.
+
+        ``views=False`` leaves the dashboard views out (tests that never read them).
+        """
         self.ensure_schemas()
         self.register_existing()
         self.ensure_control_tables()
-        ensure_views(self)
+        if views:
+            ensure_views(self)
 
     # -- queries ------------------------------------------------------------------------
     def exists(self, full_name: str) -> bool:

@@ -56,7 +56,7 @@ def lakehouse(spark, home):
         control_schema=f"control_{uid}",
     )
     lh = Lakehouse(spark, params, home)
-    lh.bootstrap()
+    lh.bootstrap(views=False)  # the dashboard tests build their own lakehouse, with views
     return lh
 
 

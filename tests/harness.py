@@ -41,7 +41,8 @@ def onboard(lh: Lakehouse, *raws: dict, now: datetime = T0) -> None:
 
 
 def hydrate(lh: Lakehouse, clock, **options) -> RunResult:
-    return run(Context(lh, clock=clock, run_id_factory=lambda: f"run{next(_run_numbers)}"), **options)
+    """Run with sortable run ids: with a fixed clock, audit rows are ordered by run id."""
+    return run(Context(lh, clock=clock, run_id_factory=lambda: f"run{next(_run_numbers):06d}"), **options)
 
 
 def gold(lh: Lakehouse, table: str, columns: list[str], order: list[str] | None = None) -> list[tuple]:
