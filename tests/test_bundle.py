@@ -72,6 +72,15 @@ def test_generic_job_plans_then_fans_out_one_layer_per_dependency_level_then_sum
         assert not {"domain", "tables", "full_refresh"} & set(inner["notebook_task"]["base_parameters"])
 
 
+def test_the_schedule_runs_in_prod_only():
+    bundle = merged_bundle()
+    assert bundle["resources"]["jobs"]["gold_hydration"]["schedule"]["pause_status"] == "PAUSED"
+    assert bundle["targets"]["dev"]["mode"] == "development"
+    prod = bundle["targets"]["prod"]
+    assert prod["mode"] == "production"
+    assert prod["resources"]["jobs"]["gold_hydration"]["schedule"]["pause_status"] == "UNPAUSED"
+
+
 def test_every_notebook_the_bundle_runs_exists():
     jobs = merged_bundle()["resources"]["jobs"].values()
     tasks = [t.get("for_each_task", {}).get("task", t) for job in jobs for t in job["tasks"]]
