@@ -25,6 +25,7 @@ CREATE TABLE IF NOT EXISTS ${catalog}.${control_schema}.gold_table_control (
   last_run_id       STRING COMMENT 'STATE',
   last_status       STRING COMMENT 'STATE',
   last_run_at       TIMESTAMP COMMENT 'STATE',
+  input_versions    STRING COMMENT 'STATE: metadata hash and Delta versions of source, joins and Gold at the last success; unchanged inputs mean nothing to do',
   updated_at        TIMESTAMP COMMENT 'When the metadata last changed',
   updated_by        STRING COMMENT 'Who changed the metadata'
 ) USING DELTA

@@ -30,6 +30,7 @@ class TableState:
     last_run_id: str | None = None
     last_status: str | None = None
     last_run_at: datetime | None = None
+    input_versions: str | None = None  # framework.fingerprint JSON of the last success
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,7 @@ class StateUpdate:
     run_id: str
     at: datetime
     watermark: str | None
+    input_versions: str | None = None  # stored on success only
 
 
 def record_states(lakehouse: Lakehouse, updates: list[StateUpdate], *, attempts: int = 6) -> None:
@@ -120,14 +122,15 @@ def record_states(lakehouse: Lakehouse, updates: list[StateUpdate], *, attempts:
     if not updates:
         return
     spark = lakehouse.spark
-    rows = [(u.table_name, u.status, u.run_id, u.at, u.watermark, u.watermark is not None) for u in updates]
-    schema = "table_name STRING, status STRING, run_id STRING, at TIMESTAMP, watermark STRING, advance BOOLEAN"
+    rows = [(u.table_name, u.status, u.run_id, u.at, u.watermark, u.watermark is not None, u.input_versions) for u in updates]
+    schema = "table_name STRING, status STRING, run_id STRING, at TIMESTAMP, watermark STRING, advance BOOLEAN, input_versions STRING"
     view = f"__hm_state_updates_{uuid.uuid4().hex}"  # unique: sessions may run tables in threads
     spark.createDataFrame(rows, schema).createOrReplaceTempView(view)
     statement = (
         f"MERGE INTO {quote_table(control_table(lakehouse))} t USING {view} s ON t.table_name = s.table_name "
         "WHEN MATCHED THEN UPDATE SET last_status = s.status, last_run_id = s.run_id, last_run_at = s.at, "
-        "watermark_value = CASE WHEN s.advance THEN s.watermark ELSE t.watermark_value END"
+        "watermark_value = CASE WHEN s.advance THEN s.watermark ELSE t.watermark_value END, "
+        "input_versions = CASE WHEN s.status = 'SUCCEEDED' THEN s.input_versions ELSE t.input_versions END"
     )
     try:
         retry_on_conflict(lambda: spark.sql(statement), what=f"recording state of {', '.join(u.table_name for u in updates)}", attempts=attempts)

@@ -88,8 +88,28 @@ class Lakehouse:
         table = path.stem
         full_name = self.params.control(table)
         if self.exists(full_name):
+            self._add_missing_columns(full_name, statement)
             return
         self.spark.sql(statement + self._location_clause(full_name))
+
+    def _add_missing_columns(self, full_name: str, statement: str) -> None:
+        """Columns a newer DDL file declares are added to an existing table (nullable, at the end)."""
+        import json
+
+        from pyspark.sql.types import StructType
+
+        columns_text = statement[statement.index("(") + 1 : statement.rindex(") USING")]
+        parser = self.spark._jsparkSession.sessionState().sqlParser()
+        declared = StructType.fromJson(json.loads(parser.parseTableSchema(columns_text).json()))
+        present = {f.name.lower() for f in self.spark.table(quote_table(full_name)).schema.fields}
+        missing = [f for f in declared.fields if f.name.lower() not in present]
+        if missing:
+            added = ", ".join(
+                f"{quote_ident(f.name)} {f.dataType.simpleString()}"
+                + (f" COMMENT {sql_string(f.metadata['comment'])}" if f.metadata.get("comment") else "")
+                for f in missing
+            )
+            self.spark.sql(f"ALTER TABLE {quote_table(full_name)} ADD COLUMNS ({added})")
 
     def ensure_control_tables(self) -> None:
         for table in CONTROL_TABLES:

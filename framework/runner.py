@@ -20,7 +20,8 @@ from framework.merge import (
 from framework.params import fill_placeholders
 from framework.job_run import FAILURES, latest_outcomes
 from framework.planner import plan, select, upstream
-from framework.source import read_window
+from framework import fingerprint
+from framework.source import open_source, read_window, unused_columns
 from framework.spec import TableSpec
 from framework.target import ensure_target, layout
 from framework.transform import deduplicate, key_history, map_rows
@@ -38,21 +39,42 @@ class RunResult:
         return any(r.status in (FAILED, VALIDATION_FAILED) for r in self.rows)
 
 
-def hydrate_table(ctx: Context, spec: TableSpec, state: TableState, run_id: str, *, full_refresh: bool = False, dry_run: bool = False) -> tuple[AuditRow, str | None]:
-    """Load one Gold table; returns its audit row (status SUCCEEDED) and, on dry runs, the plan."""
-    spark, params, started = ctx.spark, ctx.params, ctx.clock()
-    target = params.gold(spec.table_name)
-    window = read_window(spark, spec, fill_placeholders(spec.source_table, params), state.watermark_value, full_refresh=full_refresh)
-    audit = AuditRow(
+@dataclass(frozen=True)
+class TableOutcome:
+    """A table's successful run: its audit row, the MERGE plan (dry runs), what to store as state."""
+
+    audit: AuditRow
+    plan_sql: str | None = None
+    input_versions: str | None = None  # fingerprint JSON of the inputs this run covered
+
+
+def _zero_audit(ctx: Context, spec: TableSpec, run_id: str, started, watermark_from, watermark_to, full_refresh: bool, unused) -> AuditRow:
+    return AuditRow(
         run_id, ctx.job_run_id, spec.table_name, spec.domain, spec.load_type, SUCCEEDED, started, started,
         rows_read=0, rows_deduplicated=0, rows_inserted=0, rows_updated=0, rows_deleted=0, rows_quarantined=0,
-        watermark_from=window.watermark_from, watermark_to=window.watermark_to, full_refresh=full_refresh,
-        unused_source_columns=list(window.unused_columns),
+        watermark_from=watermark_from, watermark_to=watermark_to, full_refresh=full_refresh,
+        unused_source_columns=list(unused),
     )
-    if window.empty:
-        return audit, None
 
+
+def hydrate_table(ctx: Context, spec: TableSpec, state: TableState, run_id: str, *, full_refresh: bool = False, dry_run: bool = False) -> TableOutcome:
+    """Load one Gold table; raises on failure, else returns its SUCCEEDED outcome."""
+    spark, params, started = ctx.spark, ctx.params, ctx.clock()
+    target = params.gold(spec.table_name)
+    source_table = fill_placeholders(spec.source_table, params)
     joins = [fill_placeholders(j.table, params) for j in spec.joins]
+    inputs = None if dry_run else fingerprint.take(spark, spec, source_table, joins, target)
+    if inputs is not None and not full_refresh and inputs.to_json() == state.input_versions:
+        # nothing it reads changed since its last success: the run would write nothing
+        unused = unused_columns(spec, open_source(spark, spec, source_table).columns)
+        audit = _zero_audit(ctx, spec, run_id, started, state.watermark_value, state.watermark_value, full_refresh, unused)
+        return TableOutcome(audit, None, state.input_versions)
+
+    window = read_window(spark, spec, source_table, state.watermark_value, full_refresh=full_refresh)
+    audit = _zero_audit(ctx, spec, run_id, started, window.watermark_from, window.watermark_to, full_refresh, window.unused_columns)
+    if window.empty:
+        return TableOutcome(audit, None, inputs.to_json() if inputs else None)
+
     mapped = map_rows(spark, spec, window.df, joins)
     if spec.load_type == "scd2":
         mapped = key_history(spec, mapped, map_rows(spark, spec, window.source, joins))
@@ -63,7 +85,7 @@ def hydrate_table(ctx: Context, spec: TableSpec, state: TableState, run_id: str,
     target_layout = layout(spec, batch.schema)
     if dry_run:
         merge_plan = plan_merge(spec, target_layout, target, f"__hm_changes_{spec.table_name}")
-        return audit, merge_plan.sql()
+        return TableOutcome(audit, merge_plan.sql())
     ensure_target(ctx.lakehouse, spec, target, target_layout)
     gold = spark.table(target)
     marker = commit_marker(run_id, spec.table_name, window.watermark_to)
@@ -78,13 +100,17 @@ def hydrate_table(ctx: Context, spec: TableSpec, state: TableState, run_id: str,
         commit = write_changes(spark, merge_plan, changes.localCheckpoint(eager=True), marker)
     if checked.quarantine is not None:
         write_quarantine(ctx.lakehouse, spec.table_name, run_id, now, checked.quarantine)
-    return replace(
+    covered = None
+    if inputs is not None:  # Gold's version after this run: the commit's, else unchanged (or just created)
+        gold_after = commit.version if commit.version is not None else inputs.gold
+        covered = inputs.with_gold(gold_after if gold_after is not None else fingerprint.delta_version(spark, target)).to_json()
+    return TableOutcome(replace(
         audit,
         rows_read=checked.rows_read, rows_deduplicated=checked.rows_deduplicated,
         rows_inserted=commit.rows_inserted, rows_updated=commit.rows_updated, rows_deleted=commit.rows_deleted,
         rows_quarantined=checked.rows_quarantined, target_version=commit.version,
         failed_checks=[str(f) for f in checked.failed_checks] or None,
-    ), None
+    ), None, covered)
 
 
 def _failure_row(ctx: Context, run_id: str, table: str, domain: str | None, load_type: str | None, status: str, message: str, started, **extra) -> AuditRow:
@@ -113,14 +139,14 @@ def run(ctx: Context, *, tables: list[str] | None = None, domains: list[str] | N
     )
     all_specs = list(snapshot.specs.values())
 
-    def finish(row: AuditRow, advance_to: str | None = None) -> None:
+    def finish(row: AuditRow, advance_to: str | None = None, input_versions: str | None = None) -> None:
         rows.append(row)
         ctx.progress(_progress_line(row))
         if dry_run:
             return
         write_audit(ctx.lakehouse, [row])
         advance = row.status == SUCCEEDED and advance_to is not None
-        states.append(StateUpdate(row.table_name, row.status, run_id, row.ended_at, advance_to if advance else None))
+        states.append(StateUpdate(row.table_name, row.status, run_id, row.ended_at, advance_to if advance else None, input_versions))
 
     for table in invalid_selected:
         failed.add(table)
@@ -141,12 +167,12 @@ def run(ctx: Context, *, tables: list[str] | None = None, domains: list[str] | N
                 continue
             ctx.progress(f"{table}: running ({spec.load_type})")
             try:
-                row, merge_sql = hydrate_table(ctx, spec, snapshot.states.get(table, TableState()), run_id, full_refresh=full_refresh, dry_run=dry_run)
+                outcome = hydrate_table(ctx, spec, snapshot.states.get(table, TableState()), run_id, full_refresh=full_refresh, dry_run=dry_run)
                 ended = ctx.clock()
-                row = replace(row, ended_at=ended, duration_seconds=(ended - started).total_seconds())
-                if merge_sql:
-                    plans.append(f"-- {table}\n{merge_sql}")
-                finish(row, row.watermark_to)
+                row = replace(outcome.audit, ended_at=ended, duration_seconds=(ended - started).total_seconds())
+                if outcome.plan_sql:
+                    plans.append(f"-- {table}\n{outcome.plan_sql}")
+                finish(row, row.watermark_to, outcome.input_versions)
             except ValidationFailedError as exc:
                 failed.add(table)
                 finish(_failure_row(ctx, run_id, table, spec.domain, spec.load_type, VALIDATION_FAILED, str(exc), started, failed_checks=exc.failed_checks))

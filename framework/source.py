@@ -53,6 +53,12 @@ def referenced_names(spec: TableSpec) -> set[str]:
     return words
 
 
+def unused_columns(spec: TableSpec, columns: list[str]) -> tuple[str, ...]:
+    """Source columns no expression of the metadata mentions (reported in the audit, ignored)."""
+    used = referenced_names(spec)
+    return tuple(c for c in columns if c.lower() not in used)
+
+
 def read_window(
     spark: SparkSession,
     spec: TableSpec,
@@ -62,8 +68,7 @@ def read_window(
     full_refresh: bool = False,
 ) -> SourceWindow:
     df = open_source(spark, spec, source_table)
-    used = referenced_names(spec)
-    unused = tuple(c for c in df.columns if c.lower() not in used)
+    unused = unused_columns(spec, df.columns)
     if spec.source_filter:
         df = df.where(F.expr(spec.source_filter))
     whole = df

@@ -219,7 +219,7 @@ class TableSpec:
         return list(self.track_columns) if self.track_columns else self.non_key_columns
 
 
-STATE_COLUMNS = ("watermark_value", "last_run_id", "last_status", "last_run_at")
+STATE_COLUMNS = ("watermark_value", "last_run_id", "last_status", "last_run_at", "input_versions")
 AUDIT_COLUMNS = ("updated_at", "updated_by")
 
 

@@ -23,7 +23,7 @@ def test_crash_between_gold_commit_and_audit_converges_on_rerun(lakehouse, clock
     add_rows(lakehouse, "things", THINGS, [("c", "c1", 3, ts(2), False), ("a", "again", 9, ts(2), False)])
 
     snapshot = read_control(lakehouse)
-    crashed, _ = hydrate_table(Context(lakehouse, clock=clock), snapshot.specs["dim_thing"], snapshot.states["dim_thing"], "crashed-run")
+    crashed = hydrate_table(Context(lakehouse, clock=clock), snapshot.specs["dim_thing"], snapshot.states["dim_thing"], "crashed-run").audit
     assert crashed.rows_inserted == 1  # c landed in Gold; then the process "died"
     assert control_row(lakehouse, "dim_thing").watermark_value == "2026-01-01 01:00:00"  # not advanced
     committed = version(lakehouse, "dim_thing")
