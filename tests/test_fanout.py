@@ -176,10 +176,14 @@ def test_concurrent_state_merges_conflict_and_are_retried(lakehouse):
             t.join()
         return errors
 
-    conflicts = [e for n in range(6) for e in race(1, n)]
+    conflicts: list[BaseException] = []
+    for n in range(6):  # usually the first round conflicts; stop at the first that does
+        conflicts = race(1, n)
+        if conflicts:
+            break
     assert conflicts, "expected Delta to refuse at least one of two simultaneous MERGEs"
     assert all(isinstance(e, CommitConflictError) and "(Concurrent" in str(e) for e in conflicts), [f"{type(e).__name__}: {e}" for e in conflicts]
 
-    for n in range(10, 13):
+    for n in range(10, 12):
         assert race(6, n) == []
         assert {control_row(lakehouse, t).watermark_value for t in ("left", "right")} == {f"wm-{n}"}
