@@ -47,26 +47,28 @@ class Lakehouse:
                 f"CREATE SCHEMA IF NOT EXISTS {quote_ident(self.params.catalog)}.{quote_ident(schema)}"
             )
 
-    def register_existing(self) -> int:
-        """Register every Delta table found under ``home`` in this session's catalog."""
+    def local_tables(self) -> dict[str, Path]:
+        """Full name -> folder of every Delta table under ``home`` in this lakehouse's schemas."""
         if self.home is None or not (self.home / "tables").exists():
-            return 0
-        by_field = {
-            getattr(self.params, f): f for f in ("bronze_schema", "gold_schema", "control_schema")
-        }
-        count = 0
+            return {}
+        schemas = {self.params.bronze_schema, self.params.gold_schema, self.params.control_schema}
+        found = {}
         for log_dir in sorted((self.home / "tables").glob("*/*/_delta_log")):
             table_dir = log_dir.parent
-            schema = table_dir.parent.name
-            if schema not in by_field:
-                continue
-            full_name = f"{self.params.catalog}.{schema}.{table_dir.name}"
-            self.spark.sql(
-                f"CREATE TABLE IF NOT EXISTS {quote_table(full_name)} USING DELTA"
-                f" LOCATION '{table_dir.as_posix()}'"
-            )
-            count += 1
-        return count
+            if table_dir.parent.name in schemas:
+                found[f"{self.params.catalog}.{table_dir.parent.name}.{table_dir.name}"] = table_dir
+        return found
+
+    def register(self, full_name: str, folder: Path) -> None:
+        """Make the Delta table in ``folder`` known to this session's catalog as ``full_name``."""
+        self.spark.sql(f"CREATE TABLE IF NOT EXISTS {quote_table(full_name)} USING DELTA LOCATION {sql_string(folder.as_posix())}")
+
+    def register_existing(self) -> int:
+        """Register every Delta table found under ``home`` in this session's catalog."""
+        tables = self.local_tables()
+        for full_name, folder in tables.items():
+            self.register(full_name, folder)
+        return len(tables)
 
     def create_table(self, full_name: str, columns_ddl: str, comment: str | None = None) -> bool:
         """Create a Delta table from a column list if it does not exist; True when created."""

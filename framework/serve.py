@@ -33,10 +33,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from framework.errors import FrameworkError
-from framework.lakehouse import Lakehouse, sql_string
+from framework.lakehouse import Lakehouse
 from framework.params import RunParams
 from framework.session import delta_jars, local_spark
-from framework.sqlsafe import quote_table
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 10000  # HiveServer2's usual port
@@ -162,16 +161,12 @@ class TableWatcher:
 
     def new_tables(self) -> dict[str, Path]:
         """Full name -> folder of the settled Delta tables under ``home`` not known yet."""
-        params = self.lakehouse.params
-        schemas = {params.bronze_schema, params.gold_schema, params.control_schema}
         cutoff = self.clock() - self.settle_seconds
         found = {}
-        for log in sorted((self.lakehouse.home / "tables").glob("*/*/_delta_log")):
-            table_dir = log.parent
-            name = f"{params.catalog}.{table_dir.parent.name}.{table_dir.name}"
-            if table_dir.parent.name not in schemas or name in self.known:
+        for name, table_dir in self.lakehouse.local_tables().items():
+            if name in self.known:
                 continue
-            commits = [commit.stat().st_mtime for commit in log.glob("*.json")]
+            commits = [commit.stat().st_mtime for commit in (table_dir / "_delta_log").glob("*.json")]
             if commits and min(commits) <= cutoff:
                 found[name] = table_dir
         return found
@@ -184,9 +179,7 @@ class TableWatcher:
         for name, table_dir in self.new_tables().items():
             if not self.lakehouse.exists(name):
                 try:
-                    self.lakehouse.spark.sql(
-                        f"CREATE TABLE IF NOT EXISTS {quote_table(name)} USING DELTA LOCATION {sql_string(table_dir.as_posix())}"
-                    )
+                    self.lakehouse.register(name, table_dir)
                 except AnalysisException as exc:
                     print(f"healthmon serve: {name} not registered, retried next tick: {exc}", file=sys.stderr)
                     continue
