@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 JARS    := .jars
 STAMP   := $(VENV)/.installed
 
-.PHONY: setup demo test unit clean
+.PHONY: setup demo test lint clean
 
 setup: $(STAMP) $(JARS)/.fetched
 
@@ -24,7 +24,11 @@ $(JARS)/.fetched: bootstrap/pom.xml
 demo: setup
 	$(BIN)/healthmon demo
 
-test: setup
+lint: setup
+	$(BIN)/ruff check framework tests benchmarks bootstrap
+	$(BIN)/lint-imports
+
+test: lint
 	$(BIN)/python -m pytest
 
 clean:

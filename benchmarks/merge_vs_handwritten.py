@@ -12,18 +12,18 @@ import shutil
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from framework.context import Context  # noqa: E402
-from framework.lakehouse import Lakehouse  # noqa: E402
-from framework.onboarding import onboard_specs  # noqa: E402
-from framework.params import RunParams  # noqa: E402
-from framework.runner import run  # noqa: E402
-from framework.session import local_spark  # noqa: E402
+from framework.engine.context import Context  # noqa: E402
+from framework.engine.runner import run  # noqa: E402
+from framework.metadata.onboarding import onboard_specs  # noqa: E402
+from framework.platform.lakehouse import Lakehouse  # noqa: E402
+from framework.platform.params import RunParams  # noqa: E402
+from framework.platform.session import local_spark  # noqa: E402
 
 SPEC = {
     "table_name": "fact_events", "domain": "bench", "source_table": "${catalog}.${bronze_schema}.events",
@@ -74,7 +74,7 @@ def main(rows: int) -> None:
     lh.create_table(bronze, "id BIGINT, name STRING, amount DECIMAL(18,6), ts TIMESTAMP")
     hand = lh.params.gold("hand_events")
     lh.create_table(hand, "id BIGINT, name STRING, amount DECIMAL(18,6), ts TIMESTAMP")
-    onboard_specs(lh, [SPEC], now=datetime.now(timezone.utc))
+    onboard_specs(lh, [SPEC], now=datetime.now(UTC))
     ctx = Context(lh)
     figures = []
 

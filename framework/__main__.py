@@ -2,6 +2,6 @@
 
 import sys
 
-from framework.cli import main
+from framework.surfaces.cli import main
 
 sys.exit(main())

@@ -1,7 +1,7 @@
 # Databricks notebook source
 # MAGIC %md
 # MAGIC # Bootstrap: schemas, control and audit tables, dashboard views, onboarding files
-# MAGIC Thin: reads parameters, calls `framework.entry.bootstrap_lakehouse`. Runs locally too:
+# MAGIC Thin: reads parameters, calls `framework.surfaces.entry.bootstrap_lakehouse`. Runs locally too:
 # MAGIC `python notebooks/bootstrap.py --home ./.lakehouse`.
 
 # COMMAND ----------
@@ -20,14 +20,14 @@ except NameError:
     ON_DATABRICKS = False
 sys.path.insert(0, os.path.abspath(os.path.join(os.getcwd() if ON_DATABRICKS else os.path.dirname(__file__), "..")))
 
-from framework.notebook import local_session, location, parameters
+from framework.surfaces.notebook import local_session, location, parameters
 
 params = parameters({}, dbutils if ON_DATABRICKS else None)  # noqa: F821
 session = spark if ON_DATABRICKS else local_session(params)  # noqa: F821
 
 # COMMAND ----------
 
-from framework.entry import bootstrap_lakehouse
+from framework.surfaces.entry import bootstrap_lakehouse
 
 onboarded = bootstrap_lakehouse(session, **location(params))
 print(f"onboarded {len(onboarded)} Gold tables: {', '.join(onboarded)}")

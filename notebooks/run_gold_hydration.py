@@ -24,14 +24,14 @@ except NameError:
 # the bundle's synced files (Databricks) or the repository (local script) hold the package
 sys.path.insert(0, os.path.abspath(os.path.join(os.getcwd() if ON_DATABRICKS else os.path.dirname(__file__), "..")))
 
-from framework.notebook import local_session, location, parameters
+from framework.surfaces.notebook import local_session, location, parameters
 
 params = parameters({"tables": "", "domain": "", "full_refresh": "false", "job_run_id": ""}, dbutils if ON_DATABRICKS else None)  # noqa: F821
 session = spark if ON_DATABRICKS else local_session(params)  # noqa: F821
 
 # COMMAND ----------
 
-from framework.entry import run_gold_hydration
+from framework.surfaces.entry import run_gold_hydration
 
 run_gold_hydration(session, **location(params), tables=params["tables"], domain=params["domain"],
                    full_refresh=params["full_refresh"], job_run_id=params["job_run_id"])

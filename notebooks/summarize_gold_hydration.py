@@ -20,13 +20,13 @@ except NameError:
     ON_DATABRICKS = False
 sys.path.insert(0, os.path.abspath(os.path.join(os.getcwd() if ON_DATABRICKS else os.path.dirname(__file__), "..")))
 
-from framework.notebook import local_session, location, parameters
+from framework.surfaces.notebook import local_session, location, parameters
 
 params = parameters({"planned": "", "job_run_id": ""}, dbutils if ON_DATABRICKS else None)  # noqa: F821
 session = spark if ON_DATABRICKS else local_session(params)  # noqa: F821
 
 # COMMAND ----------
 
-from framework.entry import summarize_gold_hydration
+from framework.surfaces.entry import summarize_gold_hydration
 
 summarize_gold_hydration(session, **location(params), job_run_id=params["job_run_id"], planned=params["planned"])

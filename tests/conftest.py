@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import itertools
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
-from framework.params import RunParams
+from framework.platform.params import RunParams
 
 os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")  # silences a pyspark.pandas warning
 
@@ -36,7 +36,7 @@ def home(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def spark(home):
-    from framework.session import local_spark
+    from framework.platform.session import local_spark
 
     session = local_spark(home, extra_conf=TEST_CONF)
     yield session
@@ -46,7 +46,7 @@ def spark(home):
 @pytest.fixture
 def lakehouse(spark, home):
     """A bootstrapped lakehouse with schemas no other test uses."""
-    from framework.lakehouse import Lakehouse
+    from framework.platform.lakehouse import Lakehouse
 
     uid = next(_ids)
     params = RunParams(
@@ -56,11 +56,11 @@ def lakehouse(spark, home):
         control_schema=f"control_{uid}",
     )
     lh = Lakehouse(spark, params, home)
-    lh.bootstrap(views=False)  # the dashboard tests build their own lakehouse, with views
+    lh.bootstrap()  # no dashboard views: the dashboard tests build their own lakehouse, with views
     return lh
 
 
 @pytest.fixture
 def clock():
     """A fixed clock: results that carry run timestamps are exactly assertable."""
-    return lambda: datetime(2026, 2, 1, 12, 0, 0, tzinfo=timezone.utc)
+    return lambda: datetime(2026, 2, 1, 12, 0, 0, tzinfo=UTC)

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import itertools
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-from framework.context import Context
-from framework.lakehouse import Lakehouse
-from framework.onboarding import onboard_specs
-from framework.runner import RunResult, run
-from framework.sqlsafe import quote_table
+from framework.engine.context import Context
+from framework.engine.runner import RunResult, run
+from framework.metadata.onboarding import onboard_specs
+from framework.platform.lakehouse import Lakehouse
+from framework.platform.sqltext import quote_table
 
-T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
 _run_numbers = itertools.count(1)
 
 

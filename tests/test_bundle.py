@@ -46,7 +46,7 @@ def _notebook(task: dict) -> Path:
 
 
 def test_generic_job_plans_then_fans_out_one_layer_per_dependency_level_then_summarizes():
-    from framework.fanout import MAX_LAYERS
+    from framework.engine.fanout import MAX_LAYERS
 
     job = merged_bundle()["resources"]["jobs"]["gold_hydration"]
     assert job["max_concurrent_runs"] == 1

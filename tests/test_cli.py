@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from framework.cli import main
+from framework.surfaces.cli import main
 from tests.builders import raw_spec
 from tests.harness import make_source, ts
 
@@ -98,7 +98,7 @@ def test_console_entry_point_prints_only_json_on_stdout(tmp_path):
 
 
 def test_bootstrap_entry_creates_tables_and_applies_every_onboarding_file(lakehouse):
-    from framework.entry import bootstrap_lakehouse
+    from framework.surfaces.entry import bootstrap_lakehouse
 
     p = lakehouse.params
     onboarded = bootstrap_lakehouse(lakehouse.spark, catalog=p.catalog, bronze_schema=p.bronze_schema, gold_schema=p.gold_schema,
@@ -114,3 +114,24 @@ def test_bootstrap_with_demo_data_and_unknown_domain(lakehouse, capsys):
     assert lakehouse.exists(lakehouse.params.bronze("usage")) and lakehouse.exists(lakehouse.params.bronze("jobs"))
     assert cli(lakehouse, "run", "--domain", "nope") == 2
     assert "domain 'nope' has no onboarded table" in capsys.readouterr().err
+
+
+def test_common_options_are_accepted_before_or_after_the_command():
+    from framework.surfaces.cli import _parser
+
+    before = _parser().parse_args(["--home", "/h1", "--catalog", "c1", "status"])
+    after = _parser().parse_args(["status", "--home", "/h2", "--gold-schema", "g2"])
+    both = _parser().parse_args(["--home", "/h1", "run", "--home", "/h3", "--table", "t"])
+    assert (before.command, before.home, before.catalog, before.gold_schema) == ("status", "/h1", "c1", "gold")
+    assert (after.home, after.catalog, after.gold_schema) == ("/h2", "spark_catalog", "g2")
+    assert (both.home, both.tables) == ("/h3", ["t"])  # the later one wins
+
+
+def test_version(capsys):
+    import pytest
+
+    from framework import __version__
+
+    with pytest.raises(SystemExit) as stop:
+        main(["--version"])
+    assert stop.value.code == 0 and capsys.readouterr().out.strip() == f"healthmon {__version__}"

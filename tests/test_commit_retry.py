@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from framework.commit_retry import CommitConflictError, conflict_name, retry_on_conflict
+from framework.platform.commit_retry import (
+    CommitConflictError,
+    conflict_name,
+    retry_on_conflict,
+)
 
 
 class FakeJavaError(Exception):

@@ -17,22 +17,27 @@ import html
 import itertools
 import re
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
-from framework.context import Context
-from framework.dashboards import datasets, load_dashboard, referenced_columns, widgets
-from framework.demo_data import append_batch
-from framework.lakehouse import Lakehouse
-from framework.onboarding import onboard_files
-from framework.params import RunParams
-from framework.report import collect, write_report
-from framework.runner import run
-from framework.views import ensure_views
+from framework.demo.bronze import append_batch
+from framework.engine.context import Context
+from framework.engine.runner import run
+from framework.metadata.onboarding import onboard_files
+from framework.platform.lakehouse import Lakehouse
+from framework.platform.params import RunParams
+from framework.surfaces.dashboards import (
+    datasets,
+    load_dashboard,
+    referenced_columns,
+    widgets,
+)
+from framework.surfaces.report import collect, write_report
+from framework.surfaces.views import ensure_views
 
 pytestmark = pytest.mark.spark
 
@@ -45,7 +50,7 @@ NEVER_RUN = ["dim_job", "dim_sku", "fact_usage"]
 
 def utc(collected: datetime) -> datetime:
     """PySpark hands TIMESTAMPs back as naive local times of this process."""
-    return collected.astimezone(timezone.utc)
+    return collected.astimezone(UTC)
 
 
 def fresh_lakehouse(spark, home) -> Lakehouse:
@@ -58,7 +63,7 @@ def fresh_lakehouse(spark, home) -> Lakehouse:
 @pytest.fixture(scope="module")
 def demo(spark, home):
     lh = fresh_lakehouse(spark, home)
-    start = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0) - timedelta(hours=2)
+    start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=2)
     ticks = itertools.count()
     clock = lambda: start + timedelta(seconds=next(ticks))  # noqa: E731
     append_batch(lh, 1)
@@ -175,6 +180,6 @@ def test_views_and_datasets_on_an_empty_lakehouse(spark, home, tmp_path):
     (summary,) = results["summary"].rows
     assert (summary["tables_enabled"], summary["tables_failing"], summary["tables_late"], summary["last_day_success_rate_pct"]) == (0, 0, 0, None)
     (tmp_path / "duration.png").write_bytes(b"from an earlier report")
-    report = write_report(lh, tmp_path, now=datetime(2026, 1, 1, tzinfo=timezone.utc), results=results)
+    report = write_report(lh, tmp_path, now=datetime(2026, 1, 1, tzinfo=UTC), results=results)
     assert report.charts == () and not list(tmp_path.glob("*.png"))  # a stale chart is removed
     assert "No table is failing." in report.index.read_text()

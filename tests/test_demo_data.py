@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from framework.demo_data import (
+from framework.demo.bronze import (
     DEMO_TABLES,
     DUPLICATES_PER_BATCH,
     append_batch,
@@ -23,9 +23,9 @@ from framework.demo_data import (
     next_batch_number,
 )
 from framework.errors import FrameworkError
-from framework.lakehouse import Lakehouse
-from framework.params import RunParams
-from framework.source_schemas import source_table
+from framework.platform.lakehouse import Lakehouse
+from framework.platform.params import RunParams
+from framework.platform.source_schemas import source_table
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # The key of one delivered version, per appended table: what tells batch 2's rows from batch 1's.

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from framework.demo_data import append_batch
-from framework.onboarding import onboard_files
+from framework.demo.bronze import append_batch
+from framework.metadata.onboarding import onboard_files
 from tests.harness import T0, audit, hydrate, version
 from tests.scd2_reference import expected_history
 

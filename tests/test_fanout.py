@@ -18,12 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from framework.commit_retry import CommitConflictError
-from framework.control import ControlSnapshot, StateUpdate, record_states
-from framework.errors import FrameworkError
-from framework.fanout import EMPTY_SLOT, MAX_LAYERS, plan_fanout
-from framework.errors import SpecIssue
-from framework.spec import TableSpec
+from framework.engine.fanout import EMPTY_SLOT, MAX_LAYERS, plan_fanout
+from framework.errors import FrameworkError, SpecIssue
+from framework.metadata.control import ControlSnapshot, StateUpdate, record_states
+from framework.metadata.spec import TableSpec
+from framework.platform.commit_retry import CommitConflictError
 from tests.builders import raw_spec
 from tests.harness import T0, audit, control_row, gold, make_source, onboard, ts
 
@@ -104,7 +103,7 @@ def run_notebook(lakehouse, name: str, capsys, monkeypatch) -> dict:
 
 @pytest.mark.spark
 def test_a_job_run_fans_out_per_layer_in_parallel_and_the_summary_fails_it(lakehouse, capsys, monkeypatch):
-    from framework.entry import hydrate_table_task, summarize_gold_hydration
+    from framework.surfaces.entry import hydrate_table_task, summarize_gold_hydration
 
     make_source(lakehouse, "things", THINGS, [("a", "x", 1, ts(1)), ("b", "y", 2, ts(2))])
     onboard(

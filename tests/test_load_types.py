@@ -3,7 +3,17 @@
 from __future__ import annotations
 
 from tests.builders import raw_spec
-from tests.harness import add_rows, audit, gold, hydrate, make_source, onboard, replace_rows, ts, version
+from tests.harness import (
+    add_rows,
+    audit,
+    gold,
+    hydrate,
+    make_source,
+    onboard,
+    replace_rows,
+    ts,
+    version,
+)
 
 THINGS = "id STRING, name STRING, amount BIGINT, ts TIMESTAMP, deleted BOOLEAN"
 
@@ -51,8 +61,8 @@ def test_scd1_latest_wins_ties_are_deterministic_and_older_versions_never_overwr
 
 def test_dedup_does_not_depend_on_input_order(spark, home, clock):
     """The same rows in the opposite order produce the same Gold rows."""
-    from framework.lakehouse import Lakehouse
-    from framework.params import RunParams
+    from framework.platform.lakehouse import Lakehouse
+    from framework.platform.params import RunParams
 
     rows = [("k", f"n{i % 3}", i % 2, ts(1), False) for i in range(12)]
     results = []

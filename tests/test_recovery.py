@@ -7,11 +7,21 @@ audit nor state), then running normally.
 
 from __future__ import annotations
 
-from framework.context import Context
-from framework.control import read_control
-from framework.runner import hydrate_table
+from framework.engine.context import Context
+from framework.engine.runner import hydrate_table
+from framework.metadata.control import read_control
 from tests.builders import raw_spec
-from tests.harness import add_rows, audit, control_row, gold, hydrate, make_source, onboard, ts, version
+from tests.harness import (
+    add_rows,
+    audit,
+    control_row,
+    gold,
+    hydrate,
+    make_source,
+    onboard,
+    ts,
+    version,
+)
 
 THINGS = "id STRING, name STRING, amount BIGINT, ts TIMESTAMP, deleted BOOLEAN"
 

@@ -8,7 +8,17 @@ import pytest
 
 from framework.errors import SpecError
 from tests.builders import raw_spec
-from tests.harness import add_rows, audit, control_row, gold, hydrate, make_source, onboard, ts, version
+from tests.harness import (
+    add_rows,
+    audit,
+    control_row,
+    gold,
+    hydrate,
+    make_source,
+    onboard,
+    ts,
+    version,
+)
 
 THINGS = "id STRING, name STRING, amount BIGINT, ts TIMESTAMP, deleted BOOLEAN"
 

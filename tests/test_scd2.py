@@ -67,8 +67,8 @@ event = st.tuples(
 @given(events=st.lists(event, min_size=1, max_size=12, unique_by=lambda e: (e[0], e[1])), split=st.integers(0, 2**16))
 def test_any_delivery_order_converges_to_the_reference_history(spark, home, clock, events, split):
     """Events delivered in random batches and random order give the reference history."""
-    from framework.lakehouse import Lakehouse
-    from framework.params import RunParams
+    from framework.platform.lakehouse import Lakehouse
+    from framework.platform.params import RunParams
 
     uid = f"{split}_{abs(hash(tuple(events))) % 10**8}"
     lh = Lakehouse(spark, RunParams(bronze_schema=f"bp_{uid}", gold_schema=f"gp_{uid}", control_schema=f"cp_{uid}"), home)

@@ -23,9 +23,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, exc, text
 
-from framework.lakehouse import Lakehouse
-from framework.params import RunParams
-from framework.serve import TableWatcher
+from framework.platform.lakehouse import Lakehouse
+from framework.platform.params import RunParams
+from framework.surfaces.serve import TableWatcher
 from tests.conftest import TEST_CONF
 
 pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("serve")]  # one server: keep the module on one worker under --dist loadgroup

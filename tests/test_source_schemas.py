@@ -13,7 +13,12 @@ from types import SimpleNamespace
 import pytest
 
 from framework.errors import SourceError
-from framework.source_schemas import SQL_FILE, parse_source_ddl, source_table, source_tables
+from framework.platform.source_schemas import (
+    SQL_FILE,
+    parse_source_ddl,
+    source_table,
+    source_tables,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 REFERENCE_CSV = (

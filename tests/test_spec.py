@@ -5,10 +5,12 @@ from __future__ import annotations
 import pytest
 
 from framework.errors import FrameworkError, PlaceholderError, SpecError, UnsafeSqlError
-from framework.params import RunParams, fill_placeholders
-from framework.planner import dependency_cycles, plan, select
-from framework.spec import TableSpec, parse_specs, validate_specs
-from framework.sqlsafe import check_fragment, lookback_interval_sql, quote_ident, quote_table
+from framework.metadata.graph import dependency_cycles
+from framework.metadata.planner import plan, select
+from framework.metadata.spec import TableSpec, parse_specs, validate_specs
+from framework.metadata.vetting import check_fragment, lookback_interval_sql
+from framework.platform.params import RunParams, fill_placeholders
+from framework.platform.sqltext import quote_ident, quote_table
 from tests.builders import raw_spec
 
 
@@ -69,7 +71,7 @@ def test_dependency_cycle_and_unknown_dependency():
     found = issues_of(a, b, c)
     assert "a.depends_on: dependency cycle: a -> b -> a" in found
     assert any(i.startswith("c.depends_on: unknown table 'ghost'; known tables are: a, b, c") for i in found)
-    assert dependency_cycles(parse_specs([a, b])) == [["a", "b"]]
+    assert dependency_cycles({s.table_name: list(s.depends_on) for s in parse_specs([a, b])}) == [["a", "b"]]
 
 
 @pytest.mark.parametrize(
@@ -131,9 +133,16 @@ def test_fragments_allow_literals_with_semicolons_but_not_statements():
 
 
 def test_merge_plan_renders_null_safe_quoted_sql():
-    from framework.merge import plan_merge
-    from framework.target import layout
-    from pyspark.sql.types import StringType, StructField, StructType, TimestampType, LongType
+    from pyspark.sql.types import (
+        LongType,
+        StringType,
+        StructField,
+        StructType,
+        TimestampType,
+    )
+
+    from framework.engine.merge import plan_merge
+    from framework.engine.target import layout
 
     spec = TableSpec.from_dict(raw_spec(delete_condition="deleted"))
     batch = StructType([

@@ -10,7 +10,17 @@ from __future__ import annotations
 import pytest
 
 from tests.builders import raw_spec
-from tests.harness import add_rows, audit, control_row, gold, hydrate, make_source, onboard, ts, version
+from tests.harness import (
+    add_rows,
+    audit,
+    control_row,
+    gold,
+    hydrate,
+    make_source,
+    onboard,
+    ts,
+    version,
+)
 
 pytestmark = pytest.mark.spark
 
@@ -98,7 +108,7 @@ def test_an_older_control_table_gains_the_new_state_column_and_keeps_its_rows(la
     old.write.format("delta").mode("overwrite").option("overwriteSchema", "true").saveAsTable(control)
     assert "input_versions" not in lakehouse.spark.table(control).columns
 
-    lakehouse.bootstrap(views=False)
+    lakehouse.bootstrap()
     assert lakehouse.spark.table(control).schema["input_versions"].dataType.simpleString() == "string"
     assert control_row(lakehouse, "dim_thing").watermark_value == "2026-01-01 01:00:00"
     hydrate(lakehouse, clock)  # a normal run (no stored fingerprint), which stores one

@@ -21,9 +21,9 @@ from databricks.sdk.service._internal import Wait
 from databricks.sdk.service.iam import CurrentUserAPI, User
 from databricks.sdk.service.jobs import BaseJob, Run, RunNowResponse
 
-from framework.cli import _parser, main
 from framework.errors import WorkspaceError
-from framework.workspace_jobs import (
+from framework.surfaces.cli import _parser, main
+from framework.surfaces.workspace_jobs import (
     WAIT_TIMEOUT,
     describe_run,
     find_job,

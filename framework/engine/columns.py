@@ -1,0 +1,21 @@
+"""The framework's own column names, in one place.
+
+Metadata may not use the ``_hm_`` prefix (:data:`framework.metadata.spec.TECHNICAL_PREFIX`), so
+these never collide with a Gold column. Batch columns live only between transform and MERGE;
+Gold columns are stored in the Gold tables.
+"""
+
+# -- on the prepared batch (transform -> validate -> merge) --------------------------------------
+SEQ = "_hm_sequence"  # the sequence_by value; also stored in Gold (guards against older versions)
+IS_DELETE = "_hm_is_delete"  # the delete_condition
+SOURCE_ROWS = "_hm_source_rows"  # how many source rows collapsed into this one
+ORIGIN = "_hm_origin"  # scd2 history: 0 = from the batch, 1 = implied by stored Gold rows
+
+# -- stored in every Gold table ------------------------------------------------------------------
+RUN_ID = "_hm_run_id"
+UPDATED_AT = "_hm_updated_at"
+
+# -- scd2 validity (user-facing, named by the spec) -----------------------------------------------
+from framework.metadata.spec import SCD2_COLUMNS  # noqa: E402  (user-facing: the spec names them)
+
+VALID_FROM, VALID_TO, IS_CURRENT = SCD2_COLUMNS

@@ -1,0 +1,120 @@
+"""Expressions and types from metadata, checked by the Spark session itself.
+
+Spark parses them the way it will run them: each probe is a zero-row query (``range(0)``) selecting
+the expression or a ``CAST(NULL AS type)``, analyzed by the session. A parse error is a problem of
+the metadata; an unresolved column is not (the probe has no source columns: the run resolves
+them against the real source and names the column if one is missing). This goes through the
+public DataFrame API only, so it works the same on a classic session, on Spark Connect and on
+Databricks serverless, where the JVM parser is out of reach.
+
+One probe per spec checks every expression at once; only when it fails are the fields probed one
+by one, to name the field.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from framework.errors import SpecIssue, UnsafeSqlError
+from framework.metadata.vetting import check_fragment
+
+if TYPE_CHECKING:
+    from framework.metadata.spec import TableSpec
+
+
+def _session():
+    from pyspark.sql import SparkSession
+
+    # the active session is per thread; a task running in a worker thread falls back to the
+    # process's default session (parsing does not depend on which session parses)
+    session = SparkSession.getActiveSession()
+    if session is None:
+        session = getattr(SparkSession, "_instantiatedSession", None)
+    if session is None:
+        try:
+            from pyspark.sql.connect.session import SparkSession as ConnectSession
+
+            session = ConnectSession.getActiveSession() or ConnectSession._get_default_session()
+        except ImportError:
+            session = None
+    if session is None:
+        raise UnsafeSqlError("checking SQL from metadata needs an active Spark session")
+    return session
+
+
+def _first_line(exc: Exception) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+def _parse_problem(build) -> str | None:
+    """Analyze ``range(0).select(*build())``; the parser's complaint, or None when it parses."""
+    from pyspark.errors import AnalysisException, ParseException
+
+    try:
+        _session().range(0).select(*build()).schema
+    except ParseException as exc:
+        return _first_line(exc)
+    except AnalysisException:  # parsed; a reference the probe cannot resolve is the run's business
+        return None
+    return None
+
+
+def _type_problem(text: str) -> str | None:
+    from pyspark.errors import PySparkException
+    from pyspark.sql import functions as F
+
+    try:
+        _session().range(0).select(F.lit(None).cast(text)).schema
+    except (PySparkException, ValueError, TypeError) as exc:  # no column involved: any error is the type's
+        return _first_line(exc)
+    return None
+
+
+def parse_expression(text: str) -> str | None:
+    """Why ``text`` is not one Spark SQL expression, or None."""
+    from pyspark.sql import functions as F
+
+    reason = check_fragment(text)
+    if reason:
+        return reason
+    problem = _parse_problem(lambda: [F.expr(text)])
+    return None if problem is None else f"does not parse as a Spark SQL expression: {text!r} ({problem})"
+
+
+def parse_type(text: str) -> str | None:
+    """Why ``text`` is not a Spark SQL type, or None."""
+    reason = check_fragment(text)
+    if reason:
+        return reason
+    problem = _type_problem(text)
+    return None if problem is None else f"is not a Spark SQL type: {text!r} ({problem})"
+
+
+def _expressions(spec: TableSpec) -> list[tuple[str, str]]:
+    """(field, expression text) of every expression in ``spec``."""
+    found: list[tuple[str, str]] = [(f"columns[{c.name}].expr", c.expr) for c in spec.columns]
+    for field_name in ("source_filter", "sequence_by", "delete_condition"):
+        found.append((field_name, getattr(spec, field_name)))
+    found += [(f"joins[{i}].on", j.on) for i, j in enumerate(spec.joins)]
+    found += [
+        (f"checks[{i}].args", c.value) for i, c in enumerate(spec.checks) if c.check == "expr" and isinstance(c.value, str)
+    ]
+    return [(f, t) for f, t in found if t is not None]
+
+
+def sql_issues(spec: TableSpec) -> list[SpecIssue]:
+    """Every expression or type in ``spec`` that Spark cannot parse."""
+    from pyspark.sql import functions as F
+
+    expressions = _expressions(spec)
+    types = [(f"columns[{c.name}].type", c.type) for c in spec.columns if c.type]
+    vetted = all(check_fragment(t) is None for _, t in expressions + types)
+    if vetted and _parse_problem(
+        lambda: [F.expr(t).alias(f"e{i}") for i, (_, t) in enumerate(expressions)]
+        + [F.lit(None).cast(t).alias(f"t{i}") for i, (_, t) in enumerate(types)]
+    ) is None:
+        return []
+    issues = [SpecIssue(spec.table_name, f, p) for f, t in expressions if (p := parse_expression(t))]
+    issues += [SpecIssue(spec.table_name, f, p) for f, t in types if (p := parse_type(t))]
+    return issues

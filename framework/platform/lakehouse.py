@@ -1,0 +1,131 @@
+"""Where tables live: schemas, table creation from DDL, and the local catalog.
+
+Locally there is no metastore shared between processes (an embedded Derby metastore admits one
+JVM at a time), so every table is created *by location* under ``<home>/tables/<schema>/<table>``
+and re-registered by location when a session starts. On Databricks (``home`` is None) tables are
+Unity Catalog managed and nothing is registered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from framework.platform.params import RunParams, fill_placeholders
+from framework.platform.resources import control_dir
+from framework.platform.sqltext import (
+    quote_ident,
+    quote_table,
+    split_table_name,
+    sql_string,
+)
+
+CONTROL_TABLES = ("gold_table_control", "gold_run_audit", "gold_quarantine")
+
+
+@dataclass(frozen=True)
+class Lakehouse:
+    """The session, the run parameters, and (locally) the folder holding every table."""
+
+    spark: object
+    params: RunParams
+    home: Path | None = None
+
+    # -- naming -------------------------------------------------------------------------
+    def location(self, full_name: str) -> Path | None:
+        if self.home is None:
+            return None
+        schema, table = split_table_name(full_name)[-2:]
+        return self.home / "tables" / schema / table
+
+    def _location_clause(self, full_name: str) -> str:
+        path = self.location(full_name)
+        return "" if path is None else f" LOCATION '{path.as_posix()}'"
+
+    # -- set-up -------------------------------------------------------------------------
+    def ensure_schemas(self) -> None:
+        for field in ("bronze_schema", "gold_schema", "control_schema"):
+            schema = getattr(self.params, field)
+            self.spark.sql(
+                f"CREATE SCHEMA IF NOT EXISTS {quote_ident(self.params.catalog)}.{quote_ident(schema)}"
+            )
+
+    def local_tables(self) -> dict[str, Path]:
+        """Full name -> folder of every Delta table under ``home`` in this lakehouse's schemas."""
+        if self.home is None or not (self.home / "tables").exists():
+            return {}
+        schemas = {self.params.bronze_schema, self.params.gold_schema, self.params.control_schema}
+        found = {}
+        for log_dir in sorted((self.home / "tables").glob("*/*/_delta_log")):
+            table_dir = log_dir.parent
+            if table_dir.parent.name in schemas:
+                found[f"{self.params.catalog}.{table_dir.parent.name}.{table_dir.name}"] = table_dir
+        return found
+
+    def register(self, full_name: str, folder: Path) -> None:
+        """Make the Delta table in ``folder`` known to this session's catalog as ``full_name``."""
+        self.spark.sql(f"CREATE TABLE IF NOT EXISTS {quote_table(full_name)} USING DELTA LOCATION {sql_string(folder.as_posix())}")
+
+    def register_existing(self) -> int:
+        """Register every Delta table found under ``home`` in this session's catalog."""
+        tables = self.local_tables()
+        for full_name, folder in tables.items():
+            self.register(full_name, folder)
+        return len(tables)
+
+    def create_table(self, full_name: str, columns_ddl: str, comment: str | None = None) -> bool:
+        """Create a Delta table from a column list if it does not exist; True when created."""
+        if self.exists(full_name):
+            return False
+        comment_sql = "" if comment is None else " COMMENT " + sql_string(comment)
+        self.spark.sql(
+            f"CREATE TABLE IF NOT EXISTS {quote_table(full_name)} ({columns_ddl}) USING DELTA"
+            f"{comment_sql}{self._location_clause(full_name)}"
+        )
+        return True
+
+    def run_ddl_file(self, path: Path) -> None:
+        """Run one CREATE TABLE file with placeholders filled and (locally) a location added."""
+        text = "\n".join(
+            line for line in path.read_text().splitlines() if not line.lstrip().startswith("--")
+        )
+        statement = fill_placeholders(text, self.params).strip().rstrip(";")
+        table = path.stem
+        full_name = self.params.control(table)
+        if self.exists(full_name):
+            self._add_missing_columns(full_name, statement)
+            return
+        self.spark.sql(statement + self._location_clause(full_name))
+
+    def _add_missing_columns(self, full_name: str, statement: str) -> None:
+        """Columns a newer DDL file declares are added to an existing table (nullable, at the end)."""
+        columns_text = statement[statement.index("(") + 1 : statement.rindex(") USING")]
+        # an empty frame with the DDL as schema: the session parses it (classic or Spark Connect)
+        declared = self.spark.createDataFrame([], columns_text).schema
+        present = {f.name.lower() for f in self.spark.table(quote_table(full_name)).schema.fields}
+        missing = [f for f in declared.fields if f.name.lower() not in present]
+        if missing:
+            added = ", ".join(
+                f"{quote_ident(f.name)} {f.dataType.simpleString()}"
+                + (f" COMMENT {sql_string(f.metadata['comment'])}" if f.metadata.get("comment") else "")
+                for f in missing
+            )
+            self.spark.sql(f"ALTER TABLE {quote_table(full_name)} ADD COLUMNS ({added})")
+
+    def ensure_control_tables(self) -> None:
+        for table in CONTROL_TABLES:
+            self.run_ddl_file(control_dir() / f"{table}.sql")
+
+    def bootstrap(self) -> None:
+        """Schemas, local registrations, control and audit tables: idempotent.
+
+        The dashboard views over them are the surfaces' business
+        (:func:`framework.surfaces.views.ensure_views`).
+        """
+        self.ensure_schemas()
+        self.register_existing()
+        self.ensure_control_tables()
+
+    # -- queries ------------------------------------------------------------------------
+    def exists(self, full_name: str) -> bool:
+        return bool(self.spark.catalog.tableExists(".".join(split_table_name(full_name))))

@@ -1,0 +1,223 @@
+"""`healthmon` (and `python -m framework`): the command line over the same entry points as the job.
+
+Every command builds one :class:`~framework.context.Context` for ``--home`` (creating the local
+lakehouse on first use) and calls the package; no logic lives here beyond argument parsing and
+printing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from framework import __version__
+from framework.errors import FrameworkError, SpecError
+from framework.platform.params import RunParams
+
+
+def _common_options(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
+    """The lakehouse options every command takes, before or after the command's name.
+
+    The top-level parser holds the defaults; each command's parser repeats the options with
+    ``SUPPRESS`` so a value given after the command overrides one given before it, and an absent
+    one leaves it alone.
+    """
+    base = RunParams()
+    values = {
+        "--home": os.environ.get("HEALTHMON_HOME", "./.lakehouse"),
+        "--catalog": base.catalog,
+        "--bronze-schema": base.bronze_schema,
+        "--gold-schema": base.gold_schema,
+        "--control-schema": base.control_schema,
+    }
+    helps = {"--home": "local lakehouse folder (env HEALTHMON_HOME, default ./.lakehouse)"}
+    for flag, default in values.items():
+        parser.add_argument(flag, default=default if defaults else argparse.SUPPRESS, help=helps.get(flag))
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    _common_options(common, defaults=False)
+
+    parser = argparse.ArgumentParser(prog="healthmon", description="Health Monitor hydration framework")
+    parser.add_argument("--version", action="version", version=f"healthmon {__version__}")
+    _common_options(parser, defaults=True)
+    sub = parser.add_subparsers(dest="command", required=True)
+    boot = sub.add_parser("bootstrap", parents=[common], help="create schemas, control and audit tables")
+    boot.add_argument("--demo-data", action="store_true", help="also append the next batch of generated Bronze data")
+    onboard = sub.add_parser("onboard", parents=[common], help="validate and apply onboarding YAML files")
+    onboard.add_argument("files", nargs="+")
+    run = sub.add_parser("run", parents=[common], help="hydrate Gold tables")
+    run.add_argument("--table", action="append", dest="tables", help="only this table (repeatable)")
+    run.add_argument("--domain", action="append", dest="domains", help="only this domain (repeatable)")
+    run.add_argument("--full-refresh", action="store_true", help="ignore watermarks and rebuild the Gold tables")
+    run.add_argument("--dry-run", action="store_true", help="print the MERGE plans, write nothing")
+    run.add_argument("--job-run-id", default=None, help="recorded in the audit rows")
+    sub.add_parser("status", parents=[common], help="per-table health")
+    sql = sub.add_parser("sql", parents=[common], help="run one SQL statement and print the result")
+    sql.add_argument("query")
+    sql.add_argument("--format", choices=["csv", "json"], default="csv")
+    serve = sub.add_parser("serve", parents=[common], help="SQL endpoint (Spark Thrift server) on 127.0.0.1; prints its SQLAlchemy URL, stops on SIGINT/SIGTERM")
+    serve.add_argument("--port", type=int, default=None, help="TCP port (default 10000; 0 picks a free one, the printed URL has it)")
+    sub.add_parser("demo", parents=[common], help="bootstrap, append a Bronze batch, onboard all tables, run, summarize, write the health report")
+    report = sub.add_parser("report", parents=[common], help="write the HTML health report (PNG charts from the dashboard queries)")
+    report.add_argument("--out", default=None, help="output folder (default: <home>/report)")
+    workspace = argparse.ArgumentParser(add_help=False)
+    workspace.add_argument("--profile", default=None, help="~/.databrickscfg profile (default: the SDK's own auth, e.g. DATABRICKS_HOST/DATABRICKS_TOKEN)")
+    job_verbs = sub.add_parser("job", help="the deployed gold_hydration job, through databricks-sdk").add_subparsers(dest="verb", required=True)
+    job_run = job_verbs.add_parser("run", parents=[workspace], help="start a run of the deployed job")
+    which = job_run.add_mutually_exclusive_group()
+    which.add_argument("--job-id", type=int, default=None, help="the job's id")
+    which.add_argument("--job-name", default=None, help="job name, or your development copy '[dev <user>] NAME' (default gold_hydration)")
+    job_run.add_argument("--table", action="append", dest="tables", help="only this table (repeatable)")
+    job_run.add_argument("--domain", action="append", dest="domains", help="only this domain (repeatable)")
+    job_run.add_argument("--full-refresh", action="store_true", help="ignore watermarks and rebuild the Gold tables")
+    job_run.add_argument("--wait", action="store_true", help="poll until the run ends; exit 1 unless it succeeded")
+    job_status = job_verbs.add_parser("status", parents=[workspace], help="a run's state and its tasks' states")
+    job_status.add_argument("run_id", type=int)
+    return parser
+
+
+def _context(args, progress=None):
+    from framework.engine.context import Context
+    from framework.platform.lakehouse import Lakehouse
+    from framework.platform.session import local_spark
+    from framework.surfaces.views import ensure_views
+
+    params = RunParams(args.catalog, args.bronze_schema, args.gold_schema, args.control_schema)
+    home = Path(args.home).resolve()
+    lakehouse = Lakehouse(local_spark(home), params, home)
+    lakehouse.bootstrap()
+    ensure_views(lakehouse)
+    return Context(lakehouse, progress=progress or (lambda line: print(line, file=sys.stderr)))
+
+
+def _cmd_bootstrap(args) -> int:
+    ctx = _context(args)
+    if args.demo_data:
+        from framework.demo.bronze import append_batch, next_batch_number
+
+        batch = next_batch_number(ctx.lakehouse)
+        written = append_batch(ctx.lakehouse, batch)
+        print(f"Bronze batch {batch}: " + ", ".join(f"{t}={n}" for t, n in sorted(written.items())))
+    print(f"lakehouse ready at {ctx.lakehouse.home}")
+    return 0
+
+
+def _cmd_onboard(args) -> int:
+    from framework.metadata.onboarding import onboard_files
+
+    ctx = _context(args)
+    specs = onboard_files(ctx.lakehouse, args.files, now=ctx.clock())
+    print(f"onboarded {len(specs)} table(s): {', '.join(s.table_name for s in specs)}")
+    return 0
+
+
+def _run(ctx, **options) -> int:
+    from framework.engine.runner import run
+    from framework.surfaces.output import run_summary
+
+    result = run(ctx, **options)
+    for plan in result.plans:
+        print(plan + "\n")
+    print(run_summary(result.rows))
+    print(f"run_id {result.run_id}: " + ("FAILED" if result.failed else "ok"))
+    return 1 if result.failed else 0
+
+
+def _cmd_run(args) -> int:
+    from dataclasses import replace
+
+    ctx = replace(_context(args), job_run_id=args.job_run_id)
+    return _run(ctx, tables=args.tables, domains=args.domains, full_refresh=args.full_refresh, dry_run=args.dry_run)
+
+
+def _cmd_status(args) -> int:
+    from framework.surfaces.output import records, table
+    from framework.surfaces.status import status_frame
+
+    ctx = _context(args)
+    recs = records(status_frame(ctx.lakehouse, ctx.clock()))
+    headers = ["table_name", "domain", "enabled", "last_status", "watermark_value", "hours_since_success", "rows_read", "rows_inserted", "rows_updated", "rows_deleted", "rows_quarantined"]
+    print(table(headers, [[r.get(h) for h in headers] for r in recs]))
+    return 0
+
+
+def _cmd_sql(args) -> int:
+    from framework.surfaces.output import to_csv, to_json
+
+    ctx = _context(args)
+    df = ctx.spark.sql(args.query)
+    sys.stdout.write(to_json(df) + "\n" if args.format == "json" else to_csv(df))
+    return 0
+
+
+def _cmd_serve(args) -> int:
+    from framework.surfaces.serve import serve
+
+    params = RunParams(args.catalog, args.bronze_schema, args.gold_schema, args.control_schema)
+    return serve(Path(args.home).resolve(), params, port=args.port)
+
+
+def _cmd_demo(args) -> int:
+    from framework.demo.bronze import append_batch, next_batch_number
+    from framework.metadata.onboarding import onboard_files
+    from framework.platform.resources import control_dir, onboarding_files
+
+    ctx = _context(args)
+    batch = next_batch_number(ctx.lakehouse)
+    written = append_batch(ctx.lakehouse, batch)
+    print(f"Bronze batch {batch} appended: " + ", ".join(f"{t}={n}" for t, n in sorted(written.items())))
+    specs = onboard_files(ctx.lakehouse, onboarding_files(), now=ctx.clock())
+    print(f"onboarded {len(specs)} Gold tables from {control_dir()}/")
+    from framework.surfaces.report import write_report
+
+    try:
+        return _run(ctx)
+    finally:  # whatever the run's outcome
+        print(f"health report: {write_report(ctx.lakehouse, now=ctx.clock()).index}")
+
+
+def _cmd_report(args) -> int:
+    from framework.surfaces.report import write_report
+
+    ctx = _context(args)
+    print(write_report(ctx.lakehouse, args.out, now=ctx.clock()).index)
+    return 0
+
+
+def _cmd_job(args) -> int:
+    from framework.surfaces.workspace_jobs import job_command
+
+    return job_command(args)
+
+
+COMMANDS = {
+    "bootstrap": _cmd_bootstrap,
+    "onboard": _cmd_onboard,
+    "run": _cmd_run,
+    "status": _cmd_status,
+    "sql": _cmd_sql,
+    "serve": _cmd_serve,
+    "demo": _cmd_demo,
+    "report": _cmd_report,
+    "job": _cmd_job,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except SpecError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except FrameworkError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

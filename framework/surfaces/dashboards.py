@@ -1,0 +1,88 @@
+"""The Lakeview dashboard file and its dataset queries, runnable against a local lakehouse.
+
+``resources/health_monitor.lvdash.json`` is the one source of the dashboard SQL: the bundle
+deploys it to Databricks, and :func:`run_dataset` runs the same queries here (for
+``healthmon report`` and the tests). The queries name the views of ``control_tables/views.sql``
+unqualified. On Databricks the bundle's ``dataset_catalog``/``dataset_schema`` resolve them to the
+control schema; here :func:`run_dataset` does the same by making the control schema the session's
+current catalog and schema while Spark analyses the query (analysis is eager, so the returned
+DataFrame is already bound to the views), then restoring the previous ones.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from pyspark.sql import DataFrame
+
+from framework.errors import FrameworkError
+from framework.platform.lakehouse import Lakehouse
+from framework.platform.resources import project_dir
+
+DASHBOARD_FILE = project_dir("resources") / "health_monitor.lvdash.json"
+_BACKTICKED = re.compile(r"`([^`]+)`")
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    display_name: str
+    sql: str
+
+
+def load_dashboard(path: str | Path = DASHBOARD_FILE) -> dict:
+    """The serialized Lakeview dashboard (``datasets`` and ``pages``)."""
+    path = Path(path)
+    try:
+        dashboard = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise FrameworkError(f"cannot read the dashboard file {str(path)!r}: {exc}") from exc
+    if not isinstance(dashboard.get("datasets"), list) or not isinstance(dashboard.get("pages"), list):
+        raise FrameworkError(f"{str(path)!r} must hold a Lakeview dashboard with 'datasets' and 'pages' lists")
+    return dashboard
+
+
+def datasets(dashboard: dict | None = None) -> dict[str, Dataset]:
+    """Dataset name -> its query, in the file's order (``queryLines`` join with no separator)."""
+    dashboard = load_dashboard() if dashboard is None else dashboard
+    out = {}
+    for item in dashboard["datasets"]:
+        sql = "".join(item["queryLines"]) if "queryLines" in item else item["query"]
+        out[item["name"]] = Dataset(item["name"], item.get("displayName", item["name"]), sql)
+    return out
+
+
+def widgets(dashboard: dict | None = None) -> list[dict]:
+    """Every widget of every page (text boxes included)."""
+    dashboard = load_dashboard() if dashboard is None else dashboard
+    return [entry["widget"] for page in dashboard["pages"] for entry in page.get("layout", [])]
+
+
+def referenced_columns(expression: str) -> list[str]:
+    """The dataset columns a widget field expression names, e.g. ``SUM(`rows`)`` -> ['rows']."""
+    return [c for c in _BACKTICKED.findall(expression) if c != "*"]
+
+
+@contextmanager
+def current_schema(spark, catalog: str, schema: str) -> Iterator[None]:
+    """Make ``catalog.schema`` the session's default for the block (what ``dataset_schema`` does)."""
+    previous_catalog, previous_schema = spark.catalog.currentCatalog(), spark.catalog.currentDatabase()
+    spark.catalog.setCurrentCatalog(catalog)
+    spark.catalog.setCurrentDatabase(schema)
+    try:
+        yield
+    finally:
+        spark.catalog.setCurrentCatalog(previous_catalog)
+        spark.catalog.setCurrentDatabase(previous_schema)
+
+
+def run_dataset(lakehouse: Lakehouse, dataset: Dataset) -> DataFrame:
+    """The dataset's query against this lakehouse's control schema (analysed, not yet collected)."""
+    params = lakehouse.params
+    with current_schema(lakehouse.spark, params.catalog, params.control_schema):
+        return lakehouse.spark.sql(dataset.sql)

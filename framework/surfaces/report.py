@@ -1,0 +1,245 @@
+"""`healthmon report`: one self-contained folder, ``index.html`` plus PNG charts.
+
+The numbers come from the dashboard's own dataset queries (:mod:`framework.dashboards`), so the
+report and the Lakeview dashboard never disagree. Charts are drawn with matplotlib's Agg canvas
+through :class:`matplotlib.figure.Figure` (no pyplot, no global backend state). A chart whose
+dataset has no rows is not drawn; the page says so instead.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from framework.errors import FrameworkError
+from framework.platform.lakehouse import Lakehouse
+from framework.surfaces.dashboards import Dataset, datasets, run_dataset
+
+RED, GREEN, GREY, AMBER = "#d62728", "#2ca02c", "#9e9e9e", "#ff9f1c"
+LATE_STATUSES = ("LATE", "NEVER_SUCCEEDED")
+
+
+@dataclass(frozen=True)
+class Report:
+    index: Path
+    charts: tuple[Path, ...]
+
+
+@dataclass(frozen=True)
+class Result:
+    """One dataset's answer: its columns and its rows (dicts of Python values)."""
+
+    columns: tuple[str, ...]
+    rows: list[dict]
+
+
+def collect(lakehouse: Lakehouse, wanted: dict[str, Dataset] | None = None) -> dict[str, Result]:
+    """Run every dashboard dataset query (or ``wanted``) and collect its rows."""
+    wanted = datasets() if wanted is None else wanted
+    out = {}
+    for name, ds in wanted.items():
+        df = run_dataset(lakehouse, ds)
+        out[name] = Result(tuple(df.columns), [r.asDict() for r in df.collect()])
+    return out
+
+
+def write_report(lakehouse: Lakehouse, out: str | Path | None = None, *, now: datetime, results: dict[str, Result] | None = None) -> Report:
+    """Draw the charts and write ``<out>/index.html`` from ``results`` (default: :func:`collect`)."""
+    if out is None:
+        if lakehouse.home is None:
+            raise FrameworkError("a report needs an output folder when there is no local lakehouse home")
+        out = lakehouse.home / "report"
+    out = Path(out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    queries = datasets()
+    data = {name: r.rows for name, r in (collect(lakehouse, queries) if results is None else results).items()}
+    charts = {
+        "success_rate.png": _success_chart(data.get("success_by_day", [])),
+        "freshness.png": _freshness_chart(data.get("freshness", [])),
+        "rows_read.png": _trend_chart(data.get("run_trends", []), "rows_read", "Rows read"),
+        "duration.png": _trend_chart(data.get("run_trends", []), "duration_seconds", "Seconds"),
+        "quarantine.png": _quarantine_chart(data.get("quarantine_by_check", [])),
+    }
+    written = []
+    for name, figure in charts.items():
+        stale = out / name
+        if figure is None:
+            stale.unlink(missing_ok=True)  # never leave a previous report's chart behind
+            continue
+        figure.savefig(stale, format="png")
+        written.append(stale)
+    index = out / "index.html"
+    index.write_text(_page(lakehouse, data, queries, {p.name for p in written}, now))
+    return Report(index, tuple(written))
+
+
+# -- charts ------------------------------------------------------------------------------
+def _figure(width: float = 8.0, height: float = 3.4):
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(width, height), dpi=100, layout="constrained")
+    return figure, figure.add_subplot()
+
+
+def _number(value) -> float | None:
+    return None if value is None else float(value) if isinstance(value, (Decimal, int, float)) else None
+
+
+def _success_chart(rows: list[dict]):
+    if not rows:
+        return None
+    figure, ax = _figure()
+    labels = [r["run_date"].isoformat() for r in rows]
+    rates = [_number(r["success_rate_pct"]) for r in rows]
+    colors = [GREY if v is None else GREEN if v >= 100 else RED for v in rates]
+    ax.bar(labels, [0 if v is None else v for v in rates], color=colors)
+    for i, row in enumerate(rows):
+        ax.annotate(f"{row['succeeded']}/{row['succeeded'] + row['failed'] + row['validation_failed']}",
+                    (i, rates[i] or 0), ha="center", va="bottom", fontsize=8)
+    ax.set_ylim(0, 110)
+    ax.set_ylabel("success rate (%)")
+    ax.set_title("Success rate per day (red: below 100%)")
+    ax.tick_params(axis="x", labelrotation=30)
+    return figure
+
+
+def _freshness_chart(rows: list[dict]):
+    """Per table, the share of its SLA used since the last success (100% = the SLA)."""
+    rows = [r for r in rows if r["sla_status"] != "DISABLED"]
+    if not rows:
+        return None
+    figure, ax = _figure(height=max(2.4, 0.45 * len(rows) + 1.2))
+    used = {}
+    for r in rows:
+        age, sla = _number(r["hours_since_success"]), _number(r["sla_hours"])
+        used[r["table_name"]] = None if age is None or not sla else 100 * age / sla
+    top = max([120.0] + [u * 1.1 for u in used.values() if u is not None])
+    names = [r["table_name"] for r in rows][::-1]
+    colors = [RED if r["sla_status"] in LATE_STATUSES else AMBER if r["sla_status"] == "INVALID_SLA" else GREEN for r in rows][::-1]
+    # never succeeded: a full-width bar; no parsable SLA: no bar
+    widths = [top if r["sla_status"] == "NEVER_SUCCEEDED" else used[r["table_name"]] or 0 for r in rows][::-1]
+    ax.barh(names, widths, color=colors)
+    ax.axvline(100, color="black", linestyle="--", linewidth=1, label="SLA")
+    for i, r in enumerate(rows[::-1]):
+        age, sla = r["hours_since_success"], r["sla_hours"]
+        text = "never succeeded" if age is None else f"{age} h of {sla} h" if sla is not None else f"{age} h, {r['sla_status']}"
+        ax.annotate(text, (1, i), va="center", fontsize=8, color="white" if r["sla_status"] == "NEVER_SUCCEEDED" else "black")
+    ax.set_xlim(0, top)
+    ax.set_xlabel("% of the freshness SLA used since the last successful run")
+    ax.set_title("Freshness against SLA (red: late or never succeeded)")
+    ax.legend(loc="lower right", fontsize=8)
+    return figure
+
+
+def _trend_chart(rows: list[dict], column: str, label: str):
+    points: dict[str, list[tuple]] = {}
+    for row in rows:
+        if row[column] is not None:
+            points.setdefault(row["table_name"], []).append((row["started_at"], float(row[column])))
+    if not points:
+        return None
+    figure, ax = _figure()
+    for table, series in sorted(points.items()):
+        xs, ys = zip(*sorted(series))
+        ax.plot(xs, ys, marker="o", label=table)
+    ax.set_ylabel(label)
+    ax.set_title(f"{label} per table and run")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
+    figure.autofmt_xdate()
+    return figure
+
+
+def _quarantine_chart(rows: list[dict]):
+    totals: dict[str, int] = {}
+    for row in rows:
+        key = f"{row['table_name']} · {row['check_name']}"
+        totals[key] = totals.get(key, 0) + int(row["quarantined_rows"])
+    if not totals:
+        return None
+    figure, ax = _figure(height=max(2.4, 0.45 * len(totals) + 1.2))
+    keys = sorted(totals)[::-1]
+    ax.barh(keys, [totals[k] for k in keys], color=RED)
+    ax.set_xlabel("rows quarantined (all days)")
+    ax.set_title("Quarantined rows by check")
+    return figure
+
+
+# -- page --------------------------------------------------------------------------------
+CSS = """
+body { font-family: system-ui, sans-serif; margin: 2em; color: #222; max-width: 1100px; }
+h1 { margin-bottom: 0.2em; } .muted { color: #666; font-size: 0.9em; }
+table { border-collapse: collapse; margin: 0.5em 0 1.5em; font-size: 0.9em; }
+th, td { border: 1px solid #ddd; padding: 4px 8px; text-align: left; vertical-align: top; }
+th { background: #f4f4f4; } .bad { color: #d62728; font-weight: 600; } .ok { color: #2ca02c; }
+.kpis { display: flex; gap: 1em; } .kpi { border: 1px solid #ddd; padding: 0.6em 1em; border-radius: 6px; }
+.kpi b { display: block; font-size: 1.6em; } img { max-width: 100%; } pre { background: #f7f7f7; padding: 0.6em; }
+"""
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):  # collected TIMESTAMPs are naive local times: shown in UTC
+        return html.escape(value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"))
+    return html.escape(str(value))
+
+
+def _table(rows: list[dict], columns: list[str], bad=lambda column, row: False) -> str:
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
+    body = "".join(
+        "<tr>" + "".join(
+            f"<td class=\"bad\">{_cell(r[c])}</td>" if bad(c, r) else f"<td>{_cell(r[c])}</td>" for c in columns
+        ) + "</tr>"
+        for r in rows
+    )
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _chart(name: str, charts: set[str], alt: str) -> str:
+    return f'<img src="{name}" alt="{html.escape(alt)}">' if name in charts else f"<p class=\"muted\">{html.escape(alt)}: no data yet.</p>"
+
+
+def _page(lakehouse: Lakehouse, data: dict[str, list[dict]], queries: dict[str, Dataset], charts: set[str], now: datetime) -> str:
+    params = lakehouse.params
+    summary = (data.get("summary") or [{}])[0]
+    failing, late = summary.get("tables_failing") or 0, summary.get("tables_late") or 0
+    rate = summary.get("last_day_success_rate_pct")
+    def kpi(label, value, bad):
+        return f'<div class="kpi"><b class="{"bad" if bad else "ok"}">{_cell(value)}</b>{html.escape(label)}</div>'
+    failures = data.get("current_failures", [])
+    freshness = data.get("freshness", [])
+    quarantine = data.get("quarantine_by_check", [])
+    sections = [
+        "<h1>Health Monitor: hydration health</h1>",
+        f'<p class="muted">{_cell(now)} (all times UTC) · control schema <code>{html.escape(params.catalog)}.{html.escape(params.control_schema)}</code>'
+        f" · the same queries as the Lakeview dashboard (<code>resources/health_monitor.lvdash.json</code>)</p>",
+        '<div class="kpis">'
+        + kpi("tables failing now", failing, failing > 0)
+        + kpi("tables past their SLA", late, late > 0)
+        + kpi(f"success rate on {_cell(summary.get('last_run_date')) or '-'} (%)", "-" if rate is None else rate, rate is not None and rate < 100)
+        + kpi("tables enabled", summary.get("tables_enabled"), False)
+        + "</div>",
+        "<h2>Current failures</h2>",
+        _table(failures, ["table_name", "status", "failed_at", "error_message", "failed_checks", "last_success_at", "run_id"],
+               lambda c, r: c in ("status", "error_message")) if failures else '<p class="ok">No table is failing.</p>',
+        "<h2>Freshness against SLA</h2>",
+        _chart("freshness.png", charts, "Freshness chart"),
+        _table(freshness, ["table_name", "domain", "sla_status", "hours_since_success", "sla_hours", "freshness_sla", "last_success_at", "last_status"],
+               lambda c, r: c == "sla_status" and r["sla_status"] in LATE_STATUSES) if freshness else '<p class="muted">No table onboarded.</p>',
+        "<h2>Success rate per day</h2>",
+        _chart("success_rate.png", charts, "Success rate chart"),
+        "<h2>Rows processed and duration</h2>",
+        _chart("rows_read.png", charts, "Rows read chart"),
+        _chart("duration.png", charts, "Duration chart"),
+        "<h2>Quarantine by check</h2>",
+        _chart("quarantine.png", charts, "Quarantine chart"),
+        _table(quarantine, ["quarantine_date", "table_name", "check_name", "severity", "quarantined_rows"]) if quarantine else "",
+        "<h2>Queries</h2>",
+        "".join(f"<details><summary>{html.escape(q.display_name)} (<code>{html.escape(n)}</code>)</summary><pre>{html.escape(q.sql)}</pre></details>"
+                for n, q in queries.items()),
+    ]
+    body = "\n".join(sections)
+    return f'<!doctype html>\n<html><head><meta charset="utf-8"><title>Health Monitor report</title><style>{CSS}</style></head>\n<body>\n{body}\n</body></html>\n'

@@ -1,0 +1,235 @@
+"""`healthmon serve`: a SQL endpoint over the local lakehouse, for SQLAlchemy, BI tools and JDBC.
+
+Spark's own Thrift JDBC/ODBC server (HiveServer2 protocol, shipped in pyspark's jars) is started
+*on the session that has every table registered*: the lakehouse has no shared metastore, so a
+stand-alone Thrift server would see no tables. Locally::
+
+    healthmon serve --home H [--port 10000]    # prints hive://127.0.0.1:10000/control
+    create_engine("hive://127.0.0.1:10000/control")   # PyHive's SQLAlchemy dialect
+
+Bound to 127.0.0.1 with no authentication, binary transport. Each client connection gets its own
+Spark session over the shared catalog (temporary views and ``SET``s are per connection). Tables
+that other processes create while the endpoint runs (a first ``healthmon run`` creates Gold tables)
+are registered by polling ``<home>/tables`` every ``refresh_seconds``. Writes through the endpoint
+(``INSERT INTO control.gold_table_control ...``) are ordinary Delta commits that every other
+process sees.
+
+On Databricks there is nothing to start: a SQL warehouse is the endpoint, reached with
+databricks-sqlalchemy as
+``databricks://token:<token>@<host>?http_path=<warehouse http path>&catalog=<catalog>&schema=control``
+(not installed here; verified only against a real workspace, not from this repository).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from framework.errors import FrameworkError
+from framework.platform.lakehouse import Lakehouse
+from framework.platform.params import RunParams
+from framework.platform.session import delta_jars, local_spark
+
+HOST = "127.0.0.1"
+DEFAULT_PORT = 10000  # HiveServer2's usual port
+REFRESH_SECONDS = 2.0  # how often new tables under <home>/tables are looked for
+SETTLE_SECONDS = 3.0  # how old a table's first commit must be before it is registered
+
+
+def endpoint_dir(home: Path) -> Path:
+    """Hive's scratch space and Derby's log, kept out of /tmp and the working directory."""
+    return home / "endpoint"
+
+
+def sqlalchemy_url(port: int, schema: str, host: str = HOST) -> str:
+    """The PyHive SQLAlchemy URL of a local endpoint, default schema ``schema``."""
+    return f"hive://{host}:{port}/{schema}"
+
+
+def endpoint_conf(home: Path, port: int) -> dict[str, str]:
+    """Spark conf for the serving session; ``spark.hive.*`` entries reach the server's HiveConf."""
+    work = endpoint_dir(home)
+    return {
+        # Closing a client session closes the class loader of `spark.jars` (Hive's SessionState
+        # closes URLClassLoaders), after which Delta classes not yet loaded are missing
+        # (NoClassDefFoundError, measured). On the driver's class path they never are.
+        "spark.driver.extraClassPath": os.pathsep.join(delta_jars()),
+        "spark.hive.server2.thrift.bind.host": HOST,
+        "spark.hive.server2.thrift.port": str(port),  # 0: any free port (read back from the server)
+        "spark.hive.server2.transport.mode": "binary",
+        "spark.hive.server2.authentication": "NONE",
+        "spark.hive.server2.enable.doAs": "false",
+        "spark.hive.server2.logging.operation.enabled": "false",
+        "spark.hive.exec.scratchdir": str(work / "scratch"),
+        "spark.hive.exec.local.scratchdir": str(work / "local-scratch"),
+        "spark.hive.downloaded.resources.dir": str(work / "resources"),
+        # The server keeps a throw-away in-memory Derby metastore for Hive sessions; with
+        # session.py's `derby.system.home` set, closing a client session logs "Failed to create
+        # database 'memory:'" (measured). Only the log location is kept.
+        "spark.driver.extraJavaOptions": f"-Dderby.stream.error.file={work / 'derby.log'}",
+    }
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A running Thrift server over one lakehouse session."""
+
+    lakehouse: Lakehouse
+    server: object  # the JVM HiveThriftServer2
+    port: int
+
+    @property
+    def url(self) -> str:
+        return sqlalchemy_url(self.port, self.lakehouse.params.control_schema)
+
+    def stop(self) -> None:
+        self.server.stop()
+
+
+def start(lakehouse: Lakehouse) -> Endpoint:
+    """Start the Thrift server on ``lakehouse``'s session (its conf from :func:`endpoint_conf`)."""
+    from py4j.protocol import Py4JJavaError
+
+    spark = lakehouse.spark
+    port = spark.sparkContext.getConf().get("spark.hive.server2.thrift.port")
+    thrift = spark._jvm.org.apache.spark.sql.hive.thriftserver.HiveThriftServer2
+    try:
+        server = thrift.startWithSparkSession(spark._jsparkSession, False)  # False: no System.exit
+    except Py4JJavaError as exc:
+        raise FrameworkError(f"the Thrift server did not start on {HOST}:{port}: {exc.java_exception}") from exc
+    return Endpoint(lakehouse, server, bound_port(server))
+
+
+def bound_port(server) -> int:
+    """The port the server's Thrift service listens on (the real one when 0 was asked)."""
+    for service in server.getServices():
+        if service.getName() == "ThriftBinaryCLIService":
+            return int(service.getPortNumber())
+    raise FrameworkError("the Thrift server has no ThriftBinaryCLIService; its services are "
+                         + ", ".join(s.getName() for s in server.getServices()))
+
+
+def port_is_free(port: int, host: str = HOST) -> bool:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server socket does
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def check(endpoint: Endpoint) -> None:
+    """One query through the wire, as a client would send it.
+
+    The first Hive session of a server initializes its in-memory metastore (seconds); doing it
+    here means the URL is printed only once a client gets answers at client speed.
+    """
+    from pyhive import hive
+
+    connection = hive.connect(HOST, endpoint.port, database=endpoint.lakehouse.params.control_schema)
+    try:
+        cursor = connection.cursor()
+        cursor.execute("SELECT 1")
+        if cursor.fetchall() != [(1,)]:
+            raise FrameworkError(f"the endpoint at {endpoint.url} did not answer SELECT 1")
+    finally:
+        connection.close()
+
+
+class TableWatcher:
+    """Registers the tables other processes create under ``<home>/tables`` while serving.
+
+    A folder is registered once its first commit is ``settle_seconds`` old: a ``CREATE TABLE``
+    sent through the endpoint itself commits the Delta log *before* it enters the catalog, and
+    registering it in between would fail that statement. Polling costs a directory listing; a
+    table is looked up in the catalog only the first time it is seen.
+    """
+
+    def __init__(self, lakehouse: Lakehouse, *, settle_seconds: float = SETTLE_SECONDS, clock=time.time):
+        self.lakehouse = lakehouse
+        self.settle_seconds = settle_seconds
+        self.clock = clock
+        self.known: set[str] = set()  # in the catalog (registered here, by bootstrap, or by a client)
+
+    def new_tables(self) -> dict[str, Path]:
+        """Full name -> folder of the settled Delta tables under ``home`` not known yet."""
+        cutoff = self.clock() - self.settle_seconds
+        found = {}
+        for name, table_dir in self.lakehouse.local_tables().items():
+            if name in self.known:
+                continue
+            commits = [commit.stat().st_mtime for commit in (table_dir / "_delta_log").glob("*.json")]
+            if commits and min(commits) <= cutoff:
+                found[name] = table_dir
+        return found
+
+    def refresh(self) -> list[str]:
+        """Register the new settled tables; the names registered."""
+        from pyspark.errors import AnalysisException
+
+        registered = []
+        for name, table_dir in self.new_tables().items():
+            if not self.lakehouse.exists(name):
+                try:
+                    self.lakehouse.register(name, table_dir)
+                except AnalysisException as exc:
+                    print(f"healthmon serve: {name} not registered, retried next tick: {exc}", file=sys.stderr)
+                    continue
+                registered.append(name)
+            self.known.add(name)
+        return registered
+
+
+@contextmanager
+def stop_on_signals(stop: threading.Event):
+    """SIGINT and SIGTERM set ``stop`` instead of killing the process; handlers restored after."""
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def serve(home: Path, params: RunParams, *, port: int | None = None, refresh_seconds: float = REFRESH_SECONDS) -> int:
+    """Build the lakehouse session, start the endpoint, print its URL, serve until SIGINT/SIGTERM.
+
+    Needs a process of its own: the session must start with :func:`endpoint_conf`.
+    """
+    home = Path(home).resolve()
+    port = DEFAULT_PORT if port is None else port
+    if port and not port_is_free(port):  # before Spark starts: fail in a second, not in a minute
+        raise FrameworkError(f"port {port} on {HOST} is in use; pass --port with a free port, or --port 0 for any")
+    (endpoint_dir(home) / "local-scratch").mkdir(parents=True, exist_ok=True)
+    spark = local_spark(home, app_name="healthmon-serve", extra_conf=endpoint_conf(home, port))
+    if spark.sparkContext.getConf().get("spark.hive.server2.thrift.port") != str(port):
+        raise FrameworkError("serve found a Spark session already running without the endpoint's conf; "
+                             "run it in a process of its own (`healthmon serve`)")
+    stop = threading.Event()
+    try:
+        lakehouse = Lakehouse(spark, params, home)
+        lakehouse.bootstrap()
+        with stop_on_signals(stop):
+            endpoint = start(lakehouse)
+            try:
+                check(endpoint)
+                watcher = TableWatcher(lakehouse)
+                if not stop.is_set():
+                    print(endpoint.url, flush=True)
+                    print(f"healthmon serve: {endpoint.url} over {home} (no authentication, {HOST} only); "
+                          "SIGINT/SIGTERM stops", file=sys.stderr, flush=True)
+                while not stop.wait(refresh_seconds):
+                    watcher.refresh()
+            finally:
+                endpoint.stop()
+    finally:
+        spark.stop()
+    return 0
