@@ -57,6 +57,7 @@ def fresh_lakehouse(spark, home) -> Lakehouse:
     uid = uuid.uuid4().hex[:8]
     lh = Lakehouse(spark, RunParams("spark_catalog", f"bronze_d{uid}", f"gold_d{uid}", f"control_d{uid}"), home)
     lh.bootstrap()
+    ensure_views(lh)
     return lh
 
 

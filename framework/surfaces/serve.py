@@ -36,6 +36,7 @@ from framework.errors import FrameworkError
 from framework.platform.lakehouse import Lakehouse
 from framework.platform.params import RunParams
 from framework.platform.session import delta_jars, local_spark
+from framework.surfaces.views import ensure_views
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 10000  # HiveServer2's usual port
@@ -217,6 +218,7 @@ def serve(home: Path, params: RunParams, *, port: int | None = None, refresh_sec
     try:
         lakehouse = Lakehouse(spark, params, home)
         lakehouse.bootstrap()
+        ensure_views(lakehouse)
         with stop_on_signals(stop):
             endpoint = start(lakehouse)
             try:
