@@ -21,6 +21,7 @@ CREATE TABLE IF NOT EXISTS ${catalog}.${control_schema}.gold_run_audit (
   full_refresh           BOOLEAN,
   unused_source_columns  ARRAY<STRING> COMMENT 'Source columns no mapping uses (reported, ignored)',
   failed_checks          ARRAY<STRING>,
-  error_message          STRING
+  error_message          STRING,
+  step_seconds           MAP<STRING, DOUBLE> COMMENT 'Wall-clock seconds per step of the run (fingerprint, read, prepare, validate, merge, ...)'
 ) USING DELTA
 COMMENT 'Health Monitor: run audit, one row per table per run'

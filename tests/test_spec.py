@@ -141,8 +141,7 @@ def test_merge_plan_renders_null_safe_quoted_sql():
         TimestampType,
     )
 
-    from framework.engine.merge import plan_merge
-    from framework.engine.target import layout
+    from framework.engine.loads import layout, plan_merge
 
     spec = TableSpec.from_dict(raw_spec(delete_condition="deleted"))
     batch = StructType([

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from dataclasses import astuple, dataclass, fields
+from dataclasses import astuple, dataclass
 from datetime import datetime
 
 from pyspark.sql import DataFrame
@@ -44,10 +44,8 @@ class AuditRow:
     unused_source_columns: list[str] | None = None
     failed_checks: list[str] | None = None
     error_message: str | None = None
+    step_seconds: dict[str, float] | None = None
 
-
-def audit_columns() -> list[str]:
-    return [f.name for f in fields(AuditRow)]
 
 
 def write_audit(lakehouse: Lakehouse, rows: list[AuditRow]) -> None:

@@ -16,6 +16,6 @@ RUN_ID = "_hm_run_id"
 UPDATED_AT = "_hm_updated_at"
 
 # -- scd2 validity (user-facing, named by the spec) -----------------------------------------------
-from framework.metadata.spec import SCD2_COLUMNS  # noqa: E402  (user-facing: the spec names them)
+from framework.metadata.load_types import SCD2_COLUMNS  # noqa: E402  (user-facing: the spec names them)
 
 VALID_FROM, VALID_TO, IS_CURRENT = SCD2_COLUMNS

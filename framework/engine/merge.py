@@ -1,14 +1,8 @@
-"""The Gold write: find what really changed, then one MERGE (or one overwrite) with its metrics.
+"""The Gold write: a MERGE (or an overwrite) as data, run once, its counts read from the commit.
 
-Every load type is reduced to the same two steps:
-
-1. **diff** — join the prepared batch with the Gold table and keep only rows that will change
-   something (new keys, changed values, newer versions, deletions). A re-run with no new data
-   yields no rows and the MERGE is skipped, so the Gold table's Delta version does not move.
-2. **merge** — a :class:`MergePlan` (immutable clauses, null-safe keys, options named as
-   dbt-databricks names them) rendered to one ``MERGE INTO`` over the diff.
-
-Counts come from the commit's ``operationMetrics`` (found by the run id stored in the commit's
+A :class:`MergePlan` (immutable clauses, null-safe keys, options named as dbt-databricks names
+them) renders to one ``MERGE INTO`` over the rows :mod:`framework.engine.loads` computed. Counts
+come from the commit's ``operationMetrics`` (found by the run id stored in the commit's
 ``userMetadata``), never from extra ``count()`` scans.
 """
 
@@ -17,23 +11,16 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from pyspark.sql import Column, DataFrame, SparkSession, Window
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from framework.engine.columns import (
-    IS_CURRENT,
     IS_DELETE,
-    ORIGIN,
     RUN_ID,
-    SEQ,
     UPDATED_AT,
-    VALID_FROM,
-    VALID_TO,
 )
 from framework.engine.target import TargetLayout
-from framework.engine.transform import comparable, tie_break_values
 from framework.errors import MergeError
-from framework.metadata.spec import TableSpec
 from framework.platform.sqltext import quote_ident, quote_table
 
 
@@ -77,38 +64,7 @@ class MergePlan:
         return "\n".join(lines)
 
 
-def plan_merge(spec: TableSpec, target_layout: TargetLayout, target: str, source_view: str) -> MergePlan:
-    """The MERGE for a load type; the diff has already removed everything that would not change."""
-    columns = tuple(f.name for f in target_layout.schema.fields)
-    updatable = tuple(c for c in columns if c not in target_layout.merge_keys)
-    is_delete = f"s.{IS_DELETE}"
-    if spec.load_type == "fact_insert":
-        clauses = (WhenClause("NOT MATCHED", "INSERT"),)
-    else:
-        guard = None
-        if spec.sequence_by and spec.load_type != "scd2":
-            guard = f"(t.{SEQ} IS NULL OR s.{SEQ} IS NULL OR s.{SEQ} >= t.{SEQ})"
-        both = (lambda c: f"{c} AND {guard}") if guard else (lambda c: c)
-        clauses = (
-            WhenClause("MATCHED", "DELETE", both(is_delete)),
-            WhenClause("MATCHED", "UPDATE", both(f"NOT {is_delete}")),
-            WhenClause("NOT MATCHED", "INSERT", f"NOT {is_delete}"),
-        )
-    return MergePlan(target, source_view, target_layout.merge_keys, updatable, columns, clauses)
-
-
-# -- the diff -------------------------------------------------------------------------------------
-def _same(left: str, right: str, names, schema) -> Column:
-    """Null-safe equality of ``names`` between two aliases (maps compared as sorted entries)."""
-    condition = F.lit(True)
-    for name in names:
-        dtype = schema[name].dataType
-        a = comparable(F.col(f"{left}.{quote_ident(name)}"), dtype)
-        b = comparable(F.col(f"{right}.{quote_ident(name)}"), dtype)
-        condition = condition & a.eqNullSafe(b)
-    return condition
-
-
+# -- the rows the MERGE reads -----------------------------------------------------------------
 def stamp(df: DataFrame, target_layout: TargetLayout, run_id: str, updated_at) -> DataFrame:
     """Project to the target's columns (plus the delete flag) with this run's stamp."""
     columns = []
@@ -124,118 +80,6 @@ def stamp(df: DataFrame, target_layout: TargetLayout, run_id: str, updated_at) -
     return df.select(*columns, F.col(IS_DELETE))
 
 
-def diff_upsert(spec: TableSpec, lay: TargetLayout, batch: DataFrame, gold: DataFrame) -> DataFrame:
-    """scd1 / fact_upsert / snapshot rows that insert, update or delete something."""
-    keys = list(spec.primary_keys)
-    t = gold.select(*[quote_ident(c) for c in gold.columns]).withColumn("_hm_present", F.lit(True))
-    joined = batch.alias("s").join(t.alias("t"), _same("s", "t", keys, batch.schema), "left")
-    present = F.col("t._hm_present").isNotNull()
-    changed = ~_same("s", "t", lay.compared, batch.schema)
-    newer = F.lit(True)
-    if spec.sequence_by:
-        newer = F.col(f"t.{SEQ}").isNull() | F.col(f"s.{SEQ}").isNull() | (F.col(f"s.{SEQ}") >= F.col(f"t.{SEQ}"))
-    deleting = F.col(f"s.{IS_DELETE}")
-    keep = (~present & ~deleting) | (present & newer & (deleting | changed))
-    changes = joined.where(keep).select("s.*")
-    if spec.load_type == "snapshot":  # keys absent from the full snapshot are deleted
-        gone = gold.alias("t").join(batch.alias("s"), _same("t", "s", keys, batch.schema), "left_anti")
-        changes = changes.unionByName(
-            gone.select(*[quote_ident(k) for k in keys]).withColumn(IS_DELETE, F.lit(True)),
-            allowMissingColumns=True,
-        )
-    return changes
-
-
-def diff_insert(spec: TableSpec, batch: DataFrame, gold: DataFrame) -> DataFrame:
-    """fact_insert: only keys the Gold table has never seen."""
-    keys = list(spec.primary_keys)
-    fresh = batch.where(~F.col(IS_DELETE)).alias("s")
-    return fresh.join(gold.alias("t"), _same("s", "t", keys, batch.schema), "left_anti")
-
-
-def scd2_history(spec: TableSpec, batch: DataFrame, existing: DataFrame) -> DataFrame:
-    """Recompute the full version history of every key in the batch.
-
-    Events are the batch's versions and deletions plus those implied by the Gold rows already
-    stored for the same keys (each version, and a deletion wherever a closed version is not
-    followed by the next one). Per key and instant one event survives (the batch's, as the newer
-    delivery). Consecutive versions with equal tracked columns collapse into the first; a deletion
-    closes the version before it. So late, out-of-order versions land in their place, and
-    re-running the same batch recomputes the same history.
-    """
-    keys = [quote_ident(k) for k in spec.primary_keys]
-    business = [quote_ident(c) for c in spec.column_names if c not in spec.primary_keys]
-    by_key = Window.partitionBy(*keys).orderBy(VALID_FROM)
-    stored = existing.withColumn("_hm_next_from", F.lead(VALID_FROM).over(by_key))
-    from_versions = stored.select(
-        *keys, *business, F.col(VALID_FROM).alias(SEQ), F.lit(False).alias(IS_DELETE), F.lit(1).alias(ORIGIN)
-    )
-    from_deletes = stored.where(
-        F.col(VALID_TO).isNotNull()
-        & (F.col("_hm_next_from").isNull() | (F.col("_hm_next_from") != F.col(VALID_TO)))
-    ).select(*keys, *business, F.col(VALID_TO).alias(SEQ), F.lit(True).alias(IS_DELETE), F.lit(1).alias(ORIGIN))
-    incoming = batch.select(*keys, *business, SEQ, IS_DELETE, F.lit(0).alias(ORIGIN))
-    events = incoming.unionByName(from_versions).unionByName(from_deletes)
-
-    one_per_instant = Window.partitionBy(*keys, SEQ).orderBy(
-        F.col(ORIGIN).asc(), F.col(IS_DELETE).desc(), *[c.desc_nulls_last() for c in tie_break_values(spec, batch)]
-    )
-    events = events.withColumn("_hm_rank", F.row_number().over(one_per_instant)).where("_hm_rank = 1").drop("_hm_rank")
-
-    in_order = Window.partitionBy(*keys).orderBy(SEQ)
-    tracked = F.struct(*[comparable(F.col(quote_ident(c)), batch.schema[c].dataType) for c in spec.tracked_columns])
-    prev_tracked = F.lag(tracked).over(in_order)
-    prev_delete = F.lag(IS_DELETE).over(in_order)
-    is_delete = F.col(IS_DELETE)
-    keep = F.when(is_delete, prev_delete.isNotNull() & ~prev_delete).otherwise(
-        prev_delete.isNull() | prev_delete | ~tracked.eqNullSafe(prev_tracked)
-    )
-    kept = events.withColumn("_hm_keep", keep).where("_hm_keep").drop("_hm_keep")
-    next_seq = F.lead(SEQ).over(in_order)
-    history = kept.withColumn(VALID_TO, next_seq).where(~F.col(IS_DELETE))
-    return history.select(
-        *keys,
-        *business,
-        F.col(SEQ).alias(VALID_FROM),
-        F.col(VALID_TO),
-        F.col(VALID_TO).isNull().alias(IS_CURRENT),
-        F.lit(False).alias(IS_DELETE),
-    )
-
-
-def diff_scd2(spec: TableSpec, lay: TargetLayout, batch: DataFrame, gold: DataFrame) -> DataFrame:
-    """Versions to insert or update and stored versions to delete, for the batch's keys only."""
-    keys = list(spec.primary_keys)
-    affected = batch.select(*[F.col(quote_ident(k)).alias(f"_hm_k{i}") for i, k in enumerate(keys)]).distinct()
-    on = F.lit(True)
-    for i, k in enumerate(keys):
-        on = on & F.col(quote_ident(k)).eqNullSafe(F.col(f"_hm_k{i}"))
-    existing = gold.join(affected, on, "left_semi")
-    history = scd2_history(spec, batch, existing)
-    schema = history.schema
-    upserts = history.alias("s").join(
-        existing.alias("t"), _same("s", "t", list(lay.merge_keys) + list(lay.compared), schema), "left_anti"
-    )
-    stale = existing.alias("t").join(history.alias("s"), _same("t", "s", list(lay.merge_keys), schema), "left_anti")
-    deletes = stale.select(*[quote_ident(k) for k in lay.merge_keys]).withColumn(IS_DELETE, F.lit(True))
-    return upserts.unionByName(deletes, allowMissingColumns=True)
-
-
-def desired_rows(spec: TableSpec, batch: DataFrame, empty_gold: DataFrame) -> DataFrame:
-    """The whole Gold content computed from the batch alone (``--full-refresh``)."""
-    if spec.load_type == "scd2":
-        return scd2_history(spec, batch, empty_gold)
-    return batch.where(~F.col(IS_DELETE))
-
-
-def diff(spec: TableSpec, lay: TargetLayout, batch: DataFrame, gold: DataFrame) -> DataFrame:
-    if spec.load_type == "scd2":
-        return diff_scd2(spec, lay, batch, gold)
-    if spec.load_type == "fact_insert":
-        return diff_insert(spec, batch, gold)
-    return diff_upsert(spec, lay, batch, gold)
-
-
 # -- applying it ------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Commit:
@@ -245,7 +89,6 @@ class Commit:
     rows_inserted: int = 0
     rows_updated: int = 0
     rows_deleted: int = 0
-    operation: str | None = None
 
 
 NO_COMMIT = Commit(None)
@@ -262,9 +105,8 @@ def _commit_for(spark: SparkSession, target: str, marker: str) -> Commit:
                     int(m.get("numTargetRowsInserted", 0)),
                     int(m.get("numTargetRowsUpdated", 0)),
                     int(m.get("numTargetRowsDeleted", 0)),
-                    "MERGE",
                 )
-            return Commit(row["version"], int(m.get("numOutputRows", 0)), 0, 0, row["operation"])
+            return Commit(row["version"], int(m.get("numOutputRows", 0)))
     raise MergeError(f"{target}: the commit of this run ({marker}) is not in the table history")
 
 

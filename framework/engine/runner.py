@@ -22,17 +22,11 @@ from framework.engine.audit import (
 )
 from framework.engine.context import Context
 from framework.engine.job_run import FAILURES, latest_outcomes
-from framework.engine.merge import (
-    commit_marker,
-    desired_rows,
-    diff,
-    overwrite,
-    plan_merge,
-    stamp,
-    write_changes,
-)
+from framework.engine.loads import layout, load_of, plan_merge
+from framework.engine.merge import commit_marker, overwrite, stamp, write_changes
 from framework.engine.source import open_source, read_window, unused_columns
-from framework.engine.target import ensure_target, layout
+from framework.engine.steps import StepTimer
+from framework.engine.target import ensure_target
 from framework.engine.transform import deduplicate, key_history, map_rows
 from framework.engine.validate import validate
 from framework.errors import FrameworkError, SourceError, ValidationFailedError
@@ -79,56 +73,71 @@ def _zero_audit(ctx: Context, spec: TableSpec, run_id: str, started, watermark_f
 def hydrate_table(ctx: Context, spec: TableSpec, state: TableState, run_id: str, *, full_refresh: bool = False, dry_run: bool = False) -> TableOutcome:
     """Load one Gold table; raises on failure, else returns its SUCCEEDED outcome."""
     spark, params, started = ctx.spark, ctx.params, ctx.clock()
+    timer = StepTimer()
+    step = timer.step
     target = params.gold(spec.table_name)
     source_table = fill_placeholders(spec.source_table, params)
     joins = [fill_placeholders(j.table, params) for j in spec.joins]
-    inputs = None if dry_run else fingerprint.take(spark, spec, source_table, joins, target)
+    with step("fingerprint"):
+        inputs = None if dry_run else fingerprint.take(spark, spec, source_table, joins, target)
     if inputs is not None and not full_refresh and inputs.to_json() == state.input_versions:
         # nothing it reads changed since its last success: the run would write nothing
         unused = unused_columns(spec, open_source(spark, spec, source_table).columns)
         audit = _zero_audit(ctx, spec, run_id, started, state.watermark_value, state.watermark_value, full_refresh, unused)
-        return TableOutcome(audit, None, state.input_versions)
+        return TableOutcome(replace(audit, step_seconds=timer.seconds), None, state.input_versions)
 
-    window = read_window(spark, spec, source_table, state.watermark_value, full_refresh=full_refresh)
+    with step("read"):
+        window = read_window(spark, spec, source_table, state.watermark_value, full_refresh=full_refresh)
     audit = _zero_audit(ctx, spec, run_id, started, window.watermark_from, window.watermark_to, full_refresh, window.unused_columns)
     if window.empty:
-        return TableOutcome(audit, None, inputs.to_json() if inputs else None)
+        return TableOutcome(replace(audit, step_seconds=timer.seconds), None, inputs.to_json() if inputs else None)
 
-    mapped = map_rows(spark, spec, window.df, joins)
-    if spec.load_type == "scd2":
-        mapped = key_history(spec, mapped, map_rows(spark, spec, window.source, joins))
-    batch = deduplicate(spec, mapped).localCheckpoint(eager=True)
-    checked = validate(spec, batch)
-    if spec.load_type == "snapshot" and checked.rows_read == 0:
-        raise SourceError(f"{spec.table_name}: snapshot source {spec.source_table!r} is empty; refusing to delete every Gold row")
+    load = load_of(spec)
+    with step("prepare"):  # map, (scd2) key history, dedup; materialized once
+        mapped = map_rows(spark, spec, window.df, joins)
+        if spec.load.keeps_history:  # a late version re-sorts its key's whole history
+            mapped = key_history(spec, mapped, map_rows(spark, spec, window.source, joins))
+        batch = deduplicate(spec, mapped).localCheckpoint(eager=True)
+    with step("validate"):
+        checked = validate(spec, batch)
+    refusal = load.check_batch(spec, checked.rows_read)
+    if refusal:
+        raise SourceError(f"{spec.table_name}: {refusal}")
     target_layout = layout(spec, batch.schema)
     if dry_run:
         merge_plan = plan_merge(spec, target_layout, target, f"__hm_changes_{spec.table_name}")
         return TableOutcome(audit, merge_plan.sql())
-    ensure_target(ctx.lakehouse, spec, target, target_layout)
-    gold = spark.table(target)
+    with step("target"):
+        ensure_target(ctx.lakehouse, spec, target, target_layout)
+        gold = spark.table(target)
     marker = commit_marker(run_id, spec.table_name, window.watermark_to)
     now = ctx.clock()
     if full_refresh:
-        rows = stamp(desired_rows(spec, checked.good, gold.limit(0)), target_layout, run_id, now)
-        commit = overwrite(spark, target, target_layout, rows, f"__hm_full_{spec.table_name}", marker)
+        with step("merge"):
+            rows = stamp(load.desired(spec, checked.good, gold.limit(0)), target_layout, run_id, now)
+            commit = overwrite(spark, target, target_layout, rows, f"__hm_full_{spec.table_name}", marker)
     else:
-        changes = stamp(diff(spec, target_layout, checked.good, gold), target_layout, run_id, now)
-        merge_plan = plan_merge(spec, target_layout, target, f"__hm_changes_{spec.table_name}")
-        # materialized once: the MERGE reads its source more than once (match, then write)
-        commit = write_changes(spark, merge_plan, changes.localCheckpoint(eager=True), marker)
+        with step("diff"):
+            changes = stamp(load.diff(spec, target_layout, checked.good, gold), target_layout, run_id, now)
+            # materialized once: the MERGE reads its source more than once (match, then write)
+            changes = changes.localCheckpoint(eager=True)
+        with step("merge"):
+            merge_plan = plan_merge(spec, target_layout, target, f"__hm_changes_{spec.table_name}")
+            commit = write_changes(spark, merge_plan, changes, marker)
     if checked.quarantine is not None:
-        write_quarantine(ctx.lakehouse, spec.table_name, run_id, now, checked.quarantine)
+        with step("quarantine"):
+            write_quarantine(ctx.lakehouse, spec.table_name, run_id, now, checked.quarantine)
     covered = None
     if inputs is not None:  # Gold's version after this run: the commit's, else unchanged (or just created)
         gold_after = commit.version if commit.version is not None else inputs.gold
-        covered = inputs.with_gold(gold_after if gold_after is not None else fingerprint.delta_version(spark, target)).to_json()
+        with step("fingerprint"):
+            covered = inputs.with_gold(gold_after if gold_after is not None else fingerprint.delta_version(spark, target)).to_json()
     return TableOutcome(replace(
         audit,
         rows_read=checked.rows_read, rows_deduplicated=checked.rows_deduplicated,
         rows_inserted=commit.rows_inserted, rows_updated=commit.rows_updated, rows_deleted=commit.rows_deleted,
         rows_quarantined=checked.rows_quarantined, target_version=commit.version,
-        failed_checks=[str(f) for f in checked.failed_checks] or None,
+        failed_checks=[str(f) for f in checked.failed_checks] or None, step_seconds=timer.seconds,
     ), None, covered)
 
 

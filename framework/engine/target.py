@@ -10,22 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pyspark.sql.types import (
-    BooleanType,
-    DataType,
-    StringType,
     StructField,
     StructType,
-    TimestampType,
 )
 
-from framework.engine.columns import (
-    IS_CURRENT,
-    RUN_ID,
-    SEQ,
-    UPDATED_AT,
-    VALID_FROM,
-    VALID_TO,
-)
 from framework.errors import TargetSchemaError
 from framework.metadata.spec import TableSpec
 from framework.platform.lakehouse import Lakehouse
@@ -42,31 +30,6 @@ class TargetLayout:
     business: tuple[str, ...]  # metadata columns
     compared: tuple[str, ...]  # columns whose difference means "changed"
     merge_keys: tuple[str, ...]  # MERGE ON columns
-
-
-def layout(spec: TableSpec, batch_schema: StructType) -> TargetLayout:
-    """Derive the Gold layout from the metadata and the prepared batch's types."""
-    fields = [
-        StructField(c.name, batch_schema[c.name].dataType, c.nullable, {"comment": c.comment} if c.comment else {})
-        for c in spec.columns
-    ]
-    business = tuple(spec.column_names)
-    seq_type: DataType = batch_schema[SEQ].dataType
-    if spec.load_type == "scd2":
-        fields += [
-            StructField(VALID_FROM, seq_type, True),
-            StructField(VALID_TO, seq_type, True),
-            StructField(IS_CURRENT, BooleanType(), True),
-        ]
-        compared = business + (VALID_TO, IS_CURRENT)
-        keys = tuple(spec.primary_keys) + (VALID_FROM,)
-    else:
-        if spec.sequence_by:
-            fields.append(StructField(SEQ, seq_type, True))
-        compared = tuple(c for c in business if c not in spec.primary_keys)
-        keys = tuple(spec.primary_keys)
-    fields += [StructField(RUN_ID, StringType(), True), StructField(UPDATED_AT, TimestampType(), True)]
-    return TargetLayout(StructType(fields), business, compared, keys)
 
 
 def _column_ddl(field: StructField) -> str:

@@ -10,33 +10,15 @@ from __future__ import annotations
 
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
-from pyspark.sql.types import ArrayType, DataType, MapType, StructType
 
 from framework.engine.columns import IS_DELETE, SEQ, SOURCE_ROWS
+from framework.engine.compare import rows_of_keys, tie_break_values
 from framework.errors import SourceError
 from framework.metadata.spec import TableSpec
 from framework.platform.sqltext import quote_ident, quote_table
 
 SOURCE_ALIAS = "s"
 
-
-def contains_map(data_type: DataType) -> bool:
-    if isinstance(data_type, MapType):
-        return True
-    if isinstance(data_type, StructType):
-        return any(contains_map(f.dataType) for f in data_type.fields)
-    if isinstance(data_type, ArrayType):
-        return contains_map(data_type.elementType)
-    return False
-
-
-def comparable(column: Column, data_type: DataType) -> Column:
-    """An orderable, equality-comparable form of a column (maps are neither in Spark)."""
-    if isinstance(data_type, MapType):
-        return F.array_sort(F.map_entries(column)) if not contains_map(data_type.valueType) else F.to_json(column)
-    if contains_map(data_type):
-        return F.to_json(column)
-    return column
 
 
 def _joined(spark: SparkSession, spec: TableSpec, df: DataFrame, join_tables: list[str]) -> DataFrame:
@@ -115,21 +97,7 @@ def key_history(spec: TableSpec, window_rows: DataFrame, all_rows: DataFrame) ->
     A late version may fall between versions that were collapsed away as unchanged; only the
     key's complete source history puts it back in its place exactly.
     """
-    keys = [F.col(quote_ident(k)).alias(f"_hm_k{i}") for i, k in enumerate(spec.primary_keys)]
-    touched = window_rows.select(*keys).distinct()
-    on = F.lit(True)
-    for i, k in enumerate(spec.primary_keys):
-        on = on & F.col(quote_ident(k)).eqNullSafe(F.col(f"_hm_k{i}"))
-    return all_rows.join(touched, on, "left_semi")
-
-
-def tie_break_values(spec: TableSpec, df: DataFrame) -> list[Column]:
-    """Every non-key Gold column in comparable form: together a total order over one key's rows."""
-    return [
-        comparable(F.col(quote_ident(c)), df.schema[c].dataType)
-        for c in spec.column_names
-        if c not in spec.primary_keys
-    ]
+    return rows_of_keys(all_rows, window_rows, list(spec.primary_keys))
 
 
 def deduplicate(spec: TableSpec, df: DataFrame) -> DataFrame:
@@ -142,7 +110,7 @@ def deduplicate(spec: TableSpec, df: DataFrame) -> DataFrame:
     if spec.aggregate:
         return df
     keys = [F.col(quote_ident(k)) for k in spec.primary_keys]
-    partition = keys + ([F.col(SEQ)] if spec.load_type == "scd2" else [])
+    partition = keys + ([F.col(SEQ)] if spec.load.keeps_history else [])  # scd2 keeps one row per version
     order = [F.col(SEQ).desc_nulls_last(), F.col(IS_DELETE).desc()] + [
         c.desc_nulls_last() for c in tie_break_values(spec, df)
     ]

@@ -117,7 +117,7 @@ def pandera_schema(spec: TableSpec, df: DataFrame) -> pa.DataFrameSchema:
         for c in spec.columns
     }
     unique = list(spec.primary_keys)
-    if spec.load_type == "scd2":
+    if spec.load.keeps_history:  # one row per key and version
         columns[SEQ] = pa.Column(df.schema[SEQ].dataType, nullable=True)
         unique.append(SEQ)
     return pa.DataFrameSchema(columns, checks=frame_checks, unique=unique, name=spec.table_name)

@@ -13,6 +13,8 @@ by one, to name the field.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from framework.errors import SpecIssue, UnsafeSqlError
@@ -47,12 +49,29 @@ def _first_line(exc: Exception) -> str:
     return lines[0] if lines else type(exc).__name__
 
 
+@contextmanager
+def _quiet_query_context_logs() -> Iterator[None]:
+    """pyspark 4 logs every AnalysisException it raises at ERROR; a probe expects them."""
+    from pyspark.logger import PySparkLogger
+
+    loggers = [PySparkLogger.getLogger(name) for name in ("SQLQueryContextLogger", "DataFrameQueryContextLogger")]
+    before = [logger.disabled for logger in loggers]
+    for logger in loggers:
+        logger.disabled = True
+    try:
+        yield
+    finally:
+        for logger, disabled in zip(loggers, before):
+            logger.disabled = disabled
+
+
 def _parse_problem(build) -> str | None:
     """Analyze ``range(0).select(*build())``; the parser's complaint, or None when it parses."""
     from pyspark.errors import AnalysisException, ParseException
 
     try:
-        _session().range(0).select(*build()).schema
+        with _quiet_query_context_logs():
+            _session().range(0).select(*build()).schema
     except ParseException as exc:
         return _first_line(exc)
     except AnalysisException:  # parsed; a reference the probe cannot resolve is the run's business

@@ -14,11 +14,11 @@ from typing import Any
 
 from framework.errors import SpecError, SpecIssue, UnsafeSqlError
 from framework.metadata.graph import dependency_cycles
+from framework.metadata.load_types import LOAD_TYPES, LoadType, load_type
 from framework.metadata.vetting import check_fragment, parse_lookback
 from framework.platform.params import unknown_placeholders
 from framework.platform.sqltext import is_plain_identifier, split_table_name
 
-LOAD_TYPES = ("scd1", "scd2", "fact_upsert", "fact_insert", "snapshot")
 SEVERITIES = ("error", "warn")
 JOIN_TYPES = ("left", "inner")
 SPEC_VERSION = 1
@@ -38,7 +38,6 @@ CHECK_ARGS = {
     "expr": "string",
 }
 
-SCD2_COLUMNS = ("valid_from", "valid_to", "is_current")
 TECHNICAL_PREFIX = "_hm_"
 
 
@@ -205,6 +204,11 @@ class TableSpec:
 
     # -- derived views the engine uses ------------------------------------------------------
     @property
+    def load(self) -> LoadType | None:
+        """What the load type means (None for an unknown one, which validation reports)."""
+        return load_type(self.load_type)
+
+    @property
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]
 
@@ -237,8 +241,10 @@ def _issues_for(spec: TableSpec) -> list[SpecIssue]:
         add("table_name", f"must be an identifier ([A-Za-z_][A-Za-z0-9_]*), found {spec.table_name!r}")
     if not spec.domain or not isinstance(spec.domain, str):
         add("domain", f"is required, found {spec.domain!r}")
-    if spec.load_type not in LOAD_TYPES:
+    load = spec.load
+    if load is None:
         add("load_type", f"must be one of {', '.join(LOAD_TYPES)}, found {spec.load_type!r}")
+        load = LoadType("?", "unknown")  # keep checking the rest against neutral rules
 
     # source table: placeholders first, then the shape of the name they produce
     if not spec.source_table or not isinstance(spec.source_table, str):
@@ -267,8 +273,8 @@ def _issues_for(spec: TableSpec) -> list[SpecIssue]:
         seen.add(col.name.lower())
         if col.name.startswith(TECHNICAL_PREFIX):
             add(where, f"names starting with {TECHNICAL_PREFIX!r} are reserved for the framework")
-        if spec.load_type == "scd2" and col.name in SCD2_COLUMNS:
-            add(where, f"{col.name!r} is added by scd2 itself; remove it from columns")
+        if col.name in load.added_columns:
+            add(where, f"{col.name!r} is added by {load.name} itself; remove it from columns")
         if not col.type:
             add(where + ".type", "is required (a Spark SQL type, e.g. STRING, DECIMAL(18,6))")
         reason = check_fragment(col.expr)
@@ -292,8 +298,8 @@ def _issues_for(spec: TableSpec) -> list[SpecIssue]:
             add("lookback", str(exc))
     if spec.watermark_column is not None and not is_plain_identifier(spec.watermark_column):
         add("watermark_column", f"must be a source column name, found {spec.watermark_column!r}")
-    if spec.load_type == "snapshot" and spec.watermark_column is not None:
-        add("watermark_column", "must be empty for snapshot: keys absent from the read are deleted, so the read must be the whole source")
+    if not load.takes_watermark and spec.watermark_column is not None:
+        add("watermark_column", f"must be empty for {load.name}: keys absent from the read are deleted, so the read must be the whole source")
 
     for field_name in ("source_filter", "sequence_by", "delete_condition"):
         value = getattr(spec, field_name)
@@ -305,18 +311,18 @@ def _issues_for(spec: TableSpec) -> list[SpecIssue]:
                 add(field_name, f"unknown placeholder ${{{name}}}")
 
     # load-type combinations
-    if spec.load_type == "scd2" and not spec.sequence_by:
-        add("sequence_by", "is required for scd2 (it orders versions and becomes valid_from)")
-    if spec.delete_condition and spec.load_type in ("fact_insert", "snapshot"):
-        add("delete_condition", f"is not supported for {spec.load_type} (fact_insert never deletes; snapshot deletes absent keys)")
+    if load.sequence_required and not spec.sequence_by:
+        add("sequence_by", f"is required for {load.name} (it orders versions and becomes valid_from)")
+    if spec.delete_condition and not load.takes_delete_condition:
+        add("delete_condition", f"is not supported for {load.name} (fact_insert never deletes; snapshot deletes absent keys)")
     if spec.track_columns is not None:
-        if spec.load_type != "scd2":
+        if not load.keeps_history:
             add("track_columns", "applies to scd2 only")
         for col in spec.track_columns:
             if col not in names or col in spec.primary_keys:
                 add("track_columns", f"{col!r} is not a non-key column; non-key columns are: {', '.join(spec.non_key_columns)}")
-    if spec.aggregate and spec.load_type == "scd2":
-        add("aggregate", "cannot be combined with scd2 (versions need one source row each)")
+    if spec.aggregate and not load.takes_aggregate:
+        add("aggregate", f"cannot be combined with {load.name} (versions need one source row each)")
     if spec.aggregate and spec.sequence_by:
         add("sequence_by", "must be empty when aggregate is true (a group yields one row per key)")
 

@@ -23,7 +23,6 @@ from databricks.sdk.service.jobs import BaseJob, Run, RunTask
 from framework.errors import WorkspaceError
 
 JOB_NAME = "gold_hydration"  # resources/gold_hydration.job.yml: name
-JOB_PARAMETERS = ("domain", "tables", "full_refresh")  # its `parameters:`, all strings
 WAIT_TIMEOUT = timedelta(seconds=14400)  # the job's own timeout_seconds
 LIST_PAGE = 100  # the most jobs.list returns per page
 DEV_PREFIX = re.compile(r"\[dev [^\]]+\] ")  # what `mode: development` puts before a job's name

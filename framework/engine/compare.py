@@ -1,0 +1,63 @@
+"""How the engine compares rows and keys: null-safe, maps as sorted entries.
+
+Spark can neither order nor compare maps, and ``=`` is NULL for NULL keys; every equality, tie
+break and "rows of these keys" selection of the engine goes through here, so dedup, the scd2
+history and the diff against Gold agree on what "the same" means.
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql.types import ArrayType, DataType, MapType, StructType
+
+from framework.metadata.spec import TableSpec
+from framework.platform.sqltext import quote_ident
+
+
+def contains_map(data_type: DataType) -> bool:
+    if isinstance(data_type, MapType):
+        return True
+    if isinstance(data_type, StructType):
+        return any(contains_map(f.dataType) for f in data_type.fields)
+    if isinstance(data_type, ArrayType):
+        return contains_map(data_type.elementType)
+    return False
+
+
+def comparable(column: Column, data_type: DataType) -> Column:
+    """An orderable, equality-comparable form of a column (maps are neither in Spark)."""
+    if isinstance(data_type, MapType):
+        return F.array_sort(F.map_entries(column)) if not contains_map(data_type.valueType) else F.to_json(column)
+    if contains_map(data_type):
+        return F.to_json(column)
+    return column
+
+
+def same(left: str, right: str, names, schema) -> Column:
+    """Null-safe equality of ``names`` between two aliases (maps compared as sorted entries)."""
+    condition = F.lit(True)
+    for name in names:
+        dtype = schema[name].dataType
+        a = comparable(F.col(f"{left}.{quote_ident(name)}"), dtype)
+        b = comparable(F.col(f"{right}.{quote_ident(name)}"), dtype)
+        condition = condition & a.eqNullSafe(b)
+    return condition
+
+
+def rows_of_keys(rows: DataFrame, keys_from: DataFrame, keys: list[str]) -> DataFrame:
+    """The rows of ``rows`` whose key (null-safe) occurs in ``keys_from`` (a semi join)."""
+    touched = keys_from.select(*[F.col(quote_ident(k)).alias(f"_hm_k{i}") for i, k in enumerate(keys)]).distinct()
+    on = F.lit(True)
+    for i, k in enumerate(keys):
+        on = on & F.col(quote_ident(k)).eqNullSafe(F.col(f"_hm_k{i}"))
+    return rows.join(touched, on, "left_semi")
+
+
+def tie_break_values(spec: TableSpec, df: DataFrame) -> list[Column]:
+    """Every non-key Gold column in comparable form: together a total order over one key's rows."""
+    return [
+        comparable(F.col(quote_ident(c)), df.schema[c].dataType)
+        for c in spec.column_names
+        if c not in spec.primary_keys
+    ]
