@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -75,6 +76,48 @@ def test_a_checkout_reads_its_own_control_tables_and_resources():
     assert control_dir() == ROOT / "control_tables"
     assert project_dir("resources") == ROOT / "resources"
     assert [p.name for p in onboarding_files()] == sorted(p.name for p in (ROOT / "control_tables").glob("*.yml"))
+
+
+# What the Databricks runtime (serverless, DBR 17.3) already has: the notebooks must not install
+# these over it (above all pyspark, which there is the runtime's Spark Connect client).
+RUNTIME_PROVIDED = {"pyspark", "delta-spark", "pandas", "pyarrow", "databricks-sdk", "matplotlib"}
+
+
+def _name(requirement: str) -> str:
+    return re.split(r"[<>=!~;\[ ]", requirement, maxsplit=1)[0].strip().lower()
+
+
+def test_the_notebooks_pip_install_what_the_package_needs_and_the_runtime_lacks_at_the_pinned_versions():
+    """On Databricks the package arrives as synced source, its dependencies by each notebook's
+    `%pip install` (docs/decisions.md, "Packaging"): a dependency added to pyproject must be
+    installed there or declared provided by the runtime, and a pin must be requirements.txt's."""
+    needed = {_name(d) for d in PYPROJECT["project"]["dependencies"]} - RUNTIME_PROVIDED
+    pins = dict(line.split("==", 1) for line in (ROOT / "requirements.txt").read_text().splitlines() if "==" in line and not line.startswith("#"))
+    pins = {_name(k): v.strip() for k, v in pins.items()}
+    notebooks = sorted((ROOT / "notebooks").glob("*.py"))
+    assert notebooks
+    for notebook in notebooks:
+        lines = [line for line in notebook.read_text().splitlines() if "%pip install" in line]
+        assert len(lines) == 1, f"{notebook.name}: {lines}"
+        installs = lines[0].split("%pip install", 1)[1].split()
+        assert {_name(r) for r in installs} == needed, notebook.name
+        for requirement in installs:
+            if "==" in requirement:
+                assert requirement.split("==", 1)[1] == pins[_name(requirement)], f"{notebook.name}: {requirement}"
+
+
+def test_the_bundle_ships_no_wheel():
+    """The decision above, as the bundle states it: no artifact build and no job environments."""
+    from tests.test_bundle import merged_bundle
+
+    bundle = merged_bundle()
+    assert "artifacts" not in bundle
+    for job in bundle["resources"]["jobs"].values():
+        assert "environments" not in job
+        for task in job["tasks"]:
+            inner = task.get("for_each_task", {}).get("task", task)
+            assert "notebook_task" in inner and "libraries" not in inner and "environment_key" not in inner
+    assert not {"framework/**", "control_tables/**", "notebooks/**"} & set(bundle["sync"].get("exclude", []))
 
 
 # -- build, install, run ---------------------------------------------------------------------
@@ -147,7 +190,7 @@ def test_without_jars_the_installed_cli_says_how_to_fetch_them(installed, tmp_pa
 
 def test_the_installed_cli_bootstraps_and_onboards_from_outside_the_checkout(installed, tmp_path, spark):
     python, bin_dir, work, env = installed
-    env = {**env, "HEALTHMON_JARS": str(ROOT / ".jars")}
+    env = {**env, "HEALTHMON_JARS": str(ROOT / ".jars"), "HEALTHMON_SPARK_MASTER": "local[1]"}  # one core: the suite runs beside it
     healthmon = str(bin_dir / "healthmon")
     home = tmp_path / "lakehouse"
 
