@@ -1,20 +1,17 @@
 """The local Spark + Delta session: one place that knows how to start it offline and fast.
 
 On Databricks the runtime's session is used as is; this module is only for laptops and CI.
-Delta's jars come from the git-ignored ``.jars/`` folder filled by ``make setup`` (Maven), because
-Spark's ``--packages`` download needs the internet.
+Delta's jars are found by :mod:`framework.platform.jars` (``HEALTHMON_JARS``, a checkout's ``.jars/``
+filled by ``make setup``, or the user's cache), because Spark's ``--packages`` download needs the internet.
 """
 
 from __future__ import annotations
 
-import glob
 import os
 import sys
 from pathlib import Path
 
-from framework.errors import FrameworkError
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent  # a source checkout (make setup fills .jars/ there)
+from framework.platform.jars import delta_jars
 
 # Measured on 2 cores: these make repeated small actions ~3x faster than the defaults.
 FAST_LOCAL_CONF = {
@@ -30,17 +27,6 @@ FAST_LOCAL_CONF = {
     "spark.databricks.delta.properties.defaults.enableChangeDataFeed": "false",
     "spark.databricks.delta.stalenessLimit": "0",
 }
-
-
-def delta_jars(jar_dir: str | os.PathLike | None = None) -> list[str]:
-    folder = Path(jar_dir or os.environ.get("HEALTHMON_JARS") or PROJECT_ROOT / ".jars")
-    jars = sorted(glob.glob(str(folder / "delta-*.jar")))
-    if not any("delta-spark" in j for j in jars) or not any("delta-storage" in j for j in jars):
-        raise FrameworkError(
-            f"Delta Lake jars not found in {str(folder)!r}; run `make setup` "
-            "(it fetches io.delta:delta-spark_2.13 and io.delta:delta-storage with Maven)"
-        )
-    return jars
 
 
 def local_spark(home: str | os.PathLike, *, app_name: str = "healthmon", extra_conf: dict | None = None):
