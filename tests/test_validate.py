@@ -1,0 +1,94 @@
+"""Validation on a prepared batch: every check kind, its verdict, its name, and the warn split.
+
+Batches are built directly in the prepared shape (Gold columns plus the technical ones), so each
+case states its rows and the expected outcome computed by hand.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from framework.engine.validate import KEY_UNIQUE, validate
+from framework.errors import ValidationFailedError
+from framework.metadata.spec import TableSpec
+from tests.builders import raw_spec
+
+pytestmark = pytest.mark.spark
+
+SCHEMA = "id STRING, name STRING, amount BIGINT, _hm_sequence TIMESTAMP, _hm_is_delete BOOLEAN, _hm_source_rows INT"
+
+
+def batch(spark, rows):
+    return spark.createDataFrame([(*r, None, False, 1) if len(r) == 3 else r for r in rows], SCHEMA)
+
+
+def spec(*checks, **overrides) -> TableSpec:
+    return TableSpec.from_dict(raw_spec(checks=list(checks), **overrides))
+
+
+ROWS = [("a", "x", 1), ("b", "y", -2), ("c", None, 30), ("d", "zz", 4)]
+
+
+@pytest.mark.parametrize(
+    "check, failing",
+    [
+        ({"column": "amount", "check": "ge", "args": 0}, {"b"}),
+        ({"column": "amount", "check": "gt", "args": 1}, {"a", "b"}),
+        ({"column": "amount", "check": "le", "args": 4}, {"c"}),
+        ({"column": "amount", "check": "lt", "args": 4}, {"c", "d"}),
+        ({"column": "amount", "check": "between", "args": [0, 10]}, {"b", "c"}),
+        ({"column": "name", "check": "isin", "args": ["x", "y"]}, {"d"}),  # NULL passes
+        ({"column": "name", "check": "notin", "args": ["x"]}, {"a"}),
+        ({"column": "name", "check": "not_null"}, {"c"}),
+        ({"column": "name", "check": "str_matches", "args": "^[a-z]$"}, {"d"}),
+        ({"check": "expr", "args": "amount < 10"}, {"c"}),
+    ],
+)
+def test_each_check_kind_fails_the_batch_naming_the_check_and_its_failing_rows(spark, check, failing):
+    s = spec({**check, "severity": "error"})
+    name = s.checks[0].check_name
+    with pytest.raises(ValidationFailedError) as err:
+        validate(s, batch(spark, ROWS))
+    assert len(err.value.failed_checks) == 1
+    assert err.value.failed_checks[0].startswith(f"{name} (error): {len(failing)} failing rows")
+    passing = [r for r in ROWS if r[0] not in failing]
+    assert validate(s, batch(spark, passing)).failed_checks == ()
+
+
+def test_unique_not_nullable_and_key_duplicates(spark):
+    s = spec({"column": "name", "check": "unique", "severity": "error"})
+    rows = [("a", "x", 1), ("b", "x", 2), ("c", None, 3), ("d", None, 4)]  # NULLs are not duplicates
+    with pytest.raises(ValidationFailedError) as err:
+        validate(s, batch(spark, rows))
+    assert [f.split(" ")[0] for f in err.value.failed_checks] == ["name_unique"]
+
+    with pytest.raises(ValidationFailedError) as err:
+        validate(spec(), batch(spark, [(None, "x", 1)]))  # id is declared nullable: false
+    assert [f.split(" ")[0] for f in err.value.failed_checks] == ["id_not_nullable"]
+
+    with pytest.raises(ValidationFailedError) as err:
+        validate(spec(), batch(spark, [("a", "x", 1), ("a", "y", 2)]))
+    assert [f.split(" ")[0] for f in err.value.failed_checks] == [KEY_UNIQUE]
+
+
+def test_a_deletion_row_is_not_checked_and_counts_come_from_the_same_pass(spark):
+    s = spec({"column": "amount", "check": "ge", "args": 0})
+    rows = [("a", "x", 1, None, False, 3), ("b", None, None, None, True, 2)]
+    checked = validate(s, batch(spark, rows))
+    assert (checked.rows_read, checked.rows_deduplicated, checked.rows_quarantined) == (5, 3, 0)
+
+
+def test_warn_checks_split_exactly_the_failing_rows_and_count_them(spark):
+    s = spec(
+        {"column": "amount", "check": "ge", "args": 0, "severity": "warn"},
+        {"column": "name", "check": "unique", "severity": "warn"},
+        {"column": "name", "check": "isin", "args": ["x", "y", "q"], "severity": "warn"},
+    )
+    rows = [("a", "x", 1), ("b", "q", -2), ("c", "q", 3), ("d", "y", 4), ("e", "w", 5)]
+    checked = validate(s, batch(spark, rows))
+    # b fails ge and unique, c fails unique, e fails isin: a and d stay
+    assert sorted(r["id"] for r in checked.good.collect()) == ["a", "d"]
+    assert checked.rows_quarantined == 3
+    split = sorted((r["check_name"], r["row_json"]) for r in checked.quarantine.collect())
+    assert [c for c, _ in split] == ["amount_ge", "name_isin", "name_unique", "name_unique"]
+    assert {f.name for f in checked.failed_checks} == {"amount_ge", "name_unique", "name_isin"}
