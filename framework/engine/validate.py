@@ -3,9 +3,10 @@
 Each metadata check is a Spark predicate (:func:`passes`). One aggregate over the materialized
 batch counts, per check, the rows that fail it (plus nulls in non-nullable columns, duplicated
 keys and the batch statistics); pandera then validates the one-row frame of those counts (each
-check: "equals 0"), so its error report names every failed check
-while the batch is scanned once, however many checks there are (pandera's PySpark backend runs
-one Spark action per check; measured on 2 M rows in ENGINE_NOTES: 7 checks cost ~4x one pass).
+check: "equals 0", pandas backend: no Spark job), so its report names every failed check while
+the batch is scanned once, however many checks there are. (pandera's PySpark backend runs one
+Spark action per check, even on a one-row frame: ENGINE_NOTES measured 7 checks at ~4x one pass
+on 2 M rows, and docs/benchmarks.md the cost on a tiny batch.)
 A row passes a predicate when it is TRUE or NULL, as pandera's PySpark checks and SQL CHECK
 constraints do (``not_null`` aside). Deletion rows carry only keys and are not checked. Rows that
 fail a ``warn`` check are split off for the quarantine only when such a check failed.
@@ -15,10 +16,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import pandera.pyspark as pa
+import pandas as pd
+import pandera.pandas as pa
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
-from pyspark.sql.types import LongType
 
 from framework.engine.columns import IS_DELETE, SEQ, SOURCE_ROWS
 from framework.errors import ValidationFailedError
@@ -120,21 +121,25 @@ def measures(spec: TableSpec, batch: DataFrame) -> list[tuple[str, Column]]:
 # -- pandera's verdict -----------------------------------------------------------------------
 def verdict_schema(spec: TableSpec, counts: dict[str, int]) -> pa.DataFrameSchema:
     """Every check as a pandera check on the one-row frame of failure counts: zero passes."""
-    checks = {name: pa.Column(LongType(), checks=[pa.Check.eq(0, error=name)]) for name in counts if not name.startswith("_")}
+    checks = {name: pa.Column(int, checks=[pa.Check.eq(0, error=name)]) for name in counts if not name.startswith("_")}
     return pa.DataFrameSchema(checks, name=spec.table_name)
 
 
-def failed_checks_of(spec: TableSpec, errors: dict, counts: dict[str, int]) -> list[FailedCheck]:
-    """Translate pandera's error report into named checks with their severity."""
+def failed_checks_of(spec: TableSpec, counts: dict[str, int]) -> list[FailedCheck]:
+    """pandera's verdict on the counts, as named checks with their severity and failing rows."""
+    judged = {k: v for k, v in counts.items() if not k.startswith("_")}
+    try:
+        verdict_schema(spec, counts).validate(pd.DataFrame([judged], dtype="int64"), lazy=True)
+    except pa.errors.SchemaErrors as report:
+        failures = report.failure_cases.to_dict("records")
+    else:
+        return []
     severity = {c.check_name: c.severity for c in spec.checks}
-    failed: list[FailedCheck] = []
-    for category in errors.values():
-        for items in category.values():
-            for item in items:
-                check, column = str(item.get("check")), item.get("column")
-                name = str(column)
-                what = "duplicate key rows" if name == KEY_UNIQUE else "failing rows"
-                failed.append(FailedCheck(name, severity.get(name, "error"), f"{counts.get(name)} {what} ({check})"))
+    failed = []
+    for case in failures:
+        name = str(case["column"])
+        what = "duplicate key rows" if name == KEY_UNIQUE else "failing rows"
+        failed.append(FailedCheck(name, severity.get(name, "error"), f"{case['failure_case']} {what}"))
     return failed
 
 
@@ -149,12 +154,7 @@ def validate(spec: TableSpec, batch: DataFrame) -> ValidatedBatch:
     named = measures(spec, batch)
     first = batch.agg(*[column.alias(f"m{i}") for i, (_, column) in enumerate(named)]).first()
     counts = {name: int(first[f"m{i}"] or 0) for i, (name, _) in enumerate(named)}
-    verdict_frame = batch.sparkSession.createDataFrame(
-        [tuple(v for k, v in counts.items() if not k.startswith("_"))] or [()],
-        ", ".join(f"`{k}` BIGINT" for k in counts if not k.startswith("_")) or None,
-    )
-    errors = dict(verdict_schema(spec, counts).validate(verdict_frame).pandera.errors)
-    failed = failed_checks_of(spec, errors, counts)
+    failed = failed_checks_of(spec, counts)
     blocking = [f for f in failed if f.severity == "error"]
     if blocking:
         raise ValidationFailedError(spec.table_name, [str(f) for f in blocking])
