@@ -323,6 +323,23 @@ def test_delta_version_lets_other_errors_through(lakehouse):
         fingerprint.delta_version(lakehouse.spark, "bronze.x; DROP TABLE y")
 
 
+def test_a_retried_commit_race_is_logged_not_swallowed():
+    from framework.platform.commit_retry import retry_on_conflict
+
+    attempts = iter([RuntimeError("io.delta.exceptions.ConcurrentAppendException: Files were added"), None])
+
+    def action():
+        error = next(attempts)
+        if error is not None:
+            raise error
+        return "committed"
+
+    with records_of("framework.platform.commit_retry", logging.INFO) as found:
+        assert retry_on_conflict(action, what="recording state", sleep=lambda _: None) == "committed"
+    assert [r.levelname for r in found] == ["INFO"]
+    assert found[0].getMessage().startswith("recording state: lost a commit race (ConcurrentAppendException), attempt 1 of 6; retrying in ")
+
+
 # -- logging set-up by the surfaces ---------------------------------------------------------------
 
 @pytest.fixture
