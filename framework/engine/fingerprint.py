@@ -15,13 +15,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 from dataclasses import dataclass
 
+from pyspark.errors import AnalysisException
 from pyspark.sql import SparkSession
 
 from framework.metadata.spec import TableSpec
 from framework.platform.sqltext import quote_table
+
+log = logging.getLogger(__name__)
 
 # Functions whose value changes between runs over the same rows.
 VOLATILE = re.compile(
@@ -43,10 +47,18 @@ def is_volatile(spec: TableSpec) -> bool:
 
 
 def delta_version(spark: SparkSession, table: str) -> int | None:
-    """The table's latest Delta version; None when it is missing or not a Delta table."""
+    """The table's latest Delta version; None when the analyzer rejects ``DESCRIBE HISTORY`` for it.
+
+    That is an ``AnalysisException`` (classic and Spark Connect alike): the table is missing
+    (TABLE_OR_VIEW_NOT_FOUND), a view (EXPECT_TABLE_NOT_VIEW) or not Delta (DELTA_ONLY_OPERATION).
+    No fingerprint then, and the normal path reads the table and reports what is wrong with it.
+    Anything else (a dead session, a failing job, a permission error of another class) is a real
+    failure and propagates: the run records it with its root cause.
+    """
     try:
         row = spark.sql(f"DESCRIBE HISTORY {quote_table(table)} LIMIT 1").first()
-    except Exception:  # missing, a view, not Delta, no permission: the normal path reports it
+    except AnalysisException as exc:
+        log.debug("no Delta version for %s, so no fingerprint: %s", table, str(exc).split("\n", 1)[0])
         return None
     return None if row is None else int(row["version"])
 

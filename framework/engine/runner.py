@@ -8,6 +8,7 @@ commit and the audit row.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, replace
 
 from framework.engine import fingerprint
@@ -38,7 +39,11 @@ from framework.metadata.control import (
 )
 from framework.metadata.planner import plan, select, upstream
 from framework.metadata.spec import TableSpec
+from framework.platform.errors_text import describe
+from framework.platform.logs import copy_to_file, run_log_path
 from framework.platform.params import fill_placeholders
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -149,6 +154,20 @@ def _failure_row(ctx: Context, run_id: str, table: str, domain: str | None, load
     )
 
 
+def _unexpected_failure(ctx: Context, run_id: str, table: str, exc: Exception) -> str:
+    """The audit message of an error the framework did not raise on purpose.
+
+    The error and its causes down to the root (a Java error's own message, not py4j's "An error
+    occurred while calling o12.sql"), bounded; the full traceback (with the JVM's) is logged, to
+    ``<home>/logs/run-<run_id>.log`` as well when there is a home, and the message says where.
+    """
+    with copy_to_file(log, run_log_path(ctx.lakehouse.home, run_id)) as path:
+        where = f"traceback: {path}" if path else "traceback: the driver log (stderr)"
+        text = f"{table}: {describe(exc)}"
+        log.error("%s FAILED in run %s (%s)\n%s", table, run_id, where, text, exc_info=exc)
+    return f"{text}\n({where})"
+
+
 def run(ctx: Context, *, tables: list[str] | None = None, domains: list[str] | None = None, full_refresh: bool = False, dry_run: bool = False) -> RunResult:
     """Hydrate the selected tables in dependency order; one audit row per table."""
     run_id = ctx.run_id_factory()
@@ -207,10 +226,9 @@ def run(ctx: Context, *, tables: list[str] | None = None, domains: list[str] | N
             except FrameworkError as exc:
                 failed.add(table)
                 finish(_failure_row(ctx, run_id, table, spec.domain, spec.load_type, FAILED, str(exc), started))
-            except Exception as exc:  # a failed table must not stop unrelated ones; it is recorded
+            except Exception as exc:  # noqa: BLE001 - per-table isolation: a failed table must not stop unrelated ones; recorded with its root cause, traceback logged
                 failed.add(table)
-                message = f"{table}: {type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
-                finish(_failure_row(ctx, run_id, table, spec.domain, spec.load_type, FAILED, message, started))
+                finish(_failure_row(ctx, run_id, table, spec.domain, spec.load_type, FAILED, _unexpected_failure(ctx, run_id, table, exc), started))
     if not dry_run:
         record_states(ctx.lakehouse, states)
     return RunResult(run_id, tuple(rows), tuple(plans))

@@ -10,6 +10,7 @@ never need this.
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from collections.abc import Callable
@@ -18,6 +19,7 @@ from typing import TypeVar
 from framework.errors import FrameworkError
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 # Class names of Delta's concurrent-modification errors, matched by name as well as by type so
 # the check also works where the JVM error arrives wrapped (e.g. Spark Connect on serverless).
@@ -69,12 +71,14 @@ def retry_on_conflict(
     for attempt in range(1, attempts + 1):
         try:
             return action()
-        except Exception as exc:
+        except Exception as exc:  # every error is re-raised except a commit conflict, which is retried (and logged)
             if not is_commit_conflict(exc):
                 raise
             if attempt == attempts:
                 raise CommitConflictError(f"{what}: still losing to concurrent writers after {attempts} attempt(s) ({conflict_name(exc)})") from exc
             if on_retry is not None:
                 on_retry(attempt, exc)
-            sleep(base_delay * (2 ** (attempt - 1)) * (1 + random.random()))
+            delay = base_delay * (2 ** (attempt - 1)) * (1 + random.random())
+            log.info("%s: lost a commit race (%s), attempt %d of %d; retrying in %.2f s", what, conflict_name(exc), attempt, attempts, delay)
+            sleep(delay)
     raise AssertionError("unreachable")  # pragma: no cover

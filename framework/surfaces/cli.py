@@ -14,6 +14,7 @@ from pathlib import Path
 
 from framework import __version__
 from framework.errors import FrameworkError, SpecError
+from framework.platform.logs import configure as configure_logging
 from framework.platform.params import RunParams
 
 
@@ -210,6 +211,8 @@ COMMANDS = {
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
+        # one line per record on the terminal; a failed table's traceback is in <home>/logs/
+        configure_logging(default_level="WARNING", tracebacks=False)
         return COMMANDS[args.command](args)
     except SpecError as exc:
         print(f"error: {exc}", file=sys.stderr)

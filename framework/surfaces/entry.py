@@ -12,6 +12,7 @@ from pathlib import Path
 from framework.engine.context import Context
 from framework.engine.runner import RunResult, run
 from framework.platform.lakehouse import Lakehouse
+from framework.platform.logs import configure as configure_logging
 from framework.platform.params import RunParams
 from framework.surfaces.views import ensure_views
 
@@ -22,6 +23,9 @@ def _split(text: str | None) -> list[str] | None:
 
 
 def _lakehouse(spark, catalog: str, bronze_schema: str, gold_schema: str, control_schema: str, home: str | None) -> Lakehouse:
+    # Every entry point starts here: the framework's records (tracebacks included) go to stderr,
+    # which on Databricks is the driver log and the task's output.
+    configure_logging(default_level="INFO", tracebacks=True)
     lakehouse = Lakehouse(spark, RunParams(catalog, bronze_schema, gold_schema, control_schema), Path(home) if home else None)
     lakehouse.bootstrap()
     ensure_views(lakehouse)
