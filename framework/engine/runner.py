@@ -9,7 +9,11 @@ commit and the audit row.
 from __future__ import annotations
 
 import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+
+from pyspark.errors import PySparkException
 
 from framework.engine import fingerprint
 from framework.engine.audit import (
@@ -168,8 +172,27 @@ def _unexpected_failure(ctx: Context, run_id: str, table: str, exc: Exception) -
     return f"{text}\n({where})"
 
 
-def run(ctx: Context, *, tables: list[str] | None = None, domains: list[str] | None = None, full_refresh: bool = False, dry_run: bool = False) -> RunResult:
-    """Hydrate the selected tables in dependency order; one audit row per table."""
+def _table_sessions(ctx: Context, parallel: int):
+    """Contexts for ``parallel`` worker threads, each on a session of its own (its own SQL confs:
+    the commit marker is a session conf), sharing the catalog; one context when that is not possible."""
+    if parallel <= 1:
+        return [ctx]
+    try:
+        return [ctx] + [replace(ctx, lakehouse=replace(ctx.lakehouse, spark=ctx.spark.newSession())) for _ in range(parallel - 1)]
+    except (AttributeError, NotImplementedError, PySparkException) as exc:  # e.g. a session kind without newSession
+        log.info("tables run one at a time: no separate session per thread (%s)", exc)
+        return [ctx]
+
+
+def run(ctx: Context, *, tables: list[str] | None = None, domains: list[str] | None = None, full_refresh: bool = False,
+        dry_run: bool = False, parallel: int = 1) -> RunResult:
+    """Hydrate the selected tables in dependency order; one audit row per table.
+
+    Tables of one dependency layer run ``parallel`` at a time (each thread on its own session).
+    The audit rows of the run are appended in one write after the last table, then the state of
+    every table is stored in one MERGE: Gold commits, then audit, then watermarks, as before, with
+    two bookkeeping commits per run instead of one per table.
+    """
     run_id = ctx.run_id_factory()
     snapshot = read_control(ctx.lakehouse)
     chosen = select(snapshot.domains, tables, domains)
@@ -185,51 +208,77 @@ def run(ctx: Context, *, tables: list[str] | None = None, domains: list[str] | N
         if ctx.job_run_id else set()
     )
     all_specs = list(snapshot.specs.values())
+    lock = threading.Lock()
 
     def finish(row: AuditRow, advance_to: str | None = None, input_versions: str | None = None) -> None:
-        rows.append(row)
-        ctx.progress(_progress_line(row))
-        if dry_run:
-            return
-        write_audit(ctx.lakehouse, [row])
-        advance = row.status == SUCCEEDED and advance_to is not None
-        states.append(StateUpdate(row.table_name, row.status, run_id, row.ended_at, advance_to if advance else None, input_versions))
+        with lock:
+            rows.append(row)
+            if row.status in (FAILED, VALIDATION_FAILED):
+                failed.add(row.table_name)
+            ctx.progress(_progress_line(row))
+            advance = row.status == SUCCEEDED and advance_to is not None
+            states.append(StateUpdate(row.table_name, row.status, run_id, row.ended_at, advance_to if advance else None, input_versions))
+
+    def hydrate(table_ctx: Context, spec: TableSpec) -> None:
+        table, started = spec.table_name, table_ctx.clock()
+        ctx.progress(f"{table}: running ({spec.load_type})")
+        try:
+            outcome = hydrate_table(table_ctx, spec, snapshot.states.get(table, TableState()), run_id, full_refresh=full_refresh, dry_run=dry_run)
+            ended = table_ctx.clock()
+            row = replace(outcome.audit, ended_at=ended, duration_seconds=(ended - started).total_seconds())
+            if outcome.plan_sql:
+                with lock:
+                    plans.append(f"-- {table}\n{outcome.plan_sql}")
+            finish(row, row.watermark_to, outcome.input_versions)
+        except ValidationFailedError as exc:
+            finish(_failure_row(ctx, run_id, table, spec.domain, spec.load_type, VALIDATION_FAILED, str(exc), started, failed_checks=exc.failed_checks))
+        except FrameworkError as exc:
+            finish(_failure_row(ctx, run_id, table, spec.domain, spec.load_type, FAILED, str(exc), started))
+        except Exception as exc:  # noqa: BLE001 - per-table isolation: a failed table must not stop unrelated ones; recorded with its root cause, traceback logged
+            finish(_failure_row(ctx, run_id, table, spec.domain, spec.load_type, FAILED, _unexpected_failure(ctx, run_id, table, exc), started))
 
     for table in invalid_selected:
-        failed.add(table)
         issues = "; ".join(str(i) for i in snapshot.invalid[table])
         finish(_failure_row(ctx, run_id, table, snapshot.domains.get(table), None, FAILED, f"invalid metadata: {issues}", ctx.clock()))
 
-    for layer in plan(valid_selected).layers:
-        for table in layer:
-            spec = snapshot.specs[table]
-            started = ctx.clock()
-            blocked = sorted({d for d in spec.depends_on if d in failed} | (upstream(all_specs, table) & failed_earlier))
-            if not spec.enabled:
-                finish(_failure_row(ctx, run_id, table, spec.domain, spec.load_type, SKIPPED, "disabled in the control table", started))
+    contexts = _table_sessions(ctx, parallel)
+    with ThreadPoolExecutor(max_workers=len(contexts), thread_name_prefix="healthmon-table") as pool:
+        for layer in plan(valid_selected).layers:
+            runnable: list[TableSpec] = []
+            for table in layer:
+                spec = snapshot.specs[table]
+                blocked = sorted({d for d in spec.depends_on if d in failed} | (upstream(all_specs, table) & failed_earlier))
+                if not spec.enabled:
+                    finish(_failure_row(ctx, run_id, table, spec.domain, spec.load_type, SKIPPED, "disabled in the control table", ctx.clock()))
+                elif blocked:
+                    failed.add(table)  # its own dependents are skipped as well
+                    finish(_failure_row(ctx, run_id, table, spec.domain, spec.load_type, SKIPPED, f"dependency failed: {', '.join(blocked)}", ctx.clock()))
+                else:
+                    runnable.append(spec)
+            if len(contexts) == 1:
+                for spec in runnable:
+                    hydrate(ctx, spec)
                 continue
-            if blocked:
-                failed.add(table)
-                finish(_failure_row(ctx, run_id, table, spec.domain, spec.load_type, SKIPPED, f"dependency failed: {', '.join(blocked)}", started))
-                continue
-            ctx.progress(f"{table}: running ({spec.load_type})")
-            try:
-                outcome = hydrate_table(ctx, spec, snapshot.states.get(table, TableState()), run_id, full_refresh=full_refresh, dry_run=dry_run)
-                ended = ctx.clock()
-                row = replace(outcome.audit, ended_at=ended, duration_seconds=(ended - started).total_seconds())
-                if outcome.plan_sql:
-                    plans.append(f"-- {table}\n{outcome.plan_sql}")
-                finish(row, row.watermark_to, outcome.input_versions)
-            except ValidationFailedError as exc:
-                failed.add(table)
-                finish(_failure_row(ctx, run_id, table, spec.domain, spec.load_type, VALIDATION_FAILED, str(exc), started, failed_checks=exc.failed_checks))
-            except FrameworkError as exc:
-                failed.add(table)
-                finish(_failure_row(ctx, run_id, table, spec.domain, spec.load_type, FAILED, str(exc), started))
-            except Exception as exc:  # noqa: BLE001 - per-table isolation: a failed table must not stop unrelated ones; recorded with its root cause, traceback logged
-                failed.add(table)
-                finish(_failure_row(ctx, run_id, table, spec.domain, spec.load_type, FAILED, _unexpected_failure(ctx, run_id, table, exc), started))
+            free = list(contexts)
+            slots = threading.Condition()
+
+            def on_session(spec: TableSpec) -> None:
+                with slots:
+                    slots.wait_for(lambda: free)
+                    table_ctx = free.pop()
+                try:
+                    hydrate(table_ctx, spec)
+                finally:
+                    with slots:
+                        free.append(table_ctx)
+                        slots.notify()
+
+            for future in [pool.submit(on_session, spec) for spec in runnable]:
+                future.result()
+    order = {name: i for i, name in enumerate(t for layer in plan(valid_selected).layers for t in layer)}
+    rows.sort(key=lambda r: (r.table_name not in snapshot.invalid, order.get(r.table_name, -1)))
     if not dry_run:
+        write_audit(ctx.lakehouse, rows)
         record_states(ctx.lakehouse, states)
     return RunResult(run_id, tuple(rows), tuple(plans))
 

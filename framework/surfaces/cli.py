@@ -17,6 +17,10 @@ from framework.errors import FrameworkError, SpecError
 from framework.platform.logs import configure as configure_logging
 from framework.platform.params import RunParams
 
+# Tables of one layer at once: on a local session the driver's per-table work (planning, Delta
+# log reads, Python) overlaps with the other table's Spark jobs.
+DEFAULT_PARALLEL = 2
+
 
 def _common_options(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
     """The lakehouse options every command takes, before or after the command's name.
@@ -56,6 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--full-refresh", action="store_true", help="ignore watermarks and rebuild the Gold tables")
     run.add_argument("--dry-run", action="store_true", help="print the MERGE plans, write nothing")
     run.add_argument("--job-run-id", default=None, help="recorded in the audit rows")
+    run.add_argument("--parallel", type=int, default=DEFAULT_PARALLEL, help=f"tables of one dependency layer run at once (default {DEFAULT_PARALLEL})")
     sub.add_parser("status", parents=[common], help="per-table health")
     sql = sub.add_parser("sql", parents=[common], help="run one SQL statement and print the result")
     sql.add_argument("query")
@@ -132,7 +137,7 @@ def _cmd_run(args) -> int:
     from dataclasses import replace
 
     ctx = replace(_context(args), job_run_id=args.job_run_id)
-    return _run(ctx, tables=args.tables, domains=args.domains, full_refresh=args.full_refresh, dry_run=args.dry_run)
+    return _run(ctx, tables=args.tables, domains=args.domains, full_refresh=args.full_refresh, dry_run=args.dry_run, parallel=max(1, args.parallel))
 
 
 def _cmd_status(args) -> int:
@@ -176,7 +181,7 @@ def _cmd_demo(args) -> int:
     from framework.surfaces.report import write_report
 
     try:
-        return _run(ctx)
+        return _run(ctx, parallel=DEFAULT_PARALLEL)
     finally:  # whatever the run's outcome
         print(f"health report: {write_report(ctx.lakehouse, now=ctx.clock()).index}")
 

@@ -1,0 +1,65 @@
+"""Tables of one layer run in parallel (each thread on its own session) with the same outcome as
+one at a time, and a run's bookkeeping is two commits (one audit append, one state MERGE)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from framework.engine.context import Context
+from framework.engine.runner import run
+from framework.platform.lakehouse import Lakehouse
+from framework.platform.params import RunParams
+from tests.builders import raw_spec
+from tests.harness import audit, gold, make_source, onboard, ts
+
+pytestmark = pytest.mark.spark
+
+THINGS = "id STRING, name STRING, amount BIGINT, ts TIMESTAMP, deleted BOOLEAN"
+ROWS = {
+    "a": [("1", "x", 1, ts(1), False), ("1", "y", 2, ts(2), False), ("2", "z", 3, ts(1), False)],
+    "b": [("1", "p", 10, ts(1), False), ("3", "q", 30, ts(2), True)],
+    "c": [("5", "r", 5, ts(3), False)],
+}
+
+
+def commits(lh: Lakehouse, table: str) -> int:
+    return lh.spark.sql(f"DESCRIBE HISTORY {lh.params.control(table)} LIMIT 1").first()["version"]
+
+
+def specs():
+    out = [raw_spec(table_name=f"dim_{k}", source_table="${catalog}.${bronze_schema}.src_" + k, delete_condition="deleted") for k in ROWS]
+    out.append(raw_spec(table_name="dim_ab", source_table="${catalog}.${gold_schema}.dim_a", depends_on=["dim_a", "dim_b"],
+                        sequence_by=None, watermark_column=None, lookback=None))
+    return out
+
+
+def hydrated(spark, home, parallel: int):
+    lh = Lakehouse(spark, RunParams(bronze_schema=f"b_par{parallel}", gold_schema=f"g_par{parallel}", control_schema=f"c_par{parallel}"), home)
+    lh.bootstrap()
+    for key, rows in ROWS.items():
+        make_source(lh, f"src_{key}", THINGS, rows)
+    onboard(lh, *specs())
+    audit_before = commits(lh, "gold_run_audit")
+    control_before = commits(lh, "gold_table_control")
+    result = run(Context(lh, clock=lambda: datetime(2026, 2, 1, tzinfo=UTC)), parallel=parallel)
+    return lh, result, audit_before, control_before
+
+
+def test_parallel_layers_give_the_same_gold_and_audit_as_one_at_a_time(spark, home):
+    outcomes = []
+    for parallel in (1, 2):
+        lh, result, audit_before, control_before = hydrated(spark, home, parallel)
+        assert not result.failed
+        tables = {t: gold(lh, t, ["id", "name", "amount"]) for t in ("dim_a", "dim_b", "dim_c", "dim_ab")}
+        counts = {t: [(r.status, r.rows_read, r.rows_inserted) for r in audit(lh, t)] for t in tables}
+        assert [r.table_name for r in result.rows][-1] == "dim_ab"  # the dependent layer after the first
+        assert commits(lh, "gold_run_audit") == audit_before + 1  # one append per run
+        assert commits(lh, "gold_table_control") == control_before + 1  # one state MERGE
+        outcomes.append((tables, counts))
+    assert outcomes[0] == outcomes[1]
+    tables, counts = outcomes[0]
+    assert tables["dim_a"] == [("1", "y", 2), ("2", "z", 3)] and tables["dim_b"] == [("1", "p", 10)]
+    assert tables["dim_ab"] == [("1", "y", 2), ("2", "z", 3)]
+    assert counts["dim_b"] == [("SUCCEEDED", 2, 1)]
