@@ -25,11 +25,13 @@ from framework.engine.compare import comparable, rows_of_keys, same, tie_break_v
 from framework.engine.merge import MergePlan, WhenClause
 from framework.engine.target import TargetLayout
 from framework.metadata.spec import TableSpec
-from framework.platform.sqltext import quote_ident
+from framework.platform.sqltext import quote_ident, sql_string
 
 
 class Upsert:
     """scd1 / fact_upsert: keyed upsert; with ``sequence_by`` an older version never overwrites a newer."""
+
+    reads_whole_target = False  # only Gold rows of the batch's keys can change
 
     def added_fields(self, spec: TableSpec, seq_type: DataType) -> list[StructField]:
         return [StructField(SEQ, seq_type, True)] if spec.sequence_by else []
@@ -78,6 +80,8 @@ class Upsert:
 class Snapshot(Upsert):
     """snapshot: the read is the whole source; Gold keys absent from it are deleted."""
 
+    reads_whole_target = True  # any Gold key may be absent from the snapshot
+
     def diff(self, spec: TableSpec, lay: TargetLayout, batch: DataFrame, gold: DataFrame) -> DataFrame:
         keys = list(spec.primary_keys)
         gone = gold.alias("t").join(batch.alias("s"), same("t", "s", keys, batch.schema), "left_anti")
@@ -105,6 +109,8 @@ class InsertOnly(Upsert):
 
 class History:
     """scd2: versions on ``[valid_from, valid_to)``; the batch's keys get their history recomputed."""
+
+    reads_whole_target = False
 
     def added_fields(self, spec: TableSpec, seq_type: DataType) -> list[StructField]:
         return [StructField(VALID_FROM, seq_type, True), StructField(VALID_TO, seq_type, True), StructField(IS_CURRENT, BooleanType(), True)]
@@ -207,11 +213,26 @@ def layout(spec: TableSpec, batch_schema: StructType) -> TargetLayout:
     return TargetLayout(StructType(fields), tuple(spec.column_names), load.compared(spec), load.merge_keys(spec))
 
 
-def plan_merge(spec: TableSpec, lay: TargetLayout, target: str, source_view: str) -> MergePlan:
+def plan_merge(spec: TableSpec, lay: TargetLayout, target: str, source_view: str, target_filter: str | None = None) -> MergePlan:
     """The MERGE of ``spec``'s load type over the diff in ``source_view``."""
     columns = tuple(f.name for f in lay.schema.fields)
     updatable = tuple(c for c in columns if c not in lay.merge_keys)
-    return MergePlan(target, source_view, lay.merge_keys, updatable, columns, load_of(spec).clauses(spec))
+    return MergePlan(target, source_view, lay.merge_keys, updatable, columns, load_of(spec).clauses(spec), target_filter)
+
+
+def key_range(ranges: dict[str, tuple[str, str]], schema: StructType, alias: str | None = None) -> str:
+    """``k BETWEEN lo AND hi`` for each key: a predicate Delta prunes Gold files with (min/max stats).
+
+    The bounds are the batch's own, as Spark formatted them, cast back to the key's type, so the
+    predicate keeps every Gold row the batch can match and lets the diff and the MERGE skip files
+    that hold none of its keys (all of them, for keys that grow with time or ids).
+    """
+    prefix = f"{alias}." if alias else ""
+    return " AND ".join(
+        f"{prefix}{quote_ident(k)} BETWEEN CAST({sql_string(lo)} AS {schema[k].dataType.simpleString()}) "
+        f"AND CAST({sql_string(hi)} AS {schema[k].dataType.simpleString()})"
+        for k, (lo, hi) in ranges.items()
+    )
 
 
 LOADS = {"scd1": Upsert(), "fact_upsert": Upsert(), "snapshot": Snapshot(), "fact_insert": InsertOnly(), "scd2": History()}

@@ -45,8 +45,11 @@ class MergePlan:
     insert_columns: tuple[str, ...]
     clauses: tuple[WhenClause, ...] = field(default_factory=tuple)
 
+    target_filter: str | None = None  # a predicate on target columns only: the files the batch can touch
+
     def on(self) -> str:
-        return " AND ".join(f"t.{quote_ident(k)} <=> s.{quote_ident(k)}" for k in self.unique_key)
+        keys = " AND ".join(f"t.{quote_ident(k)} <=> s.{quote_ident(k)}" for k in self.unique_key)
+        return keys if not self.target_filter else f"{keys} AND {self.target_filter}"
 
     def sql(self) -> str:
         lines = [f"MERGE INTO {quote_table(self.target)} AS t", f"USING {quote_ident(self.source)} AS s", f"ON {self.on()}"]

@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 from pyspark.errors import PySparkException
+from pyspark.sql import functions as F
 
 from framework.engine import fingerprint
 from framework.engine.audit import (
@@ -27,7 +28,7 @@ from framework.engine.audit import (
 )
 from framework.engine.context import Context
 from framework.engine.job_run import FAILURES, latest_outcomes
-from framework.engine.loads import layout, load_of, plan_merge
+from framework.engine.loads import key_range, layout, load_of, plan_merge
 from framework.engine.merge import commit_marker, overwrite, stamp, write_changes
 from framework.engine.source import open_source, read_window, unused_columns
 from framework.engine.steps import StepTimer
@@ -119,6 +120,7 @@ def hydrate_table(ctx: Context, spec: TableSpec, state: TableState, run_id: str,
     with step("target"):
         ensure_target(ctx.lakehouse, spec, target, target_layout)
         gold = spark.table(target)
+    ranges = None if load.reads_whole_target else checked.key_ranges
     marker = commit_marker(run_id, spec.table_name, window.watermark_to)
     now = ctx.clock()
     if full_refresh:
@@ -127,11 +129,13 @@ def hydrate_table(ctx: Context, spec: TableSpec, state: TableState, run_id: str,
             commit = overwrite(spark, target, target_layout, rows, f"__hm_full_{spec.table_name}", marker)
     else:
         with step("diff"):
-            changes = stamp(load.diff(spec, target_layout, checked.good, gold), target_layout, run_id, now)
+            touched = gold if ranges is None else gold.where(F.expr(key_range(ranges, batch.schema)))
+            changes = stamp(load.diff(spec, target_layout, checked.good, touched), target_layout, run_id, now)
             # materialized once: the MERGE reads its source more than once (match, then write)
             changes = changes.localCheckpoint(eager=True)
         with step("merge"):
-            merge_plan = plan_merge(spec, target_layout, target, f"__hm_changes_{spec.table_name}")
+            target_filter = None if ranges is None else key_range(ranges, batch.schema, "t")
+            merge_plan = plan_merge(spec, target_layout, target, f"__hm_changes_{spec.table_name}", target_filter)
             commit = write_changes(spark, merge_plan, changes, marker)
     if checked.quarantine is not None:
         with step("quarantine"):

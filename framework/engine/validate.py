@@ -49,6 +49,9 @@ class ValidatedBatch:
     rows_read: int
     rows_deduplicated: int
     rows_quarantined: int
+    key_ranges: dict[str, tuple[str, str]] | None = None  # key -> (min, max) as Spark strings; None: a NULL key
+
+
 
 
 # -- predicates (row split) -----------------------------------------------------------------
@@ -109,6 +112,8 @@ def measures(spec: TableSpec, batch: DataFrame) -> list[tuple[str, Column]]:
             out.append((f"{c.name}_not_nullable", _fails(F.col(quote_ident(c.name)).isNotNull(), rows)))
     key = [F.col(quote_ident(k)) for k in spec.primary_keys] + ([F.col(SEQ)] if spec.load.keeps_history else [])
     out.append((KEY_UNIQUE, F.sum(F.when(rows, 1).otherwise(0)) - F.count_distinct(F.when(rows, F.struct(*key)))))
+    for k in spec.primary_keys:  # the batch's key range: the diff and the MERGE read only Gold files that can hold it
+        out.append((f"_nulls_{k}", F.sum(F.when(F.col(quote_ident(k)).isNull(), 1).otherwise(0))))
     warn = [passes(c) for c in spec.checks if c.severity == "warn" and c.check != "unique"]
     if warn:
         all_pass = warn[0]
@@ -152,8 +157,15 @@ def validate(spec: TableSpec, batch: DataFrame) -> ValidatedBatch:
     while no check rescans the batch. Only when a ``warn`` check failed is the batch split.
     """
     named = measures(spec, batch)
-    first = batch.agg(*[column.alias(f"m{i}") for i, (_, column) in enumerate(named)]).first()
+    ranges = [(k, F.min(F.col(quote_ident(k))).cast("string"), F.max(F.col(quote_ident(k))).cast("string")) for k in spec.primary_keys]
+    first = batch.agg(
+        *[column.alias(f"m{i}") for i, (_, column) in enumerate(named)],
+        *[c for i, (_, lo, hi) in enumerate(ranges) for c in (lo.alias(f"lo{i}"), hi.alias(f"hi{i}"))],
+    ).first()
     counts = {name: int(first[f"m{i}"] or 0) for i, (name, _) in enumerate(named)}
+    key_ranges = None
+    if not any(counts[f"_nulls_{k}"] for k in spec.primary_keys) and all(first[f"lo{i}"] is not None for i in range(len(ranges))):
+        key_ranges = {k: (first[f"lo{i}"], first[f"hi{i}"]) for i, (k, _, _) in enumerate(ranges)}
     failed = failed_checks_of(spec, counts)
     blocking = [f for f in failed if f.severity == "error"]
     if blocking:
@@ -189,4 +201,5 @@ def validate(spec: TableSpec, batch: DataFrame) -> ValidatedBatch:
         rows_read=counts["_read"],
         rows_deduplicated=counts["_read"] - counts["_kept"],
         rows_quarantined=counts.get("_quarantined", 0) if failed_warn else 0,
+        key_ranges=key_ranges,
     )
