@@ -153,3 +153,44 @@ def test_merge_plan_renders_null_safe_quoted_sql():
     assert "ON t.`id` <=> s.`id`" in sql
     assert "WHEN MATCHED AND s._hm_is_delete AND (t._hm_sequence IS NULL OR s._hm_sequence IS NULL OR s._hm_sequence >= t._hm_sequence) THEN DELETE" in sql
     assert "WHEN NOT MATCHED AND NOT s._hm_is_delete THEN INSERT (`id`, `name`, `amount`, `_hm_sequence`, `_hm_run_id`, `_hm_updated_at`)" in sql
+
+
+# -- strict parsing: typos and wrong shapes are errors naming the field --------------------------
+def _issues(**overrides) -> list[str]:
+    from framework.metadata.spec import find_issues, parse_specs
+
+    try:
+        return [str(i) for i in find_issues(parse_specs([raw_spec(**overrides)]))]
+    except SpecError as exc:
+        return [str(i) for i in exc.issues]
+
+
+def test_unknown_keys_inside_columns_joins_and_checks_are_rejected():
+    issues = _issues(
+        checks=[{"column": "id", "check": "not_null", "severty": "warn"}],
+        columns=[{"name": "id", "expr": "id", "type": "STRING", "nulable": False}],
+        joins=[{"table": "x", "alias": "j", "on": "j.id = s.id", "kind": "left"}],
+    )
+    assert sorted(issues) == [
+        "dim_thing.checks[0].severty: unknown key; valid keys are: column, check, args, severity, name",
+        "dim_thing.columns[0].nulable: unknown key; valid keys are: name, expr, type, nullable, comment",
+        "dim_thing.joins[0].kind: unknown key; valid keys are: table, alias, on, how",
+    ]
+
+
+def test_a_scalar_where_a_list_belongs_is_one_error():
+    assert _issues(primary_keys="record_id") == ["dim_thing.primary_keys: must be a list (e.g. ['record_id']), found str 'record_id'"]
+    assert _issues(depends_on="dim_other") == ["dim_thing.depends_on: must be a list (e.g. ['dim_other']), found str 'dim_other'"]
+
+
+def test_freshness_sla_is_validated():
+    assert _issues(freshness_sla="1 day") == []
+    assert _issues(freshness_sla="daily") == ["dim_thing.freshness_sla: must look like '<n> <unit>' (unit: minute, hour, day, week), e.g. '1 day', found 'daily'"]
+
+
+def test_a_join_to_a_gold_table_needs_the_matching_depends_on():
+    join = {"table": "${catalog}.${gold_schema}.fact_list_prices", "alias": "p", "on": "p.id = s.id"}
+    assert _issues(joins=[join]) == [
+        "dim_thing.joins[0].table: joins the Gold table 'fact_list_prices', which must then be in depends_on (so it is hydrated first)"
+    ]
+    assert not [i for i in _issues(joins=[join], depends_on=["fact_list_prices"]) if "joins[0]" in i]

@@ -153,19 +153,9 @@ class TableSpec:
     @classmethod
     def from_dict(cls, raw: dict) -> TableSpec:
         """Build from a YAML mapping or ``Row.asDict(recursive=True)``; state columns ignored."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(raw) - known - set(STATE_COLUMNS) - set(AUDIT_COLUMNS))
-        if unknown:
-            raise SpecError(
-                [
-                    SpecIssue(
-                        str(raw.get("table_name")),
-                        key,
-                        f"unknown field; valid fields are: {', '.join(sorted(known))}",
-                    )
-                    for key in unknown
-                ]
-            )
+        issues = shape_issues(raw)
+        if issues:
+            raise SpecError(issues)
         try:
             return cls(
                 table_name=raw.get("table_name"),
@@ -223,6 +213,49 @@ class TableSpec:
     def tracked_columns(self) -> list[str]:
         """scd2: the columns whose change opens a new version."""
         return list(self.track_columns) if self.track_columns else self.non_key_columns
+
+
+def _keys_of(cls) -> set[str]:
+    return {f.name for f in fields(cls)}
+
+
+# Fields that hold lists, and the keys allowed in the mappings of the list-of-mapping fields.
+LIST_FIELDS = ("primary_keys", "columns", "joins", "checks", "depends_on", "track_columns")
+ITEM_KEYS = {"columns": ("name", "expr", "type", "nullable", "comment"), "joins": ("table", "alias", "on", "how"),
+             "checks": ("column", "check", "args", "severity", "name")}
+
+
+def shape_issues(raw: dict) -> list[SpecIssue]:
+    """Typos and wrong shapes in a raw mapping, before anything is built from it.
+
+    Users writing onboarding files make typos: an unknown key (``severty: warn``) or a scalar where
+    a list belongs (``primary_keys: record_id``) must be an error naming the field, not a silently
+    ignored key or one error per character of a string.
+    """
+    table = str(raw.get("table_name"))
+    known = _keys_of(TableSpec)
+    issues = [
+        SpecIssue(table, key, f"unknown field; valid fields are: {', '.join(sorted(known))}")
+        for key in sorted(set(map(str, raw)) - known - set(STATE_COLUMNS) - set(AUDIT_COLUMNS))
+    ]
+    for name in LIST_FIELDS:
+        value = raw.get(name)
+        if value is not None and not isinstance(value, (list, tuple)):
+            issues.append(SpecIssue(table, name, f"must be a list (e.g. [{value!r}]), found {type(value).__name__} {value!r}"))
+            continue
+        for i, item in enumerate(value or ()):
+            allowed = ITEM_KEYS.get(name)
+            if allowed is None:
+                if not isinstance(item, str):
+                    issues.append(SpecIssue(table, f"{name}[{i}]", f"must be a name, found {item!r}"))
+                continue
+            if not isinstance(item, dict):
+                issues.append(SpecIssue(table, f"{name}[{i}]", f"must be a mapping with keys {', '.join(allowed)}, found {item!r}"))
+                continue
+            keys = {"on" if k is True else str(k) for k in item}  # YAML 1.1 reads a bare `on:` as True
+            for key in sorted(keys - set(allowed)):
+                issues.append(SpecIssue(table, f"{name}[{i}].{key}", f"unknown key; valid keys are: {', '.join(allowed)}"))
+    return issues
 
 
 STATE_COLUMNS = ("watermark_value", "last_run_id", "last_status", "last_run_at", "input_versions")
@@ -296,6 +329,11 @@ def _issues_for(spec: TableSpec) -> list[SpecIssue]:
             parse_lookback(spec.lookback)
         except UnsafeSqlError as exc:
             add("lookback", str(exc))
+    if spec.freshness_sla is not None:
+        try:
+            parse_lookback(spec.freshness_sla)
+        except UnsafeSqlError:
+            add("freshness_sla", f"must look like '<n> <unit>' (unit: minute, hour, day, week), e.g. '1 day', found {spec.freshness_sla!r}")
     if spec.watermark_column is not None and not is_plain_identifier(spec.watermark_column):
         add("watermark_column", f"must be a source column name, found {spec.watermark_column!r}")
     if not load.takes_watermark and spec.watermark_column is not None:
@@ -341,6 +379,9 @@ def _issues_for(spec: TableSpec) -> list[SpecIssue]:
         reason = check_fragment(join.on)
         if reason:
             add(where + ".on", reason)
+        gold_prefix = "${catalog}.${gold_schema}."
+        if isinstance(join.table, str) and join.table.startswith(gold_prefix) and join.table[len(gold_prefix):] not in spec.depends_on:
+            add(where + ".table", f"joins the Gold table {join.table[len(gold_prefix):]!r}, which must then be in depends_on (so it is hydrated first)")
         if join.how not in JOIN_TYPES:
             add(where + ".how", f"must be one of {', '.join(JOIN_TYPES)}, found {join.how!r}")
 
