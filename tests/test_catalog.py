@@ -5,8 +5,8 @@ Three processes over one home, one after the other (each starts its own JVM):
 - A creates: a schema, managed tables (``CREATE TABLE`` and CTAS, Delta and partitioned
   parquet), external tables (one in the folder-scan area ``<home>/tables``, one elsewhere), and
   views whose unqualified names resolve in the schema they were created in (one over another);
-- B reads them, inserts, alters (``ADD COLUMNS`` on Delta and on parquet), renames, drops a
-  managed table, an external table and a view;
+- B reads them, inserts, alters (``ADD COLUMNS`` and ``SET TBLPROPERTIES`` on Delta and on
+  parquet, ``ALTER VIEW ... AS``), renames, drops a managed table, an external table and a view;
 - C checks, from the catalog (``SHOW TABLES``, rows, columns) and from the disk (folders kept,
   moved, deleted), that B's changes are what a fresh process sees.
 
@@ -118,17 +118,22 @@ def lab(tmp_path_factory):
         "SELECT * FROM bronze.ext",
         "ALTER TABLE bronze.x ADD COLUMNS (note STRING)",
         "INSERT INTO bronze.x VALUES (2, 'after alter')",
+        "ALTER TABLE bronze.x SET TBLPROPERTIES ('team' = 'health')",
+        "ALTER VIEW bronze.v AS SELECT id * 10 AS id10, note FROM bronze.x",
         "ALTER TABLE bronze.old RENAME TO bronze.renamed",
         "DROP TABLE bronze.gone",
         "DROP TABLE bronze.ext",
         "DROP VIEW lab.vv",
         "ALTER TABLE lab.p ADD COLUMNS (extra INT)",
+        "ALTER TABLE lab.p SET TBLPROPERTIES ('team' = 'lab')",
         "INSERT INTO lab.p VALUES (2, 20, 'b')",
     ])
     c = process(home, [
         "SHOW TABLES IN bronze",
         "SHOW TABLES IN lab",
         "SELECT * FROM bronze.x ORDER BY id",
+        "SHOW TBLPROPERTIES bronze.x ('team')",
+        "SHOW TBLPROPERTIES lab.p ('team')",
         "SELECT * FROM bronze.v ORDER BY id10",
         "SELECT * FROM bronze.renamed",
         "SELECT * FROM lab.p ORDER BY id",
@@ -151,9 +156,11 @@ def test_a_later_process_reads_writes_and_alters_what_an_earlier_one_created(lab
     assert rows(b["SELECT * FROM bronze.ext"]) == [{"id": 3}]
     for statement, result in b.items():
         assert result.get("code") == 0, (statement, result)
-    # inserts and the new column from B, read by C (the view follows its table)
+    # inserts, the new column and a property from B, read by C; the view as B altered it
     assert rows(c["SELECT * FROM bronze.x ORDER BY id"]) == [{"id": 1, "note": None}, {"id": 2, "note": "after alter"}]
-    assert rows(c["SELECT * FROM bronze.v ORDER BY id10"]) == [{"id10": 10}, {"id10": 20}]
+    assert rows(c["SHOW TBLPROPERTIES bronze.x ('team')"]) == [{"key": "team", "value": "health"}]
+    assert rows(c["SHOW TBLPROPERTIES lab.p ('team')"]) == [{"key": "team", "value": "lab"}]
+    assert rows(c["SELECT * FROM bronze.v ORDER BY id10"]) == [{"id10": 10, "note": None}, {"id10": 20, "note": "after alter"}]
     assert rows(c["SELECT * FROM lab.m"]) == [{"id": 1, "s": "a"}]
     assert rows(c["SELECT * FROM lab.outside"]) == [{"id": 7}]
     # a non-Delta table: its new column is catalog state, its new partition is found again
