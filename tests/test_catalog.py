@@ -25,15 +25,8 @@ from pathlib import Path
 
 import pytest
 
-from framework.platform.catalog import (
-    MANAGED,
-    VIEW,
-    Journal,
-    ObjectEntry,
-    _key_of,
-    _table_ddl,
-    created_as_managed,
-)
+from framework.platform.catalog import _table_ddl
+from framework.platform.catalog_journal import MANAGED, VIEW, Journal, ObjectEntry, created_as_managed, key_of
 from framework.platform.lakehouse import Lakehouse
 from framework.platform.params import RunParams
 from tests.conftest import TEST_CONF
@@ -201,7 +194,7 @@ def test_journal_entries_round_trip_whatever_the_names(tmp_path):
     journal.write_object(plain)
     found = journal.objects()
     assert found == {odd.key: odd, plain.key: plain}
-    assert {_key_of(path) for path in journal.state()} == {odd.key, plain.key}
+    assert {key_of(path) for path in journal.state()} == {odd.key, plain.key}
     assert not [p for p in journal.root.rglob("*") if p.name.startswith(".tmp-")]  # written by rename
     journal.delete_object(*odd.key)
     assert set(journal.objects()) == {plain.key}

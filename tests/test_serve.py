@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, exc, text
 
-from framework.platform.catalog import Journal
+from framework.platform.catalog_journal import Journal
 from framework.platform.lakehouse import Lakehouse
 from framework.platform.params import RunParams
 from framework.surfaces.serve import TableWatcher

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from framework.errors import FrameworkError
-from framework.platform.catalog import created_as_managed
+from framework.platform.catalog_journal import created_as_managed
 from framework.platform.lakehouse import Lakehouse
 from framework.platform.params import RunParams
 from framework.platform.session import delta_jars, local_spark
