@@ -3,8 +3,10 @@
 One server for the module (starting Spark costs most of the time): its URL and the control and
 audit tables; a table onboarded by an INSERT through SQLAlchemy, hydrated by a separate
 `healthmon run` process and served back (the endpoint registers the new Gold table itself); a
-busy port refused before Spark starts; SIGTERM stops it with exit 0 and frees the port. Plus one
-test without a JVM: when the endpoint's watcher registers a new table folder.
+busy port refused before Spark starts; a table and a view created through SQLAlchemy read by a
+separate `healthmon sql` process, whose new table the endpoint then serves (the catalog journal);
+SIGTERM stops it with exit 0 and frees the port. Plus one test without a JVM: when the
+endpoint's watcher registers a new table folder.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, exc, text
 
+from framework.platform.catalog_journal import Journal
 from framework.platform.lakehouse import Lakehouse
 from framework.platform.params import RunParams
 from framework.surfaces.serve import TableWatcher
@@ -215,6 +218,34 @@ def test_the_watcher_registers_a_table_once_its_first_commit_has_settled(tmp_pat
     watcher.known.add("spark_catalog.gold.settled")
     watcher.clock = lambda: now + 2
     assert watcher.new_tables() == {"spark_catalog.gold.fresh": fresh}
+
+
+def test_objects_created_through_the_endpoint_and_by_healthmon_sql_cross_over(server, engine):
+    """A table and a view made through SQLAlchemy are read by a separate `healthmon sql` process,
+    whose CTAS from them is served back: the catalog journal, followed both ways."""
+    with engine.begin() as connection:
+        connection.execute(text(f"CREATE TABLE {PARAMS.bronze('made_in_serve')} USING DELTA AS SELECT * FROM VALUES (1), (2) AS t(id)"))
+        connection.execute(text(f"CREATE VIEW {PARAMS.bronze('served_view')} AS SELECT id * 100 AS id100 FROM {PARAMS.bronze('made_in_serve')}"))
+    journal = Journal(server.home)
+    deadline = time.monotonic() + 30  # the endpoint journals its clients' objects every 2 s
+    while not {("bronze", "made_in_serve"), ("bronze", "served_view")} <= set(journal.objects()):
+        assert time.monotonic() < deadline, f"not journaled: {sorted(journal.objects())}\n{server.log()}"
+        time.sleep(0.5)
+
+    done = healthmon(server.home, "sql", f"CREATE TABLE {PARAMS.bronze('made_outside')} USING DELTA AS "
+                                         f"SELECT id100 + 1 AS id FROM {PARAMS.bronze('served_view')}")
+    assert done.returncode == 0, done.stdout + done.stderr
+
+    deadline = time.monotonic() + 30  # ... and applies what other processes journaled
+    while True:
+        try:
+            served = rows(engine, f"SELECT id FROM {PARAMS.bronze('made_outside')} ORDER BY id")
+            break
+        except exc.OperationalError as error:
+            if "TABLE_OR_VIEW_NOT_FOUND" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(1)
+    assert served == [(101,), (201,)]
 
 
 def test_sigterm_stops_the_server_cleanly(server):

@@ -1,16 +1,21 @@
 """Where tables live: schemas, table creation from DDL, and the local catalog.
 
 Locally there is no metastore shared between processes (an embedded Derby metastore admits one
-JVM at a time), so every table is created *by location* under ``<home>/tables/<schema>/<table>``
-and re-registered by location when a session starts. On Databricks (``home`` is None) tables are
-Unity Catalog managed and nothing is registered.
+JVM at a time), so every framework table is created *by location* under
+``<home>/tables/<schema>/<table>`` and re-registered by location when a session starts. The
+lakehouse's schemas are created with ``LOCATION '<home>/tables/<schema>'``, so a managed table a
+user creates in them lands in that same place; everything else a user creates (views, schemas,
+tables elsewhere) is kept in the catalog journal, :mod:`framework.platform.catalog`. On
+Databricks (``home`` is None) tables are Unity Catalog managed and nothing is registered.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from framework.platform.catalog import LocalCatalog
 from framework.platform.params import RunParams, fill_placeholders
 from framework.platform.resources import control_dir
 from framework.platform.sqltext import (
@@ -42,23 +47,35 @@ class Lakehouse:
         path = self.location(full_name)
         return "" if path is None else f" LOCATION '{path.as_posix()}'"
 
+    @property
+    def schemas(self) -> tuple[str, str, str]:
+        return (self.params.bronze_schema, self.params.gold_schema, self.params.control_schema)
+
+    @property
+    def catalog(self) -> LocalCatalog | None:
+        """The local catalog journal (None on Databricks, where Unity Catalog is the catalog)."""
+        return None if self.home is None else LocalCatalog(self.spark, self.home, self.schemas)
+
     # -- set-up -------------------------------------------------------------------------
     def ensure_schemas(self) -> None:
-        for field in ("bronze_schema", "gold_schema", "control_schema"):
-            schema = getattr(self.params, field)
+        """The three schemas; locally at ``<home>/tables/<schema>``, where the folder scan finds
+        the managed tables created in them."""
+        for schema in self.schemas:
+            where = "" if self.home is None else f" LOCATION {sql_string((self.home / 'tables' / schema).as_posix())}"
             self.spark.sql(
-                f"CREATE SCHEMA IF NOT EXISTS {quote_ident(self.params.catalog)}.{quote_ident(schema)}"
+                f"CREATE SCHEMA IF NOT EXISTS {quote_ident(self.params.catalog)}.{quote_ident(schema)}{where}"
             )
 
     def local_tables(self) -> dict[str, Path]:
-        """Full name -> folder of every Delta table under ``home`` in this lakehouse's schemas."""
+        """Full name -> folder of every Delta table under ``home`` in this lakehouse's schemas,
+        except the folders the catalog journal accounts for (a table renamed or dropped by a user)."""
         if self.home is None or not (self.home / "tables").exists():
             return {}
-        schemas = {self.params.bronze_schema, self.params.gold_schema, self.params.control_schema}
+        claimed = self.catalog.claimed_locations()
         found = {}
         for log_dir in sorted((self.home / "tables").glob("*/*/_delta_log")):
             table_dir = log_dir.parent
-            if table_dir.parent.name in schemas:
+            if table_dir.parent.name in self.schemas and os.path.abspath(table_dir) not in claimed:
                 found[f"{self.params.catalog}.{table_dir.parent.name}.{table_dir.name}"] = table_dir
         return found
 
@@ -67,10 +84,16 @@ class Lakehouse:
         self.spark.sql(f"CREATE TABLE IF NOT EXISTS {quote_table(full_name)} USING DELTA LOCATION {sql_string(folder.as_posix())}")
 
     def register_existing(self) -> int:
-        """Register every Delta table found under ``home`` in this session's catalog."""
+        """Register what the catalog journal holds and every Delta table found under ``home``
+        in this session's catalog; views last, as they may read any of those tables."""
+        catalog = self.catalog
+        if catalog is not None:
+            catalog.restore_tables()
         tables = self.local_tables()
         for full_name, folder in tables.items():
             self.register(full_name, folder)
+        if catalog is not None:
+            catalog.restore_views()
         return len(tables)
 
     def create_table(self, full_name: str, columns_ddl: str, comment: str | None = None) -> bool:

@@ -152,10 +152,14 @@ def _cmd_status(args) -> int:
 
 
 def _cmd_sql(args) -> int:
+    from contextlib import nullcontext
+
     from framework.surfaces.output import to_csv, to_json
 
     ctx = _context(args)
-    df = ctx.spark.sql(args.query)
+    catalog = ctx.lakehouse.catalog  # what the statement creates, alters or drops is journaled
+    with catalog.recording() if catalog is not None else nullcontext():
+        df = ctx.spark.sql(args.query)  # DDL and DML run here, queries when printed
     sys.stdout.write(to_json(df) + "\n" if args.format == "json" else to_csv(df))
     return 0
 

@@ -10,7 +10,10 @@ stand-alone Thrift server would see no tables. Locally::
 Bound to 127.0.0.1 with no authentication, binary transport. Each client connection gets its own
 Spark session over the shared catalog (temporary views and ``SET``s are per connection). Tables
 that other processes create while the endpoint runs (a first ``healthmon run`` creates Gold tables)
-are registered by polling ``<home>/tables`` every ``refresh_seconds``. Writes through the endpoint
+are registered by polling ``<home>/tables`` every ``refresh_seconds``; in the same tick the
+catalog journal (:mod:`framework.platform.catalog`) is followed both ways: tables, views and
+schemas the endpoint's clients create or drop are journaled for later processes, and what other
+processes journaled (``healthmon sql``) is applied here. Writes through the endpoint
 (``INSERT INTO control.gold_table_control ...``) are ordinary Delta commits that every other
 process sees.
 
@@ -33,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from framework.errors import FrameworkError
+from framework.platform.catalog_journal import created_as_managed
 from framework.platform.lakehouse import Lakehouse
 from framework.platform.params import RunParams
 from framework.platform.session import delta_jars, local_spark
@@ -146,18 +150,23 @@ def check(endpoint: Endpoint) -> None:
 
 
 class TableWatcher:
-    """Registers the tables other processes create under ``<home>/tables`` while serving.
+    """Registers the tables other processes create under ``<home>/tables`` while serving, and
+    (with a ``follower``) keeps the endpoint's catalog and the catalog journal in step.
 
     A folder is registered once its first commit is ``settle_seconds`` old: a ``CREATE TABLE``
     sent through the endpoint itself commits the Delta log *before* it enters the catalog, and
-    registering it in between would fail that statement. Polling costs a directory listing; a
-    table is looked up in the catalog only the first time it is seen.
+    registering it in between would fail that statement. A folder whose first commit says it was
+    created as a *managed* table is never registered here, however old: a client's CTAS on a
+    loaded machine can take longer than any settle time, and managed tables of other processes
+    arrive through the journal. Polling costs a directory listing; a table is looked up in the
+    catalog only the first time it is seen.
     """
 
-    def __init__(self, lakehouse: Lakehouse, *, settle_seconds: float = SETTLE_SECONDS, clock=time.time):
+    def __init__(self, lakehouse: Lakehouse, *, settle_seconds: float = SETTLE_SECONDS, clock=time.time, follower=None):
         self.lakehouse = lakehouse
         self.settle_seconds = settle_seconds
         self.clock = clock
+        self.follower = follower  # catalog.Follower, built before clients connect
         self.known: set[str] = set()  # in the catalog (registered here, by bootstrap, or by a client)
 
     def new_tables(self) -> dict[str, Path]:
@@ -168,14 +177,21 @@ class TableWatcher:
             if name in self.known:
                 continue
             commits = [commit.stat().st_mtime for commit in (table_dir / "_delta_log").glob("*.json")]
-            if commits and min(commits) <= cutoff:
+            if commits and min(commits) <= cutoff and not created_as_managed(table_dir):
                 found[name] = table_dir
         return found
 
     def refresh(self) -> list[str]:
-        """Register the new settled tables; the names registered."""
+        """Follow the catalog journal, then register the new settled tables; the names registered
+        from folders."""
         from pyspark.errors import AnalysisException
 
+        if self.follower is not None:
+            try:
+                for message in self.follower.tick():
+                    print(f"healthmon serve: {message}", file=sys.stderr)
+            except Exception as exc:  # a tick that failed is retried whole at the next one
+                print(f"healthmon serve: catalog journal not followed this tick: {exc}", file=sys.stderr)
         registered = []
         for name, table_dir in self.new_tables().items():
             if not self.lakehouse.exists(name):
@@ -186,6 +202,8 @@ class TableWatcher:
                     continue
                 registered.append(name)
             self.known.add(name)
+        if self.follower is not None:
+            self.follower.adopt(registered)  # the folder scan's, not a client's: not journaled
         return registered
 
 
@@ -220,10 +238,10 @@ def serve(home: Path, params: RunParams, *, port: int | None = None, refresh_sec
         lakehouse.bootstrap()
         ensure_views(lakehouse)
         with stop_on_signals(stop):
+            watcher = TableWatcher(lakehouse, follower=lakehouse.catalog.follower())  # before any client
             endpoint = start(lakehouse)
             try:
                 check(endpoint)
-                watcher = TableWatcher(lakehouse)
                 if not stop.is_set():
                     print(endpoint.url, flush=True)
                     print(f"healthmon serve: {endpoint.url} over {home} (no authentication, {HOST} only); "
