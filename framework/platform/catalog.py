@@ -274,7 +274,7 @@ def record(spark, journal: Journal, before: Snapshot, after: Snapshot, *, by: st
     for schema, name in sorted(after.objects - before.objects):
         try:
             entry = describe_object(spark, schema, name, by=by)
-        except Exception as exc:  # e.g. dropped again by another client of the endpoint meanwhile
+        except Exception as exc:  # noqa: BLE001 - e.g. dropped again by another client of the endpoint meanwhile
             log.warning("healthmon catalog: %s.%s not journaled: %s", schema, name, _first_line(exc))
             continue
         known = entries.get(entry.key)
@@ -310,7 +310,7 @@ def record(spark, journal: Journal, before: Snapshot, after: Snapshot, *, by: st
             continue
         try:
             fresh = describe_object(spark, *key, by=by)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - one catalog object's failure must not stop the others; it is logged or reported
             log.warning("healthmon catalog: %s.%s not described, its journal entry kept: %s", *key, _first_line(exc))
             continue
         if is_stand_in(fresh):  # the journal keeps the real definition
@@ -372,7 +372,7 @@ class LocalCatalog:
                 continue
             try:
                 register(self.spark, entry)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - one catalog object's failure must not stop the others; it is logged or reported
                 problems.append(f"table {entry.schema}.{entry.name} ({entry.location}) not registered: {_first_line(exc)}")
         for problem in problems:
             log.warning("healthmon catalog: %s", problem)
@@ -393,7 +393,7 @@ class LocalCatalog:
             for entry in pending:
                 try:
                     register(self.spark, entry)
-                except Exception as exc:
+                except Exception as exc:  # noqa: BLE001 - one catalog object's failure must not stop the others; it is logged or reported
                     errors[entry.key] = _first_line(exc)
                     left.append(entry)
             if len(left) == len(pending):
@@ -404,7 +404,7 @@ class LocalCatalog:
             problems.append(f"view {entry.schema}.{entry.name} could not be restored: {errors[entry.key]}")
             try:
                 stand_in_view(self.spark, entry, errors[entry.key])
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - one catalog object's failure must not stop the others; it is logged or reported
                 problems.append(f"view {entry.schema}.{entry.name} has no stand-in either: {_first_line(exc)}")
         for problem in problems:
             log.warning("healthmon catalog: %s", problem)
@@ -424,7 +424,7 @@ class LocalCatalog:
         except BaseException:
             try:
                 self.record_since(before, by)
-            except Exception as exc:  # the statement's own error is the one to report
+            except Exception as exc:  # noqa: BLE001 - the statement's own error is the one to report
                 log.warning("healthmon catalog: journal not updated after a failed statement: %s", _first_line(exc))
             raise
         self.record_since(before, by)
@@ -476,7 +476,7 @@ class Follower:
                 elif self._apply(entry):
                     objects.add(entry.key)
                     messages.append(f"{entry.schema}.{entry.name} registered")
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - one catalog object's failure must not stop the others; it is logged or reported
                 failures[path] = f"{path} not applied, retried next tick: {_first_line(exc)}"
         for path in gone:
             key = key_of(path)
@@ -484,7 +484,7 @@ class Follower:
                 if key is not None and self._unregister(*key):
                     objects.discard(key)
                     messages.append(f"{key[0]}.{key[1]} unregistered")
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - one catalog object's failure must not stop the others; it is logged or reported
                 messages.append(f"{path} not unregistered: {_first_line(exc)}")
         for path in gone:  # schemas after their objects; a schema still holding tables stays
             schema = schema_of(path)
@@ -493,7 +493,7 @@ class Follower:
                     catalog.spark.sql(f"DROP SCHEMA IF EXISTS {quote_ident(SESSION_CATALOG)}.{quote_ident(schema)}")
                     schemas.discard(schema)
                     messages.append(f"schema {schema} dropped")
-                except Exception as exc:
+                except Exception as exc:  # noqa: BLE001 - one catalog object's failure must not stop the others; it is logged or reported
                     messages.append(f"schema {schema} not dropped: {_first_line(exc)}")
         messages += [m for path, m in failures.items() if self.failures.get(path) != m]
         self.failures = failures
@@ -508,7 +508,7 @@ class Follower:
         if entry.kind == VIEW:
             try:
                 register(spark, entry, replace_view=True)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - one catalog object's failure must not stop the others; it is logged or reported
                 if object_exists(spark, entry.schema, entry.name):
                     spark.sql(f"DROP VIEW {entry.sql_name}")
                 stand_in_view(spark, entry, _first_line(exc))

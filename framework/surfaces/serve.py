@@ -190,7 +190,7 @@ class TableWatcher:
             try:
                 for message in self.follower.tick():
                     print(f"healthmon serve: {message}", file=sys.stderr)
-            except Exception as exc:  # a tick that failed is retried whole at the next one
+            except Exception as exc:  # noqa: BLE001 - a tick that failed is retried whole at the next one
                 print(f"healthmon serve: catalog journal not followed this tick: {exc}", file=sys.stderr)
         registered = []
         for name, table_dir in self.new_tables().items():
