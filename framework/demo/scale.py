@@ -43,6 +43,7 @@ REKEYED: dict[str, tuple[str, ...]] = {
     "mlflow.run_metrics_history": ("record_id",),
     "storage.predictive_optimization_operations_history": ("operation_id",),
 }
+COPIES_PER_TASK = 1000  # about 200,000 usage rows per task (and per Delta file)
 _UUID = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 
 
@@ -73,7 +74,10 @@ def amplify(frame, key: str, scale: int):
     if scale == 1 or not paths:
         return frame
     fields = frame.schema.fields
-    out = frame.crossJoin(frame.sparkSession.range(scale).withColumnRenamed("id", "_copy"))
+    # the copies spread over several tasks (the local session's default parallelism is 1)
+    partitions = max(1, min(scale, scale // COPIES_PER_TASK + 1))
+    copies = frame.sparkSession.range(0, scale, 1, partitions).withColumnRenamed("id", "_copy")
+    out = copies.crossJoin(F.broadcast(frame))  # the copies' tasks each take the whole batch
     for path in paths:
         top, _, rest = path.partition(".")
         quoted = ".".join(f"`{part}`" for part in path.split("."))
