@@ -287,8 +287,11 @@ def test_event_tables_name_entities_that_exist(rows):
     warehouses = seen("compute.warehouses", "workspace_id", "warehouse_id")
     assert all((r["workspace_id"], r["warehouse_id"]) in warehouses for _, r in upto(rows, "compute.warehouse_events", 4))
     assert all((r["workspace_id"], r["compute"]["warehouse_id"]) in warehouses for _, r in upto(rows, "query.history", 4))
-    entities = seen("serving.served_entities", "workspace_id", "served_entity_id")
-    assert all((r["workspace_id"], r["served_entity_id"]) in entities for _, r in upto(rows, "serving.endpoint_usage", 4))
+    created = {}  # served entity -> its first version: no request before it
+    for _, r in upto(rows, "serving.served_entities", 4):
+        created[(r["workspace_id"], r["served_entity_id"])] = min(r["change_time"], created.get((r["workspace_id"], r["served_entity_id"]), r["change_time"]))
+    for _, r in upto(rows, "serving.endpoint_usage", 4):
+        assert created[(r["workspace_id"], r["served_entity_id"])] <= r["request_time"]
     for batch in BATCHES:
         statements = {r["statement_id"] for r in rows[batch]["query.history"]}
         for key in ("access.table_lineage", "access.column_lineage"):

@@ -280,7 +280,8 @@ def serving_usage(batch: int) -> list[dict]:
     day = batch_day(batch)
     rows = []
     for endpoint in endpoints_alive(batch):
-        for hour in sorted(rng.sample(range(24), k=rng.randint(2, 5))):
+        opened = 10 if endpoint.first_batch == batch > 1 else 0  # created at 09:00 that day
+        for hour in sorted(rng.sample(range(opened, 24), k=rng.randint(2, 5))):
             rows.append(_serving_row(rng, endpoint, at(day, 60 * hour), day))
     return rows
 

@@ -4,7 +4,7 @@ source system tables, one batch per day.
 Why generated: there is no Databricks account on a laptop, and the cases the framework exists
 for must show up on purpose and identically on every run, so results can be asserted. Rows carry
 the system tables' exact columns and nested types (:mod:`framework.platform.source_schemas`) and
-imitate their documented behaviour (``/work/shared/reference/system-tables/NOTES.md``):
+imitate their documented behaviour (the team's reference notes on the system tables):
 
 - SCD2 tables (jobs, job tasks, pipelines, clusters, warehouses, served entities): several
   versions per key, no-op versions, deletions, re-creations, a version arriving a batch late

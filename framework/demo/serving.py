@@ -98,6 +98,7 @@ def endpoint_usage_rows(batch: int) -> list[dict]:
     day = batch_day(batch)
     rows = []
     for endpoint in endpoints_alive(batch):
+        opened = 9 * 60 + 1 if endpoint.first_batch == batch > 1 else 0  # created at 09:00 that day
         for _ in range(25 + rng.randrange(25)):
             status = rng.choices((200, 400, 429, 500), weights=(90, 3, 5, 2))[0]
             llm = endpoint.is_llm and status == 200
@@ -111,7 +112,7 @@ def endpoint_usage_rows(batch: int) -> list[dict]:
                 "databricks_request_id": rng_uuid(rng),
                 "requester": rng.choice((*PEOPLE, SP, SP)),
                 "status_code": status,
-                "request_time": at(day, rng.randrange(24 * 60) + rng.random()),
+                "request_time": at(day, rng.randrange(opened, 24 * 60) + rng.random()),
                 "input_token_count": prompt,
                 "output_token_count": answer,
                 "input_character_count": None if prompt is None else prompt * 4,
