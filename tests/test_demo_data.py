@@ -1,33 +1,47 @@
-"""The demo Bronze generator: exact system-table schemas, deterministic batches, the hard cases.
+"""The demo Bronze generator: all 34 system tables, exact schemas, deterministic batches, the
+documented behaviours and the hard cases.
 
-Two lakehouses share one module-scoped set-up (Delta writes cost about a second each): ``first``
-holds batch 1 only and serves as the reference of what batch 1 delivered; ``second`` holds
-batches 1 and 2. Rows of ``second`` whose key is absent from ``first`` are therefore batch 2's.
+Most checks read the generated rows of batches 1-4 (pure Python, computed once per module) and
+recompute what they assert from those rows alone. The Spark checks share one module-scoped
+lakehouse holding batch 1 of every table and batch 2 of the four the original demo had (a Delta
+commit costs about a second); what batch 2 delivered to an appended table is told apart from
+batch 1 by Delta time travel to the table's version after batch 1.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import re
 import subprocess
 import sys
+from collections import Counter, defaultdict
 from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from framework.demo.bronze import (
+    AMPLIFIED_TABLES,
     DEMO_TABLES,
     DUPLICATES_PER_BATCH,
+    SNAPSHOT_TABLES,
     append_batch,
     batch_rows,
     next_batch_number,
 )
+from framework.demo.common import batch_day, end_of
+from framework.demo.world import UNKNOWN_WORKSPACE
 from framework.errors import FrameworkError
 from framework.platform.lakehouse import Lakehouse
 from framework.platform.params import RunParams
-from framework.platform.source_schemas import source_table
+from framework.platform.source_schemas import source_table, source_tables
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+BATCHES = (1, 2, 3, 4)
 # The key of one delivered version, per appended table: what tells batch 2's rows from batch 1's.
 VERSION_KEYS = {
     "lakeflow.jobs": ("workspace_id", "job_id", "change_time"),
@@ -36,15 +50,428 @@ VERSION_KEYS = {
 }
 
 
+@pytest.fixture(scope="module")
+def rows() -> dict[int, dict[str, list[dict]]]:
+    """batch -> table key -> generated rows (read-only)."""
+    return {batch: batch_rows(batch) for batch in BATCHES}
+
+
+def upto(rows, key: str, last: int) -> list[tuple[int, dict]]:
+    """(batch, row) of table ``key`` over batches 1..last."""
+    return [(batch, row) for batch in range(1, last + 1) for row in rows[batch][key]]
+
+
+# -- pure: no Spark ---------------------------------------------------------------------
+def test_batches_are_numbered_from_one():
+    with pytest.raises(FrameworkError, match="demo batch must be an integer >= 1, found 0"):
+        batch_rows(0)
+
+
+def test_the_demo_covers_every_system_table_of_the_derived_ddl():
+    assert sorted(DEMO_TABLES) == sorted(source_tables()) and len(DEMO_TABLES) == 34
+    assert DEMO_TABLES[-1] == "billing.usage"  # written last: it marks the batch as delivered
+
+
+def test_every_batch_has_rows_for_every_table_and_only_known_columns(rows):
+    for batch in BATCHES:
+        for key in DEMO_TABLES:
+            names = {c.name for c in source_table(key).columns}
+            assert rows[batch][key], (batch, key)
+            assert all(set(row) <= names for row in rows[batch][key]), (batch, key)
+
+
+def test_some_job_versions_change_nothing_but_the_change_time(rows):
+    """A job edit that touches no attribute still emits a row: SCD2 must not open a version for it."""
+    by_job: dict[tuple[str, str], dict] = {}
+    for _, row in upto(rows, "lakeflow.jobs", 2):
+        by_job.setdefault((row["workspace_id"], row["job_id"]), {})[row["change_time"]] = row
+    unchanged = [
+        (earlier, later)
+        for versions in by_job.values()
+        for earlier, later in zip(sorted(versions), sorted(versions)[1:])
+        if dict(versions[earlier], change_time=None) == dict(versions[later], change_time=None)
+    ]
+    assert unchanged
+
+
+def _digest_of(code: str, seed: str) -> str:
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO_ROOT, env={**os.environ, "PYTHONHASHSEED": seed},
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()
+
+
+def test_batches_do_not_depend_on_the_process_nor_on_earlier_batches(rows):
+    """Batch 3 alone, batch 3 after 1 and 2, under different hash seeds: the same rows, which are
+    the rows this process made (no set iteration, hash() or cache leaks into the data)."""
+    prelude = "import hashlib; from framework.demo.bronze import batch_rows; "
+    digest = "print(hashlib.sha256(repr(batch_rows(3)).encode()).hexdigest())"
+    alone = _digest_of(prelude + digest, "1")
+    after = _digest_of(prelude + "batch_rows(1); batch_rows(2); " + digest, "2")
+    assert alone == after == hashlib.sha256(repr(rows[3]).encode()).hexdigest()
+    assert batch_rows(2) == rows[2]  # the same batch twice
+
+
+# -- SCD2 sources ---------------------------------------------------------------------------
+SCD2 = {  # table -> (entity key, delete-time column)
+    "lakeflow.jobs": (("workspace_id", "job_id"), "delete_time"),
+    "lakeflow.job_tasks": (("workspace_id", "job_id", "task_key"), "delete_time"),
+    "lakeflow.pipelines": (("workspace_id", "pipeline_id"), "delete_time"),
+    "compute.clusters": (("workspace_id", "cluster_id"), "delete_time"),
+    "compute.warehouses": (("workspace_id", "warehouse_id"), "delete_time"),
+    "serving.served_entities": (("served_entity_id",), "endpoint_delete_time"),
+}
+
+
+def _versions(rows, key: str, last: int) -> dict[tuple, list[tuple[int, dict]]]:
+    entity, _ = SCD2[key]
+    found = defaultdict(list)
+    for batch, row in upto(rows, key, last):
+        found[tuple(row[c] for c in entity)].append((batch, row))
+    return found
+
+
+@pytest.mark.parametrize("key", sorted(SCD2))
+def test_scd2_sources_have_several_versions_a_deletion_and_a_late_out_of_order_version(rows, key):
+    _, deleted = SCD2[key]
+    versions = _versions(rows, key, 3)
+    assert max(len({r["change_time"] for _, r in found}) for found in versions.values()) >= 3
+    assert any(r[deleted] is not None for found in versions.values() for _, r in found)
+    late = [
+        (entity, batch, row["change_time"])
+        for entity, found in versions.items()
+        for batch, row in found
+        if row["change_time"] < max((r["change_time"] for b, r in found if b < batch), default=row["change_time"])
+    ]
+    assert late, f"{key}: no version older than one delivered in an earlier batch"
+
+
+@pytest.mark.parametrize("key", ["lakeflow.job_tasks", "compute.warehouses"])
+def test_deleted_keys_are_recreated_in_a_later_batch(rows, key):
+    _, deleted = SCD2[key]
+    recreated = []
+    for entity, found in _versions(rows, key, 4).items():
+        deletions = [(b, r["change_time"]) for b, r in found if r[deleted] is not None]
+        for batch, when in deletions:
+            later = [(b, r) for b, r in found if b > batch and r["change_time"] > when and r[deleted] is None]
+            if later:
+                recreated.append(entity)
+    assert recreated, f"{key}: no key comes back after its deletion"
+
+
+def test_deleted_scd2_rows_carry_their_change_time_as_delete_time(rows):
+    for key, (_, deleted) in SCD2.items():
+        for _, row in upto(rows, key, 4):
+            assert row[deleted] is None or row[deleted] == row["change_time"], key
+
+
+# -- hourly-sliced timelines ----------------------------------------------------------------
+TIMELINES = {  # table -> (run id columns, columns only the last slice carries)
+    "lakeflow.job_run_timeline": (("workspace_id", "run_id"), ("result_state", "termination_code")),
+    "lakeflow.job_task_run_timeline": (("workspace_id", "run_id"), ("result_state", "termination_code")),
+    "lakeflow.pipeline_update_timeline": (("workspace_id", "update_id"), ("result_state",)),
+}
+
+
+def _slices(rows, key: str, last: int) -> dict[tuple, list[tuple[int, dict]]]:
+    ids, _ = TIMELINES[key]
+    found = defaultdict(list)
+    for batch, row in upto(rows, key, last):
+        found[tuple(row[c] for c in ids)].append((batch, row))
+    return {run: sorted(slices, key=lambda s: s[1]["period_start_time"]) for run, slices in found.items()}
+
+
+@pytest.mark.parametrize("key", sorted(TIMELINES))
+def test_timelines_slice_runs_per_hour_with_the_result_on_the_last_slice_only(rows, key):
+    _, results = TIMELINES[key]
+    runs = _slices(rows, key, 4)
+    complete = {run: s for run, s in runs.items() if s[0][0] <= 3}  # started by batch 3: ended by batch 4
+    assert any(len(s) >= 3 for s in complete.values())
+    for run, slices in complete.items():
+        for (_, a), (_, b) in zip(slices, slices[1:]):
+            assert a["period_end_time"] == b["period_start_time"], run
+        for _, s in slices:
+            hour = s["period_start_time"].replace(minute=0, second=0, microsecond=0)
+            assert s["period_start_time"] < s["period_end_time"] <= hour + timedelta(hours=1), run
+        for column in results:
+            assert [s[column] is not None for _, s in slices] == [False] * (len(slices) - 1) + [True], (run, column)
+
+
+@pytest.mark.parametrize("key", sorted(TIMELINES))
+def test_a_run_spans_two_batches_and_each_batch_delivers_only_ended_slices(rows, key):
+    _, results = TIMELINES[key]
+    for batch in BATCHES:
+        assert all(r["period_end_time"] <= end_of(batch) for r in rows[batch][key])
+    spanning = [
+        slices for slices in _slices(rows, key, 2).values()
+        if {b for b, _ in slices} == {1, 2}
+    ]
+    assert spanning, f"{key}: no run delivered partly by batch 1 and finished by batch 2"
+    for slices in spanning:
+        assert all(r[results[0]] is None for b, r in slices if b == 1)  # batch 1 knows no result
+        assert slices[-1][0] == 2 and slices[-1][1][results[0]] is not None
+
+
+# -- billing.usage --------------------------------------------------------------------------
+CORRECTED = ("record_id", "usage_quantity", "record_type", "ingestion_date")
+
+
+def _without(row: dict, columns) -> tuple:
+    return tuple(sorted((k, repr(v)) for k, v in row.items() if k not in columns))
+
+
+def test_usage_corrections_retract_and_restate_an_earlier_original(rows):
+    originals = {_without(r, CORRECTED): r for _, r in upto(rows, "billing.usage", 1) if r["record_type"] == "ORIGINAL"}
+    batch2 = rows[2]["billing.usage"]
+    retractions = [r for r in batch2 if r["record_type"] == "RETRACTION"]
+    restatements = [r for r in batch2 if r["record_type"] == "RESTATEMENT"]
+    assert retractions and len(retractions) == len(restatements)
+    for retraction in retractions:
+        original = originals[_without(retraction, CORRECTED)]  # identical but for the corrected columns
+        assert original["usage_quantity"] + retraction["usage_quantity"] == 0
+        assert retraction["record_id"] != original["record_id"]
+        assert retraction["ingestion_date"] > original["ingestion_date"] == original["usage_date"]
+    for restatement in restatements:
+        assert _without(restatement, CORRECTED) in originals and restatement["usage_quantity"] > 0
+    net = Counter()
+    for row in [*originals.values(), *retractions, *restatements]:
+        net[_without(row, CORRECTED)] += row["usage_quantity"]
+    for restatement in restatements:  # original + retraction cancel: what stays is the restatement
+        assert net[_without(restatement, CORRECTED)] == restatement["usage_quantity"]
+
+
+def test_usage_keys_resolve_to_entities_of_the_other_tables(rows):
+    seen = lambda key, *cols: {tuple(r[c] for c in cols) for _, r in upto(rows, key, 4)}  # noqa: E731
+    workspaces = seen("access.workspaces_latest", "workspace_id")
+    jobs = seen("lakeflow.jobs", "workspace_id", "job_id")
+    clusters = seen("compute.clusters", "workspace_id", "cluster_id")
+    warehouses = seen("compute.warehouses", "workspace_id", "warehouse_id")
+    pipelines = seen("lakeflow.pipelines", "workspace_id", "pipeline_id")
+    endpoints = seen("serving.served_entities", "workspace_id", "endpoint_id", "endpoint_name")
+    runs = seen("lakeflow.job_run_timeline", "workspace_id", "job_id", "run_id")
+    updates = seen("lakeflow.pipeline_update_timeline", "workspace_id", "pipeline_id", "update_id")
+    usage = [r for _, r in upto(rows, "billing.usage", 3)]
+    known = [r for r in usage if r["workspace_id"] != UNKNOWN_WORKSPACE]
+    assert 0 < len(usage) - len(known) < 0.05 * len(usage)  # real usage names unlisted workspaces too
+    checked = Counter()
+    for row in known:
+        ws, meta = row["workspace_id"], row["usage_metadata"]
+        assert (ws,) in workspaces
+        pairs = [
+            ("job", (ws, meta.get("job_id")), jobs),
+            ("cluster", (ws, meta.get("cluster_id")), clusters),
+            ("warehouse", (ws, meta.get("warehouse_id")), warehouses),
+            ("pipeline", (ws, meta.get("dlt_pipeline_id")), pipelines),
+            ("endpoint", (ws, meta.get("endpoint_id"), meta.get("endpoint_name")), endpoints),
+            ("run", (ws, meta.get("job_id"), meta.get("job_run_id")), runs),
+            ("update", (ws, meta.get("dlt_pipeline_id"), meta.get("dlt_update_id")), updates),
+        ]
+        for name, key, found in pairs:
+            if key[-1] is not None:
+                assert key in found, (name, key)
+                checked[name] += 1
+    assert set(checked) == {"job", "cluster", "warehouse", "pipeline", "endpoint", "run", "update"}
+
+
+def test_event_tables_name_entities_that_exist(rows):
+    seen = lambda key, *cols: {tuple(r[c] for c in cols) for _, r in upto(rows, key, 4)}  # noqa: E731
+    runs = seen("lakeflow.job_run_timeline", "workspace_id", "run_id")
+    for _, r in upto(rows, "lakeflow.job_task_run_timeline", 3):
+        assert (r["workspace_id"], r["job_run_id"]) in runs and r["parent_run_id"] == r["job_run_id"]
+    jobs = seen("lakeflow.jobs", "workspace_id", "job_id")
+    for key in ("lakeflow.job_run_timeline", "lakeflow.job_task_run_timeline"):
+        assert all((r["workspace_id"], r["job_id"]) in jobs for _, r in upto(rows, key, 4))
+    clusters = seen("compute.clusters", "workspace_id", "cluster_id")
+    assert all((r["workspace_id"], r["cluster_id"]) in clusters for _, r in upto(rows, "compute.node_timeline", 4))
+    assert all((r["workspace_id"], r["usage_metadata"]["cluster_id"]) in clusters for _, r in upto(rows, "billing.cloud_infra_cost", 4))
+    warehouses = seen("compute.warehouses", "workspace_id", "warehouse_id")
+    assert all((r["workspace_id"], r["warehouse_id"]) in warehouses for _, r in upto(rows, "compute.warehouse_events", 4))
+    assert all((r["workspace_id"], r["compute"]["warehouse_id"]) in warehouses for _, r in upto(rows, "query.history", 4))
+    created = {}  # served entity -> its first version: no request before it
+    for _, r in upto(rows, "serving.served_entities", 4):
+        created[(r["workspace_id"], r["served_entity_id"])] = min(r["change_time"], created.get((r["workspace_id"], r["served_entity_id"]), r["change_time"]))
+    for _, r in upto(rows, "serving.endpoint_usage", 4):
+        assert created[(r["workspace_id"], r["served_entity_id"])] <= r["request_time"]
+    for batch in BATCHES:
+        statements = {r["statement_id"] for r in rows[batch]["query.history"]}
+        for key in ("access.table_lineage", "access.column_lineage"):
+            assert {r["statement_id"] for r in rows[batch][key]} - {None} <= statements
+        job_info = [r["query_source"]["job_info"] for r in rows[batch]["query.history"] if r["query_source"] and r["query_source"]["job_info"]]
+        assert job_info and {j["job_run_id"] for j in job_info} <= {run for _, run in runs}
+        run_ids = {r["run_id"] for r in rows[batch]["mlflow.runs_latest"]}
+        assert {r["run_id"] for r in rows[batch]["mlflow.run_metrics_history"]} <= run_ids
+        experiments = {r["experiment_id"] for r in rows[batch]["mlflow.experiments_latest"]}
+        assert {r["experiment_id"] for r in rows[batch]["mlflow.runs_latest"]} <= experiments
+
+
+# -- latest-state tables, updated in place ---------------------------------------------------
+def test_latest_state_tables_change_in_place_between_snapshots(rows):
+    def by_key(batch, key, *cols):
+        return {tuple(r[c] for c in cols): r for r in rows[batch][key]}
+
+    experiments = [by_key(b, "mlflow.experiments_latest", "workspace_id", "experiment_id") for b in (1, 2, 3)]
+    assert experiments[0].keys() == experiments[2].keys()
+    assert any(experiments[0][k]["delete_time"] is None and experiments[1][k]["delete_time"] is not None for k in experiments[0])
+    assert any(experiments[1][k]["name"] != experiments[2][k]["name"] for k in experiments[1])
+    assert any(experiments[0][k]["update_time"] < experiments[1][k]["update_time"] for k in experiments[0])
+    first, second = by_key(1, "mlflow.runs_latest", "run_id"), by_key(2, "mlflow.runs_latest", "run_id")
+    finished_later = [k for k in first if first[k]["status"] == "RUNNING" and second[k]["status"] != "RUNNING"]
+    assert finished_later and all(second[k]["end_time"] is not None and first[k]["end_time"] is None for k in finished_later)
+    assert all(second[k]["update_time"] > first[k]["update_time"] for k in finished_later)
+    classified = [by_key(b, "data_classification.results", "table_id", "column_name", "class_tag") for b in (1, 2)]
+    assert set(classified[1]) > set(classified[0])  # a new detection
+    assert any(classified[0][k]["latest_detected_time"] < classified[1][k]["latest_detected_time"] for k in classified[0])
+    assert len(rows[3]["compute.node_types"]) == len(rows[2]["compute.node_types"]) + 1
+
+
+def test_run_aggregates_summarise_exactly_the_metric_rows_delivered_so_far(rows):
+    for batch in (1, 2, 3):
+        logged = defaultdict(list)
+        for _, m in upto(rows, "mlflow.run_metrics_history", batch):
+            logged[(m["run_id"], m["metric_name"])].append(m)
+        for run in rows[batch]["mlflow.runs_latest"]:
+            expected = []
+            for (run_id, name), found in sorted(logged.items()):
+                if run_id == run["run_id"]:
+                    latest = max(found, key=lambda m: (m["metric_step"], m["insert_time"]))
+                    values = [m["metric_value"] for m in found]
+                    expected.append({"metric_name": name, "min_value": min(values), "max_value": max(values),
+                                     "latest_value": latest["metric_value"]})
+            assert run["aggregated_metrics"] == expected, (batch, run["run_id"])
+    metrics = [m for _, m in upto(rows, "mlflow.run_metrics_history", 3)]
+    same_value = Counter((m["run_id"], m["metric_name"], m["metric_step"], m["metric_value"]) for m in metrics)
+    assert any(n > 1 for n in same_value.values())  # identical values, told apart by record_id only
+    assert len({m["record_id"] for m in metrics}) == len(metrics)
+
+
+def test_predictive_optimization_fills_late_billing_in_a_later_batch(rows):
+    first = {r["operation_id"]: r for r in rows[1]["storage.predictive_optimization_operations_history"]}
+    later = [r for r in rows[2]["storage.predictive_optimization_operations_history"] if r["operation_id"] in first]
+    assert later and all(first[r["operation_id"]]["usage_quantity"] is None and r["usage_quantity"] is not None for r in later)
+
+
+# -- metrics and events --------------------------------------------------------------------
+def test_node_timeline_has_one_row_per_instance_and_minute(rows):
+    for batch in BATCHES:
+        by_instance = defaultdict(list)
+        for r in rows[batch]["compute.node_timeline"]:
+            assert r["start_time"].second == r["start_time"].microsecond == 0
+            assert r["end_time"] - r["start_time"] == timedelta(minutes=1)
+            by_instance[(r["workspace_id"], r["cluster_id"], r["instance_id"])].append(r["start_time"])
+        assert by_instance
+        for instance, starts in by_instance.items():
+            starts.sort()
+            assert starts == [starts[0] + timedelta(minutes=i) for i in range(len(starts))], instance
+            assert len(starts) >= 10  # nodes that ran under ten minutes may not appear upstream
+        drivers = Counter((r["cluster_id"], r["start_time"]) for r in rows[batch]["compute.node_timeline"] if r["driver"])
+        assert set(drivers.values()) == {1}
+
+
+EVENT_IDS = {
+    "access.audit": "event_id", "access.assistant_events": "event_id", "access.inbound_network": "event_id",
+    "access.outbound_network": "event_id", "access.clean_room_events": "event_id", "access.table_lineage": "record_id",
+    "access.column_lineage": "record_id", "query.history": "statement_id", "serving.endpoint_usage": "databricks_request_id",
+    "mlflow.run_metrics_history": "record_id",
+}
+
+
+@pytest.mark.parametrize("key", sorted(EVENT_IDS))
+def test_append_only_events_are_new_in_each_batch_and_happen_on_its_day(rows, key):
+    ids = [r[EVENT_IDS[key]] for _, r in upto(rows, key, 4)]
+    assert len(ids) == len(set(ids))
+    time_column = {"serving.endpoint_usage": "request_time", "query.history": "start_time",
+                   "mlflow.run_metrics_history": "insert_time"}.get(key, "event_time")
+    for batch in (2, 3):
+        days = {r[time_column].date() for r in rows[batch][key]}
+        assert batch_day(batch) in days and days <= {batch_day(batch), batch_day(batch - 1)}
+
+
+def test_clean_room_events_set_exactly_the_metadata_of_their_type(rows):
+    from framework.demo.clean_rooms import METADATA_OF
+
+    types = set()
+    for _, r in upto(rows, "access.clean_room_events", 4):
+        assert [c for c in METADATA_OF.values() if r[c] is not None] == [METADATA_OF[r["event_type"]]]
+        types.add(r["event_type"])
+    assert types == set(METADATA_OF)
+
+
+def test_outbound_network_details_match_the_destination_type(rows):
+    kinds = set()
+    for _, r in upto(rows, "access.outbound_network", 2):
+        kinds.add(r["destination_type"])
+        assert (r["dns_event"] is not None) == (r["destination_type"] == "DNS")
+        assert (r["storage_event"] is not None) == (r["destination_type"] == "STORAGE")
+    assert kinds == {"DNS", "IP", "STORAGE"}
+
+
+COLLECTIONS = [  # table, column: NULL, empty and non-empty all occur in batches 1-2
+    ("billing.usage", "custom_tags"),
+    ("lakeflow.job_run_timeline", "job_parameters"),
+    ("compute.clusters", "init_scripts"),
+    ("serving.endpoint_usage", "usage_context"),
+    ("query.history", "query_tags"),
+    ("lakeflow.pipeline_update_timeline", "reset_checkpoint_selection"),
+]
+NOT_NULL_COLLECTIONS = [  # empty and non-empty occur
+    ("lakeflow.job_run_timeline", "compute_ids"),
+    ("compute.node_timeline", "disk_free_bytes_per_mount_point"),
+    ("mlflow.runs_latest", "aggregated_metrics"),
+    ("mlflow.runs_latest", "params"),
+    ("data_classification.results", "samples"),
+    ("compute.clusters", "tags"),
+]
+MOSTLY_NULL = [  # NULL on most rows, set on some
+    ("query.history", "error_message"),
+    ("query.history", "query_parameters"),
+    ("compute.clusters", "policy_id"),
+    ("serving.endpoint_usage", "client_request_id"),
+    ("marketplace.listing_access_events", "consumer_comment"),
+    ("query.history", "written_rows"),
+]
+
+
+def _values(rows, key, column):
+    return [r[column] for _, r in upto(rows, key, 2)]
+
+
+@pytest.mark.parametrize(("key", "column"), COLLECTIONS + NOT_NULL_COLLECTIONS)
+def test_maps_and_arrays_are_null_empty_or_set(rows, key, column):
+    values = _values(rows, key, column)
+    kinds = {"null" if v is None else "empty" if len(v) == 0 else "set" for v in values}
+    assert kinds == ({"null", "empty", "set"} if (key, column) in COLLECTIONS else {"empty", "set"})
+
+
+@pytest.mark.parametrize(("key", "column"), MOSTLY_NULL)
+def test_null_heavy_columns_are_mostly_null(rows, key, column):
+    values = _values(rows, key, column)
+    nulls = sum(v is None for v in values)
+    assert len(values) / 2 < nulls < len(values)
+
+
+def test_account_level_audit_events_have_workspace_zero_or_null(rows):
+    account = [r["workspace_id"] for _, r in upto(rows, "access.audit", 2) if r["audit_level"] == "ACCOUNT_LEVEL"]
+    assert set(account) == {"0", None}
+
+
+# -- Spark + Delta ----------------------------------------------------------------------
+# Batch 2 goes to these tables only (the Spark checks of batch 2 read no others): each Delta
+# commit costs about a second, and the cases of batch 2 are checked on the generated rows.
+SECOND_BATCH = (*VERSION_KEYS, "access.workspaces_latest")
+
+
 @dataclass(frozen=True)
 class Demo:
-    first: Lakehouse
-    second: Lakehouse
-    written: dict[str, int]  # what append_batch(first, 1) reported
-    second_after_batch_1: dict[str, list]  # rows of `second` before batch 2 was appended
+    lakehouse: Lakehouse
+    written: dict[str, int]  # what append_batch(lakehouse, 1) reported
+    versions: dict[str, int]  # the Delta version of each SECOND_BATCH table after batch 1
+    next_after_batch_1: int
 
-    def table(self, which: Lakehouse, key: str) -> str:
-        return which.params.bronze(source_table(key).name)
+    def table(self, key: str) -> str:
+        return self.lakehouse.params.bronze(source_table(key).name)
+
+    def after_batch_1(self, key: str) -> str:
+        return f"{self.table(key)} VERSION AS OF {self.versions[key]}"
 
 
 def _lakehouse(spark, home: Path, name: str) -> Lakehouse:
@@ -56,102 +483,79 @@ def _lakehouse(spark, home: Path, name: str) -> Lakehouse:
 
 @pytest.fixture(scope="module")
 def demo(spark, home) -> Demo:
-    first = _lakehouse(spark, home, "demo_first")
-    second = _lakehouse(spark, home, "demo_second")
-    written = append_batch(first, 1)
-    append_batch(second, 1)
-    snapshot = {key: spark.table(second.params.bronze(source_table(key).name)).collect() for key in DEMO_TABLES}
-    append_batch(second, 2)
-    return Demo(first, second, written, snapshot)
-
-
-def _new_in_second(demo: Demo, key: str) -> str:
-    """SQL for the rows of ``second`` that batch 2 delivered (their key is not in ``first``)."""
-    on = " AND ".join(f"s.{k} <=> f.{k}" for k in VERSION_KEYS[key])
-    return (
-        f"SELECT s.* FROM {demo.table(demo.second, key)} AS s "
-        f"LEFT ANTI JOIN {demo.table(demo.first, key)} AS f ON {on}"
-    )
-
-
-# -- pure: no Spark ---------------------------------------------------------------------
-def test_batches_are_numbered_from_one():
-    with pytest.raises(FrameworkError, match="demo batch must be an integer >= 1, found 0"):
-        batch_rows(0)
-
-
-def test_some_job_versions_change_nothing_but_the_change_time():
-    """A job edit that touches no attribute still emits a row: SCD2 must not open a version for it."""
-    by_job: dict[tuple[str, str], dict] = {}
-    for row in batch_rows(1)["lakeflow.jobs"] + batch_rows(2)["lakeflow.jobs"]:
-        by_job.setdefault((row["workspace_id"], row["job_id"]), {})[row["change_time"]] = row
-    unchanged = [
-        (earlier, later)
-        for versions in by_job.values()
-        for earlier, later in zip(sorted(versions), sorted(versions)[1:])
-        if dict(versions[earlier], change_time=None) == dict(versions[later], change_time=None)
-    ]
-    assert unchanged
-
-
-def test_batches_do_not_depend_on_the_process():
-    """Same rows under different hash seeds: no set iteration or hash() leaks into the data."""
-    code = "from framework.demo_data import batch_rows; print(repr(batch_rows(3)))"
-    outputs = {
-        subprocess.run(
-            [sys.executable, "-c", code],
-            cwd=REPO_ROOT,
-            env={**os.environ, "PYTHONHASHSEED": seed},
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-        for seed in ("1", "2")
+    lakehouse = _lakehouse(spark, home, "demo_data")
+    written = append_batch(lakehouse, 1)
+    versions = {
+        key: spark.sql(f"DESCRIBE HISTORY {lakehouse.params.bronze(source_table(key).name)}").agg({"version": "max"}).first()[0]
+        for key in SECOND_BATCH
     }
-    assert len(outputs) == 1
-    assert repr(batch_rows(3)) + "\n" in outputs
+    after_1 = next_batch_number(lakehouse)
+    append_batch(lakehouse, 2, tables=SECOND_BATCH)
+    return Demo(lakehouse, written, versions, after_1)
 
 
-# -- Spark + Delta ----------------------------------------------------------------------
+def _new_in_batch_2(demo: Demo, key: str) -> str:
+    """SQL for the rows batch 2 appended (their key is not in the table after batch 1)."""
+    on = " AND ".join(f"s.{k} <=> f.{k}" for k in VERSION_KEYS[key])
+    return f"SELECT s.* FROM {demo.table(key)} AS s LEFT ANTI JOIN {demo.after_batch_1(key)} AS f ON {on}"
+
+
 @pytest.mark.spark
 def test_bronze_tables_have_exactly_the_derived_schemas(spark, demo):
     from pyspark.sql.types import StructType
 
     for key in DEMO_TABLES:
-        schema = spark.table(demo.table(demo.second, key)).schema
+        schema = spark.table(demo.table(key)).schema
         assert schema == StructType.fromDDL(source_table(key).columns_ddl), key  # comments included
         assert [f.name for f in schema] == [c.name for c in source_table(key).columns], key
+    comment = spark.sql(f"DESCRIBE TABLE EXTENDED {demo.table('billing.usage')}").where("col_name = 'Comment'").first()
+    assert comment["data_type"] == "Bronze copy of system.billing.usage"
+
+
+def _rows_in_log(folder: Path) -> int:
+    """The rows of a Delta table's live files, from the per-file statistics in its log (adds
+    minus removes): reading the log is instant, a count per table is a Spark job each."""
+    live: dict[str, int] = {}
+    for commit in sorted((folder / "_delta_log").glob("*.json")):
+        for line in commit.read_text().splitlines():
+            action = json.loads(line)
+            if "add" in action:
+                live[action["add"]["path"]] = json.loads(action["add"]["stats"])["numRecords"]
+            elif "remove" in action:
+                live.pop(action["remove"]["path"], None)
+    return sum(live.values())
 
 
 @pytest.mark.spark
-def test_batch_one_is_deterministic(spark, demo):
-    from pyspark.testing import assertDataFrameEqual
-
-    for key in DEMO_TABLES:
-        assertDataFrameEqual(spark.table(demo.table(demo.first, key)), demo.second_after_batch_1[key])
+def test_each_table_holds_what_the_batches_generated(spark, rows, demo):
+    expected = {key: len(rows[1][key]) for key in DEMO_TABLES}
+    for key in SECOND_BATCH:  # appended, or replaced for a snapshot
+        expected[key] = len(rows[2][key]) + (0 if key in SNAPSHOT_TABLES else len(rows[1][key]))
+    in_log = {key: _rows_in_log(demo.lakehouse.location(demo.table(key))) for key in DEMO_TABLES}
+    assert in_log == expected
+    assert {key: spark.table(demo.table(key)).count() for key in SECOND_BATCH} == {k: expected[k] for k in SECOND_BATCH}
 
 
 @pytest.mark.spark
-def test_append_reports_the_rows_it_wrote(spark, demo):
-    counts = {demo.table(demo.first, key): spark.table(demo.table(demo.first, key)).count() for key in DEMO_TABLES}
-    assert demo.written == counts
-    assert counts[demo.table(demo.first, "billing.usage")] >= 150
+def test_append_reports_the_rows_it_wrote(rows, demo):
+    assert demo.written == {demo.table(key): len(rows[1][key]) for key in DEMO_TABLES}
+    assert demo.written[demo.table("billing.usage")] >= 150
 
 
 @pytest.mark.spark
 def test_batch_numbers_follow_the_data_and_no_batch_is_written_twice(spark, home, demo):
     assert next_batch_number(_lakehouse(spark, home, "demo_empty")) == 1
-    assert next_batch_number(demo.first) == 2
-    assert next_batch_number(demo.second) == 3
-    with pytest.raises(FrameworkError, match="demo batch 2 is already in 'bronze_demo_second'; the next batch is 3"):
-        append_batch(demo.second, 2)
+    assert demo.next_after_batch_1 == 2
+    assert next_batch_number(demo.lakehouse) == 3
+    with pytest.raises(FrameworkError, match="demo batch 2 is already in 'bronze_demo_data'; the next batch is 3"):
+        append_batch(demo.lakehouse, 2)
 
 
 @pytest.mark.spark
 @pytest.mark.parametrize("key", sorted(DUPLICATES_PER_BATCH))
 def test_batch_two_redelivers_exact_duplicates(spark, demo, key):
     duplicated = spark.sql(
-        f"SELECT row, count(*) AS n FROM (SELECT to_json(struct(*)) AS row FROM ({_new_in_second(demo, key)}))"
+        f"SELECT row, count(*) AS n FROM (SELECT to_json(struct(*)) AS row FROM ({_new_in_batch_2(demo, key)}))"
         " GROUP BY row HAVING n > 1"
     ).collect()
     assert sum(r["n"] - 1 for r in duplicated) == DUPLICATES_PER_BATCH[key]
@@ -159,7 +563,7 @@ def test_batch_two_redelivers_exact_duplicates(spark, demo, key):
 
 @pytest.mark.spark
 def test_batch_two_deletes_a_job_as_its_latest_version(spark, demo):
-    jobs = demo.table(demo.second, "lakeflow.jobs")
+    jobs = demo.table("lakeflow.jobs")
     deleted = spark.sql(
         f"SELECT workspace_id, job_id, change_time, delete_time FROM {jobs} WHERE delete_time IS NOT NULL"
     ).collect()
@@ -175,9 +579,9 @@ def test_batch_two_has_a_job_version_that_arrives_late_and_out_of_order(spark, d
     late = spark.sql(
         f"""
         SELECT n.job_id, n.change_time, f.first_latest
-        FROM ({_new_in_second(demo, "lakeflow.jobs")}) AS n
+        FROM ({_new_in_batch_2(demo, "lakeflow.jobs")}) AS n
         JOIN (SELECT workspace_id, job_id, max(change_time) AS first_latest
-              FROM {demo.table(demo.first, "lakeflow.jobs")} GROUP BY ALL) AS f
+              FROM {demo.after_batch_1("lakeflow.jobs")} GROUP BY ALL) AS f
           USING (workspace_id, job_id)
         WHERE n.change_time < f.first_latest
         """
@@ -188,11 +592,10 @@ def test_batch_two_has_a_job_version_that_arrives_late_and_out_of_order(spark, d
 
 @pytest.mark.spark
 def test_batch_two_snapshot_loses_renames_and_gains_workspaces(spark, demo):
-    def names(which: Lakehouse) -> dict[str, str]:
-        table = demo.table(which, "access.workspaces_latest")
-        return {r["workspace_id"]: r["workspace_name"] for r in spark.table(table).collect()}
+    def names(table: str) -> dict[str, str]:
+        return {r["workspace_id"]: r["workspace_name"] for r in spark.sql(f"SELECT * FROM {table}").collect()}
 
-    before, after = names(demo.first), names(demo.second)
+    before, after = names(demo.after_batch_1("access.workspaces_latest")), names(demo.table("access.workspaces_latest"))
     assert len(before) == len(after) == 5
     assert set(before) - set(after) == {"3141592653589793"}
     assert set(after) - set(before) == {"6180339887498948"}
@@ -203,7 +606,7 @@ def test_batch_two_snapshot_loses_renames_and_gains_workspaces(spark, demo):
 def test_batch_two_closes_one_price_window_and_opens_the_next(spark, demo):
     prices = spark.sql(
         f"SELECT DISTINCT sku_name, price_start_time, price_end_time, pricing.default AS price "
-        f"FROM ({_new_in_second(demo, 'billing.list_prices')})"
+        f"FROM ({_new_in_batch_2(demo, 'billing.list_prices')})"
     ).collect()
     closed = [r for r in prices if r["price_end_time"] is not None]
     opened = [r for r in prices if r["price_end_time"] is None]
@@ -211,16 +614,15 @@ def test_batch_two_closes_one_price_window_and_opens_the_next(spark, demo):
     assert closed[0]["sku_name"] == opened[0]["sku_name"]
     assert closed[0]["price_end_time"] == opened[0]["price_start_time"]
     assert closed[0]["price"] != opened[0]["price"]
-    first_prices = demo.table(demo.first, "billing.list_prices")
     original = spark.sql(
-        f"SELECT price_end_time FROM {first_prices} WHERE sku_name = '{closed[0]['sku_name']}'"
+        f"SELECT price_end_time FROM {demo.after_batch_1('billing.list_prices')} WHERE sku_name = '{closed[0]['sku_name']}'"
     ).collect()
     assert {r["price_end_time"] for r in original} == {None}  # batch 1 delivered it open
 
 
 @pytest.mark.spark
 def test_usage_looks_like_billing_usage(spark, demo):
-    usage, prices = demo.table(demo.second, "billing.usage"), demo.table(demo.second, "billing.list_prices")
+    usage, prices = demo.table("billing.usage"), demo.table("billing.list_prices")
     stats = spark.sql(
         f"""
         SELECT
@@ -231,6 +633,7 @@ def test_usage_looks_like_billing_usage(spark, demo):
           count_if(size(custom_tags) BETWEEN 1 AND 3) AS tagged,
           count_if(usage_metadata.job_id IS NOT NULL) AS job_usage,
           count_if(usage_metadata.warehouse_id IS NOT NULL) AS sql_usage,
+          count_if(usage_metadata.endpoint_id IS NOT NULL) AS serving_usage,
           count_if(product_features.is_serverless) AS serverless,
           count_if(sku_name NOT IN (SELECT sku_name FROM {prices})) AS unpriced,
           count_if(usage_end_time != usage_start_time + INTERVAL 1 HOUR) AS not_hourly,
@@ -240,5 +643,74 @@ def test_usage_looks_like_billing_usage(spark, demo):
     ).first()
     assert stats["late"] > 0 and stats["retractions"] > 0
     assert stats["null_tags"] > 0 and stats["empty_tags"] > 0 and stats["tagged"] > 0
-    assert stats["job_usage"] > 0 and stats["sql_usage"] > 0 and stats["serverless"] > 0
+    assert stats["job_usage"] > 0 and stats["sql_usage"] > 0 and stats["serving_usage"] > 0 and stats["serverless"] > 0
     assert stats["unpriced"] == stats["not_hourly"] == stats["wrong_date"] == 0
+
+
+@pytest.mark.spark
+def test_a_subset_of_tables_is_written_with_usage_and_unknown_tables_are_refused(spark, home, rows):
+    lakehouse = _lakehouse(spark, home, "demo_subset")
+    with pytest.raises(FrameworkError, match=r"unknown demo tables \['billing.nope'\]"):
+        append_batch(lakehouse, 1, tables=["billing.nope"])
+    with pytest.raises(FrameworkError, match="demo scale must be an integer >= 1, found 0"):
+        append_batch(lakehouse, 1, scale=0)
+    written = append_batch(lakehouse, 1, tables=["compute.node_types"])
+    assert written == {lakehouse.params.bronze("node_types"): len(rows[1]["compute.node_types"]),
+                       lakehouse.params.bronze("usage"): len(rows[1]["billing.usage"])}
+    assert next_batch_number(lakehouse) == 2
+
+
+# -- scale: copies made by Spark -----------------------------------------------------------
+def _scaled(spark, rows, batch: int, key: str, scale: int):
+    from framework.demo.scale import amplify
+    from framework.demo.writer import frame
+
+    return amplify(frame(spark, source_table(key), rows[batch][key]), key, scale)
+
+
+@pytest.mark.spark
+def test_scale_copies_event_rows_with_new_ids_of_the_same_shape_and_the_same_entities(spark, rows):
+    from pyspark.sql.types import StructType
+
+    assert "billing.usage" in AMPLIFIED_TABLES and not set(AMPLIFIED_TABLES) & set(SNAPSHOT_TABLES)
+    usage = _scaled(spark, rows, 2, "billing.usage", 3)
+    assert usage.schema == StructType.fromDDL(source_table("billing.usage").columns_ddl)
+    got = [r.asDict(recursive=True) for r in usage.collect()]
+    base = rows[2]["billing.usage"]
+    assert len(got) == 3 * len(base)
+    assert len({r["record_id"] for r in got}) == 3 * len({r["record_id"] for r in base})
+    assert {r["record_id"] for r in base} <= {r["record_id"] for r in got}  # copy 0 is the original
+    uuid = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+    assert all(uuid.match(r["record_id"]) for r in got)
+    runs = [r["usage_metadata"]["job_run_id"] for r in got if r["usage_metadata"]["job_run_id"]]
+    assert all(len(run) == 15 and run.isdigit() for run in runs)
+    assert len(runs) == 3 * sum(1 for r in base if r["usage_metadata"].get("job_run_id"))
+    entity = lambda r: (r["workspace_id"], r["sku_name"], r["usage_metadata"].get("job_id"), r["usage_metadata"].get("cluster_id"))  # noqa: E731
+    assert Counter(map(entity, got)) == Counter({k: 3 * n for k, n in Counter(map(entity, base)).items()})
+    total = lambda found: sum(Decimal(r["usage_quantity"]) for r in found)  # noqa: E731
+    assert total(got) == 3 * total(base)
+    # copies of a RETRACTION still cancel the same copy of their ORIGINAL (batch 1 and 2 copied alike)
+    both = [r.asDict(recursive=True) for r in _scaled(spark, rows, 1, "billing.usage", 3).collect()] + got
+    net = Counter()
+    for r in both:
+        net[_without(r, CORRECTED)] += Decimal(r["usage_quantity"])
+    restated = [r for r in got if r["record_type"] == "RESTATEMENT"]
+    assert len(restated) == 6 and all(net[_without(r, CORRECTED)] == Decimal(r["usage_quantity"]) for r in restated)
+
+
+@pytest.mark.spark
+def test_scaled_copies_keep_task_runs_pointing_at_their_job_runs(spark, rows):
+    runs = {(r["workspace_id"], r["run_id"]) for b in (1, 2) for r in _scaled(spark, rows, b, "lakeflow.job_run_timeline", 2).collect()}
+    tasks = _scaled(spark, rows, 2, "lakeflow.job_task_run_timeline", 2).collect()
+    assert len(tasks) == 2 * len(rows[2]["lakeflow.job_task_run_timeline"])
+    assert all((t["workspace_id"], t["job_run_id"]) in runs for t in tasks)
+    again = _scaled(spark, rows, 2, "lakeflow.job_task_run_timeline", 2).collect()
+    assert sorted(map(str, again)) == sorted(map(str, tasks))  # deterministic
+
+
+def test_cli_bootstrap_takes_a_scale():
+    from framework.surfaces.cli import _parser
+
+    assert _parser().parse_args(["bootstrap", "--demo-data", "--scale", "3"]).scale == 3
+    assert _parser().parse_args(["bootstrap"]).scale == 1
+

@@ -52,6 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     boot = sub.add_parser("bootstrap", parents=[common], help="create schemas, control and audit tables")
     boot.add_argument("--demo-data", action="store_true", help="also append the next batch of generated Bronze data")
+    boot.add_argument("--scale", type=int, default=1, help="with --demo-data: copies of each event table's rows (default 1)")
     onboard = sub.add_parser("onboard", parents=[common], help="validate and apply onboarding YAML files")
     onboard.add_argument("files", nargs="+")
     run = sub.add_parser("run", parents=[common], help="hydrate Gold tables")
@@ -106,7 +107,7 @@ def _cmd_bootstrap(args) -> int:
         from framework.demo.bronze import append_batch, next_batch_number
 
         batch = next_batch_number(ctx.lakehouse)
-        written = append_batch(ctx.lakehouse, batch)
+        written = append_batch(ctx.lakehouse, batch, scale=args.scale)
         print(f"Bronze batch {batch}: " + ", ".join(f"{t}={n}" for t, n in sorted(written.items())))
     print(f"lakehouse ready at {ctx.lakehouse.home}")
     return 0
