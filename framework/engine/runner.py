@@ -44,6 +44,7 @@ from framework.metadata.control import (
 )
 from framework.metadata.planner import plan, select, upstream
 from framework.metadata.spec import TableSpec
+from framework.platform.checkpoint import materialize
 from framework.platform.params import fill_placeholders
 
 
@@ -97,7 +98,7 @@ def hydrate_table(ctx: Context, spec: TableSpec, state: TableState, run_id: str,
     mapped = map_rows(spark, spec, window.df, joins)
     if spec.load_type == "scd2":
         mapped = key_history(spec, mapped, map_rows(spark, spec, window.source, joins))
-    batch = deduplicate(spec, mapped).localCheckpoint(eager=True)
+    batch = materialize(deduplicate(spec, mapped))
     checked = validate(spec, batch)
     if spec.load_type == "snapshot" and checked.rows_read == 0:
         raise SourceError(f"{spec.table_name}: snapshot source {spec.source_table!r} is empty; refusing to delete every Gold row")
@@ -116,7 +117,7 @@ def hydrate_table(ctx: Context, spec: TableSpec, state: TableState, run_id: str,
         changes = stamp(diff(spec, target_layout, checked.good, gold), target_layout, run_id, now)
         merge_plan = plan_merge(spec, target_layout, target, f"__hm_changes_{spec.table_name}")
         # materialized once: the MERGE reads its source more than once (match, then write)
-        commit = write_changes(spark, merge_plan, changes.localCheckpoint(eager=True), marker)
+        commit = write_changes(spark, merge_plan, materialize(changes), marker)
     if checked.quarantine is not None:
         write_quarantine(ctx.lakehouse, spec.table_name, run_id, now, checked.quarantine)
     covered = None
