@@ -30,6 +30,7 @@ from framework.engine.columns import (
     VALID_FROM,
     VALID_TO,
 )
+from framework.engine.folds import all_of
 from framework.engine.target import TargetLayout
 from framework.engine.transform import comparable, tie_break_values
 from framework.errors import MergeError
@@ -100,13 +101,13 @@ def plan_merge(spec: TableSpec, target_layout: TargetLayout, target: str, source
 # -- the diff -------------------------------------------------------------------------------------
 def _same(left: str, right: str, names, schema) -> Column:
     """Null-safe equality of ``names`` between two aliases (maps compared as sorted entries)."""
-    condition = F.lit(True)
+    equal = []
     for name in names:
         dtype = schema[name].dataType
         a = comparable(F.col(f"{left}.{quote_ident(name)}"), dtype)
         b = comparable(F.col(f"{right}.{quote_ident(name)}"), dtype)
-        condition = condition & a.eqNullSafe(b)
-    return condition
+        equal.append(a.eqNullSafe(b))
+    return all_of(equal)
 
 
 def stamp(df: DataFrame, target_layout: TargetLayout, run_id: str, updated_at) -> DataFrame:
@@ -207,9 +208,7 @@ def diff_scd2(spec: TableSpec, lay: TargetLayout, batch: DataFrame, gold: DataFr
     """Versions to insert or update and stored versions to delete, for the batch's keys only."""
     keys = list(spec.primary_keys)
     affected = batch.select(*[F.col(quote_ident(k)).alias(f"_hm_k{i}") for i, k in enumerate(keys)]).distinct()
-    on = F.lit(True)
-    for i, k in enumerate(keys):
-        on = on & F.col(quote_ident(k)).eqNullSafe(F.col(f"_hm_k{i}"))
+    on = all_of([F.col(quote_ident(k)).eqNullSafe(F.col(f"_hm_k{i}")) for i, k in enumerate(keys)])
     existing = gold.join(affected, on, "left_semi")
     history = scd2_history(spec, batch, existing)
     schema = history.schema

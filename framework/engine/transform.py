@@ -13,6 +13,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import ArrayType, DataType, MapType, StructType
 
 from framework.engine.columns import IS_DELETE, SEQ, SOURCE_ROWS
+from framework.engine.folds import all_of
 from framework.errors import SourceError
 from framework.metadata.spec import TableSpec
 from framework.platform.sqltext import quote_ident, quote_table
@@ -117,9 +118,7 @@ def key_history(spec: TableSpec, window_rows: DataFrame, all_rows: DataFrame) ->
     """
     keys = [F.col(quote_ident(k)).alias(f"_hm_k{i}") for i, k in enumerate(spec.primary_keys)]
     touched = window_rows.select(*keys).distinct()
-    on = F.lit(True)
-    for i, k in enumerate(spec.primary_keys):
-        on = on & F.col(quote_ident(k)).eqNullSafe(F.col(f"_hm_k{i}"))
+    on = all_of([F.col(quote_ident(k)).eqNullSafe(F.col(f"_hm_k{i}")) for i, k in enumerate(spec.primary_keys)])
     return all_rows.join(touched, on, "left_semi")
 
 
