@@ -65,9 +65,13 @@ def _alive(pid: int) -> bool:
 
 def serving_url(home: str | os.PathLike) -> str | None:
     """The Spark Connect URL of the server running over ``home``, if one is running and answers."""
+    from framework.errors import FrameworkError
     from framework.platform.session import answers
 
     info = read(home)
-    if info is None or not _alive(info.pid) or not answers(info.connect_url, timeout=1.0):
+    if info is None or not _alive(info.pid):
         return None
-    return info.connect_url
+    try:
+        return info.connect_url if answers(info.connect_url, timeout=1.0) else None
+    except FrameworkError:  # not an sc:// URL: not a file serve wrote
+        return None

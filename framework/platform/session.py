@@ -118,8 +118,8 @@ def answers(url: str, timeout: float = 2.0) -> bool:
 def remote_spark(url: str):
     """A Spark Connect client session to ``url`` (no local JVM).
 
-    Checked with one TCP connect first: the gRPC client would otherwise retry an absent server
-    for minutes before failing.
+    Checked with one TCP connect first: pyspark's default retry policy keeps retrying an absent
+    server for at least 10 minutes before failing.
     """
     from pyspark.sql import SparkSession
 

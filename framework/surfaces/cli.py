@@ -38,8 +38,9 @@ def _common_options(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
         "--remote": "run as a Spark Connect client of sc://HOST:PORT (env SPARK_REMOTE) instead of starting a local Spark; "
                     "without it, a running `healthmon serve` of --home (its <home>/server.json) is used when it answers",
     }
+    metavars = {"--home": "DIR", "--remote": "sc://HOST:PORT"}
     for flag, default in values.items():
-        parser.add_argument(flag, default=default if defaults else argparse.SUPPRESS, help=helps.get(flag))
+        parser.add_argument(flag, default=default if defaults else argparse.SUPPRESS, help=helps.get(flag), metavar=metavars.get(flag))
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -49,7 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="healthmon", description="Health Monitor hydration framework",
         epilog="Session: --remote/SPARK_REMOTE, else the Spark Connect server of a running `healthmon serve` over --home "
-               "(about a second per command), else a local Spark started by the command (tens of seconds).")
+               "(a couple of seconds per command: no JVM to start), else a local Spark started by the command (tens of seconds).")
     parser.add_argument("--version", action="version", version=f"healthmon {__version__}")
     _common_options(parser, defaults=True)
     sub = parser.add_subparsers(dest="command", required=True)
