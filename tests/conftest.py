@@ -17,6 +17,8 @@ from framework.platform.params import RunParams
 
 os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")  # silences a pyspark.pandas warning
 
+pytest_plugins = ["tests.connect_fixture"]  # the session's Spark Connect server (tests/test_connect.py)
+
 _ids = itertools.count(1)
 
 # Test data is tiny: compiling generated code costs more than it saves (measured ~40% per run),

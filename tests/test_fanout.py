@@ -83,11 +83,11 @@ def test_no_table_selected_gives_empty_slots_only():
 
 # -- one job run, locally (Spark) -----------------------------------------------------------
 
-def _task(lakehouse, entry, **kwargs):
+def _task(lakehouse, entry, session, **kwargs):
     """One notebook task: its own Spark session (temp views, conf) over the shared catalog."""
     p = lakehouse.params
     location = dict(catalog=p.catalog, bronze_schema=p.bronze_schema, gold_schema=p.gold_schema, control_schema=p.control_schema, home=str(lakehouse.home))
-    return entry(lakehouse.spark.newSession(), **location, **kwargs)
+    return entry(session, **location, **kwargs)
 
 
 def run_notebook(lakehouse, name: str, capsys, monkeypatch) -> dict:
@@ -101,8 +101,13 @@ def run_notebook(lakehouse, name: str, capsys, monkeypatch) -> dict:
     return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
 
 
-@pytest.mark.spark
-def test_a_job_run_fans_out_per_layer_in_parallel_and_the_summary_fails_it(lakehouse, capsys, monkeypatch):
+def play_job_run(lakehouse, plan, task_session) -> None:
+    """One job run over five tables (one broken, two downstream of it), checked end to end.
+
+    ``plan()`` is the plan task (its task values); ``task_session()`` a new session for each
+    task, as separate notebook runs get. Shared by the classic test here and its Spark Connect
+    twin in tests/test_connect.py.
+    """
     from framework.surfaces.entry import hydrate_table_task, summarize_gold_hydration
 
     make_source(lakehouse, "things", THINGS, [("a", "x", 1, ts(1)), ("b", "y", 2, ts(2))])
@@ -117,14 +122,14 @@ def test_a_job_run_fans_out_per_layer_in_parallel_and_the_summary_fails_it(lakeh
         raw_spec(table_name="after_broken", depends_on=["base_broken"]),
         raw_spec(table_name="last", depends_on=["after_broken"]),
     )
-    values = run_notebook(lakehouse, "plan_gold_hydration.py", capsys, monkeypatch)  # the plan task, as a script
+    values = plan()
     assert [values[f"layer_{k}"] for k in range(MAX_LAYERS)] == [
         ["base_broken", "base_ok"], ["after_broken", "after_ok"], ["last"], [EMPTY_SLOT]]
 
     failures = {}
     for k in range(MAX_LAYERS):  # layer_<k> starts when layer_<k-1> is done (run_if ALL_DONE)
         with ThreadPoolExecutor(max_workers=2) as pool:
-            futures = {t: pool.submit(_task, lakehouse, hydrate_table_task, table=t, job_run_id="job-7") for t in values[f"layer_{k}"]}
+            futures = {t: pool.submit(_task, lakehouse, hydrate_table_task, task_session(), table=t, job_run_id="job-7") for t in values[f"layer_{k}"]}
         for t, future in futures.items():
             if future.exception() is not None:
                 failures[t] = future.exception()
@@ -132,7 +137,7 @@ def test_a_job_run_fans_out_per_layer_in_parallel_and_the_summary_fails_it(lakeh
     assert "base_broken FAILED" in str(failures["base_broken"]) and "no_such_column" in str(failures["base_broken"])
 
     with pytest.raises(FrameworkError) as caught:
-        _task(lakehouse, summarize_gold_hydration, job_run_id="job-7", planned=values["tables"])
+        _task(lakehouse, summarize_gold_hydration, task_session(), job_run_id="job-7", planned=values["tables"])
     assert "1 table(s) failed: base_broken" in str(caught.value)
 
     expected = {"base_ok": "SUCCEEDED", "after_ok": "SUCCEEDED", "base_broken": "FAILED", "after_broken": "SKIPPED", "last": "SKIPPED"}
@@ -145,6 +150,15 @@ def test_a_job_run_fans_out_per_layer_in_parallel_and_the_summary_fails_it(lakeh
         assert gold(lakehouse, t, ["id", "name", "amount"]) == [("a", "x", 1), ("b", "y", 2)]
         assert control_row(lakehouse, t).watermark_value == "2026-01-01 02:00:00"
     assert control_row(lakehouse, "base_broken").watermark_value is None
+
+
+@pytest.mark.spark
+def test_a_job_run_fans_out_per_layer_in_parallel_and_the_summary_fails_it(lakehouse, capsys, monkeypatch):
+    play_job_run(
+        lakehouse,
+        plan=lambda: run_notebook(lakehouse, "plan_gold_hydration.py", capsys, monkeypatch),  # the plan task, as a script
+        task_session=lakehouse.spark.newSession,
+    )
 
 
 @pytest.mark.spark

@@ -11,6 +11,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.types import ArrayType, DataType, MapType, StructType
 
+from framework.engine.folds import all_of
 from framework.metadata.spec import TableSpec
 from framework.platform.sqltext import quote_ident
 
@@ -36,21 +37,19 @@ def comparable(column: Column, data_type: DataType) -> Column:
 
 def same(left: str, right: str, names, schema) -> Column:
     """Null-safe equality of ``names`` between two aliases (maps compared as sorted entries)."""
-    condition = F.lit(True)
+    equal = []
     for name in names:
         dtype = schema[name].dataType
         a = comparable(F.col(f"{left}.{quote_ident(name)}"), dtype)
         b = comparable(F.col(f"{right}.{quote_ident(name)}"), dtype)
-        condition = condition & a.eqNullSafe(b)
-    return condition
+        equal.append(a.eqNullSafe(b))
+    return all_of(equal)  # a balanced tree: Spark Connect refuses plans nested > 100 levels
 
 
 def rows_of_keys(rows: DataFrame, keys_from: DataFrame, keys: list[str]) -> DataFrame:
     """The rows of ``rows`` whose key (null-safe) occurs in ``keys_from`` (a semi join)."""
     touched = keys_from.select(*[F.col(quote_ident(k)).alias(f"_hm_k{i}") for i, k in enumerate(keys)]).distinct()
-    on = F.lit(True)
-    for i, k in enumerate(keys):
-        on = on & F.col(quote_ident(k)).eqNullSafe(F.col(f"_hm_k{i}"))
+    on = all_of([F.col(quote_ident(k)).eqNullSafe(F.col(f"_hm_k{i}")) for i, k in enumerate(keys)])
     return rows.join(touched, on, "left_semi")
 
 

@@ -44,6 +44,7 @@ from framework.metadata.control import (
 )
 from framework.metadata.planner import plan, select, upstream
 from framework.metadata.spec import TableSpec
+from framework.platform.checkpoint import materialize
 from framework.platform.errors_text import describe
 from framework.platform.logs import copy_to_file, run_log_path
 from framework.platform.params import fill_placeholders
@@ -107,7 +108,7 @@ def hydrate_table(ctx: Context, spec: TableSpec, state: TableState, run_id: str,
         mapped = map_rows(spark, spec, window.df, joins)
         if spec.load.keeps_history:  # a late version re-sorts its key's whole history
             mapped = key_history(spec, mapped, map_rows(spark, spec, window.source, joins))
-        batch = deduplicate(spec, mapped).localCheckpoint(eager=True)
+        batch = materialize(deduplicate(spec, mapped))
     with step("validate"):
         checked = validate(spec, batch)
     refusal = load.check_batch(spec, checked.rows_read)
@@ -132,7 +133,7 @@ def hydrate_table(ctx: Context, spec: TableSpec, state: TableState, run_id: str,
             touched = gold if ranges is None else gold.where(F.expr(key_range(ranges, batch.schema)))
             changes = stamp(load.diff(spec, target_layout, checked.good, touched), target_layout, run_id, now)
             # materialized once: the MERGE reads its source more than once (match, then write)
-            changes = changes.localCheckpoint(eager=True)
+            changes = materialize(changes)
         with step("merge"):
             target_filter = None if ranges is None else key_range(ranges, batch.schema, "t")
             merge_plan = plan_merge(spec, target_layout, target, f"__hm_changes_{spec.table_name}", target_filter)

@@ -22,6 +22,7 @@ from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from framework.engine.columns import IS_DELETE, SEQ, SOURCE_ROWS
+from framework.engine.folds import all_of, union_all
 from framework.errors import ValidationFailedError
 from framework.metadata.spec import CheckSpec, TableSpec
 from framework.platform.sqltext import quote_ident
@@ -177,9 +178,7 @@ def validate(spec: TableSpec, batch: DataFrame) -> ValidatedBatch:
         rows = batch.where(~F.col(IS_DELETE))
         flags = {c.check_name: passes(c) for c in failed_warn}
         flagged = rows.select("*", *[flag.alias(f"_hm_ok_{i}") for i, flag in enumerate(flags.values())])
-        ok_all = F.lit(True)
-        for i in range(len(flags)):
-            ok_all = ok_all & F.col(f"_hm_ok_{i}")
+        ok_all = all_of([F.col(f"_hm_ok_{i}") for i in range(len(flags))])
         row_json = F.to_json(F.struct(*[F.col(quote_ident(c)) for c in spec.column_names]))
         parts = [
             flagged.where(~F.col(f"_hm_ok_{i}")).select(
@@ -187,9 +186,7 @@ def validate(spec: TableSpec, batch: DataFrame) -> ValidatedBatch:
             )
             for i, name in enumerate(flags)
         ]
-        quarantine = parts[0]
-        for part in parts[1:]:
-            quarantine = quarantine.unionByName(part)
+        quarantine = union_all(parts)
         keep = flagged.where(ok_all).drop(*[f"_hm_ok_{i}" for i in range(len(flags))])
         good = keep.unionByName(batch.where(F.col(IS_DELETE)))
         if any(c.check == "unique" for c in failed_warn):  # a window predicate: not in the one pass

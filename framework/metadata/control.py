@@ -66,7 +66,7 @@ def read_control(lakehouse: Lakehouse) -> ControlSnapshot:
     for issue in find_issues(list(specs.values()), known_tables=set(domains)):
         invalid.setdefault(issue.table, []).append(issue)
     for name, spec in specs.items():
-        problems = sql_issues(spec)
+        problems = sql_issues(spec, lakehouse.spark)
         if problems:
             invalid.setdefault(name, []).extend(problems)
     for name in invalid:

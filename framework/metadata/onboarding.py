@@ -39,7 +39,7 @@ def check_specs(lakehouse: Lakehouse, specs: list[TableSpec]) -> None:
         i for i in find_issues(specs + others) if i.table in {s.table_name for s in specs}
     ]
     for spec in specs:
-        issues.extend(sql_issues(spec))
+        issues.extend(sql_issues(spec, lakehouse.spark))
     if issues:
         raise SpecError(issues)
 

@@ -13,7 +13,8 @@ by one, to name the field.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+import threading
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -24,7 +25,10 @@ if TYPE_CHECKING:
     from framework.metadata.spec import TableSpec
 
 
-def _session():
+def _session(spark=None):
+    """``spark`` when given (the lakehouse's session), else the thread's or the process's session."""
+    if spark is not None:
+        return spark
     from pyspark.sql import SparkSession
 
     # the active session is per thread; a task running in a worker thread falls back to the
@@ -44,34 +48,54 @@ def _session():
     return session
 
 
+# pyspark logs every AnalysisException that carries a query context at ERROR level, on classic
+# and Spark Connect sessions alike; a probe expects them (unresolved columns), so they are dropped
+# while it runs - in the probing thread only (fan-out tasks probe in threads). The loggers are
+# pyspark's own class: it logs with extra keywords a plain logging.Logger rejects, which would
+# turn the exception being raised into a TypeError.
+_QUERY_CONTEXT_LOGGERS = ("SQLQueryContextLogger", "DataFrameQueryContextLogger")
+
+
+class _ExpectedInThisThread(logging.Filter):
+    def __init__(self):
+        super().__init__()
+        self.local = threading.local()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not getattr(self.local, "muted", False)
+
+
+_EXPECTED = _ExpectedInThisThread()
+
+
+@contextmanager
+def _expected_errors_muted():
+    from pyspark.logger import PySparkLogger
+
+    for name in _QUERY_CONTEXT_LOGGERS:
+        logger = PySparkLogger.getLogger(name)
+        if _EXPECTED not in logger.filters:
+            logger.addFilter(_EXPECTED)
+    before = getattr(_EXPECTED.local, "muted", False)
+    _EXPECTED.local.muted = True
+    try:
+        yield
+    finally:
+        _EXPECTED.local.muted = before
+
+
 def _first_line(exc: Exception) -> str:
     lines = str(exc).strip().splitlines()
     return lines[0] if lines else type(exc).__name__
 
 
-@contextmanager
-def _quiet_query_context_logs() -> Iterator[None]:
-    """pyspark 4 logs every AnalysisException it raises at ERROR; a probe expects them."""
-    from pyspark.logger import PySparkLogger
-
-    loggers = [PySparkLogger.getLogger(name) for name in ("SQLQueryContextLogger", "DataFrameQueryContextLogger")]
-    before = [logger.disabled for logger in loggers]
-    for logger in loggers:
-        logger.disabled = True
-    try:
-        yield
-    finally:
-        for logger, disabled in zip(loggers, before):
-            logger.disabled = disabled
-
-
-def _parse_problem(build) -> str | None:
+def _parse_problem(build, spark=None) -> str | None:
     """Analyze ``range(0).select(*build())``; the parser's complaint, or None when it parses."""
     from pyspark.errors import AnalysisException, ParseException
 
     try:
-        with _quiet_query_context_logs():
-            _session().range(0).select(*build()).schema
+        with _expected_errors_muted():
+            _session(spark).range(0).select(*build()).schema
     except ParseException as exc:
         return _first_line(exc)
     except AnalysisException:  # parsed; a reference the probe cannot resolve is the run's business
@@ -79,34 +103,35 @@ def _parse_problem(build) -> str | None:
     return None
 
 
-def _type_problem(text: str) -> str | None:
+def _type_problem(text: str, spark=None) -> str | None:
     from pyspark.errors import PySparkException
     from pyspark.sql import functions as F
 
     try:
-        _session().range(0).select(F.lit(None).cast(text)).schema
+        with _expected_errors_muted():
+            _session(spark).range(0).select(F.lit(None).cast(text)).schema
     except (PySparkException, ValueError, TypeError) as exc:  # no column involved: any error is the type's
         return _first_line(exc)
     return None
 
 
-def parse_expression(text: str) -> str | None:
+def parse_expression(text: str, spark=None) -> str | None:
     """Why ``text`` is not one Spark SQL expression, or None."""
     from pyspark.sql import functions as F
 
     reason = check_fragment(text)
     if reason:
         return reason
-    problem = _parse_problem(lambda: [F.expr(text)])
+    problem = _parse_problem(lambda: [F.expr(text)], spark)
     return None if problem is None else f"does not parse as a Spark SQL expression: {text!r} ({problem})"
 
 
-def parse_type(text: str) -> str | None:
+def parse_type(text: str, spark=None) -> str | None:
     """Why ``text`` is not a Spark SQL type, or None."""
     reason = check_fragment(text)
     if reason:
         return reason
-    problem = _type_problem(text)
+    problem = _type_problem(text, spark)
     return None if problem is None else f"is not a Spark SQL type: {text!r} ({problem})"
 
 
@@ -122,8 +147,12 @@ def _expressions(spec: TableSpec) -> list[tuple[str, str]]:
     return [(f, t) for f, t in found if t is not None]
 
 
-def sql_issues(spec: TableSpec) -> list[SpecIssue]:
-    """Every expression or type in ``spec`` that Spark cannot parse."""
+def sql_issues(spec: TableSpec, spark=None) -> list[SpecIssue]:
+    """Every expression or type in ``spec`` that Spark cannot parse (probed on ``spark`` when given).
+
+    Pass the lakehouse's session: a thread of a fan-out task may have no active session, and a
+    process can hold a classic and a Spark Connect session whose columns do not mix.
+    """
     from pyspark.sql import functions as F
 
     expressions = _expressions(spec)
@@ -131,9 +160,10 @@ def sql_issues(spec: TableSpec) -> list[SpecIssue]:
     vetted = all(check_fragment(t) is None for _, t in expressions + types)
     if vetted and _parse_problem(
         lambda: [F.expr(t).alias(f"e{i}") for i, (_, t) in enumerate(expressions)]
-        + [F.lit(None).cast(t).alias(f"t{i}") for i, (_, t) in enumerate(types)]
+        + [F.lit(None).cast(t).alias(f"t{i}") for i, (_, t) in enumerate(types)],
+        spark,
     ) is None:
         return []
-    issues = [SpecIssue(spec.table_name, f, p) for f, t in expressions if (p := parse_expression(t))]
-    issues += [SpecIssue(spec.table_name, f, p) for f, t in types if (p := parse_type(t))]
+    issues = [SpecIssue(spec.table_name, f, p) for f, t in expressions if (p := parse_expression(t, spark))]
+    issues += [SpecIssue(spec.table_name, f, p) for f, t in types if (p := parse_type(t, spark))]
     return issues

@@ -32,21 +32,30 @@ def _common_options(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
     base = RunParams()
     values = {
         "--home": os.environ.get("HEALTHMON_HOME", "./.lakehouse"),
+        "--remote": os.environ.get("SPARK_REMOTE"),
         "--catalog": base.catalog,
         "--bronze-schema": base.bronze_schema,
         "--gold-schema": base.gold_schema,
         "--control-schema": base.control_schema,
     }
-    helps = {"--home": "local lakehouse folder (env HEALTHMON_HOME, default ./.lakehouse)"}
+    helps = {
+        "--home": "local lakehouse folder (env HEALTHMON_HOME, default ./.lakehouse); with --remote, the server's view of it",
+        "--remote": "run as a Spark Connect client of sc://HOST:PORT (env SPARK_REMOTE) instead of starting a local Spark; "
+                    "without it, a running `healthmon serve` of --home (its <home>/server.json) is used when it answers",
+    }
+    metavars = {"--home": "DIR", "--remote": "sc://HOST:PORT"}
     for flag, default in values.items():
-        parser.add_argument(flag, default=default if defaults else argparse.SUPPRESS, help=helps.get(flag))
+        parser.add_argument(flag, default=default if defaults else argparse.SUPPRESS, help=helps.get(flag), metavar=metavars.get(flag))
 
 
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     _common_options(common, defaults=False)
 
-    parser = argparse.ArgumentParser(prog="healthmon", description="Health Monitor hydration framework")
+    parser = argparse.ArgumentParser(
+        prog="healthmon", description="Health Monitor hydration framework",
+        epilog="Session: --remote/SPARK_REMOTE, else the Spark Connect server of a running `healthmon serve` over --home "
+               "(a couple of seconds per command: no JVM to start), else a local Spark started by the command (tens of seconds).")
     parser.add_argument("--version", action="version", version=f"healthmon {__version__}")
     _common_options(parser, defaults=True)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -66,8 +75,11 @@ def _parser() -> argparse.ArgumentParser:
     sql = sub.add_parser("sql", parents=[common], help="run one SQL statement and print the result")
     sql.add_argument("query")
     sql.add_argument("--format", choices=["csv", "json"], default="csv")
-    serve = sub.add_parser("serve", parents=[common], help="SQL endpoint (Spark Thrift server) on 127.0.0.1; prints its SQLAlchemy URL, stops on SIGINT/SIGTERM")
-    serve.add_argument("--port", type=int, default=None, help="TCP port (default 10000; 0 picks a free one, the printed URL has it)")
+    serve = sub.add_parser("serve", parents=[common], help="SQL endpoint (Spark Thrift server) and Spark Connect server on 127.0.0.1; prints the "
+                           "SQLAlchemy URL then the sc:// URL, writes both to <home>/server.json (other commands over --home then use it), "
+                           "stops on SIGINT/SIGTERM; ignores --remote")
+    serve.add_argument("--port", type=int, default=None, help="Thrift TCP port (default 10000; 0 picks a free one, the printed URL has it)")
+    serve.add_argument("--connect-port", type=int, default=None, help="Spark Connect TCP port (default 15002; 0 picks a free one, the printed URL has it)")
     sub.add_parser("demo", parents=[common], help="bootstrap, append a Bronze batch, onboard all tables, run, summarize, write the health report")
     report = sub.add_parser("report", parents=[common], help="write the HTML health report (PNG charts from the dashboard queries)")
     report.add_argument("--out", default=None, help="output folder (default: <home>/report)")
@@ -90,12 +102,16 @@ def _parser() -> argparse.ArgumentParser:
 def _context(args, progress=None):
     from framework.engine.context import Context
     from framework.platform.lakehouse import Lakehouse
-    from framework.platform.session import local_spark
+    from framework.platform.server_file import serving_url
+    from framework.platform.session import spark_session
     from framework.surfaces.views import ensure_views
 
     params = RunParams(args.catalog, args.bronze_schema, args.gold_schema, args.control_schema)
     home = Path(args.home).resolve()
-    lakehouse = Lakehouse(local_spark(home), params, home)
+    remote = args.remote or serving_url(home)
+    if remote and not args.remote:
+        print(f"healthmon: using the Spark Connect server at {remote} (healthmon serve over {home})", file=sys.stderr)
+    lakehouse = Lakehouse(spark_session(home, remote=remote), params, home)
     lakehouse.bootstrap()
     ensure_views(lakehouse)
     return Context(lakehouse, progress=progress or (lambda line: print(line, file=sys.stderr)))
@@ -169,7 +185,7 @@ def _cmd_serve(args) -> int:
     from framework.surfaces.serve import serve
 
     params = RunParams(args.catalog, args.bronze_schema, args.gold_schema, args.control_schema)
-    return serve(Path(args.home).resolve(), params, port=args.port)
+    return serve(Path(args.home).resolve(), params, port=args.port, connect_port=args.connect_port)
 
 
 def _cmd_demo(args) -> int:

@@ -5,8 +5,10 @@ deploys it to Databricks, and :func:`run_dataset` runs the same queries here (fo
 ``healthmon report`` and the tests). The queries name the views of ``control_tables/views.sql``
 unqualified. On Databricks the bundle's ``dataset_catalog``/``dataset_schema`` resolve them to the
 control schema; here :func:`run_dataset` does the same by making the control schema the session's
-current catalog and schema while Spark analyses the query (analysis is eager, so the returned
-DataFrame is already bound to the views), then restoring the previous ones.
+current catalog and schema while the query runs, then restoring the previous ones. The rows are
+collected inside that block: a classic session analyses ``spark.sql`` eagerly, but Spark Connect
+(Databricks serverless) resolves names each time a DataFrame executes, so a DataFrame returned
+from the block would look the views up in whatever schema is current by then.
 """
 
 from __future__ import annotations
@@ -17,8 +19,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-
-from pyspark.sql import DataFrame
 
 from framework.errors import FrameworkError
 from framework.platform.lakehouse import Lakehouse
@@ -33,6 +33,14 @@ class Dataset:
     name: str
     display_name: str
     sql: str
+
+
+@dataclass(frozen=True)
+class Result:
+    """One dataset's answer: its columns and its rows (dicts of Python values)."""
+
+    columns: tuple[str, ...]
+    rows: list[dict]
 
 
 def load_dashboard(path: str | Path = DASHBOARD_FILE) -> dict:
@@ -81,8 +89,9 @@ def current_schema(spark, catalog: str, schema: str) -> Iterator[None]:
         spark.catalog.setCurrentDatabase(previous_schema)
 
 
-def run_dataset(lakehouse: Lakehouse, dataset: Dataset) -> DataFrame:
-    """The dataset's query against this lakehouse's control schema (analysed, not yet collected)."""
+def run_dataset(lakehouse: Lakehouse, dataset: Dataset) -> Result:
+    """The dataset's query against this lakehouse's control schema, collected while it is current."""
     params = lakehouse.params
     with current_schema(lakehouse.spark, params.catalog, params.control_schema):
-        return lakehouse.spark.sql(dataset.sql)
+        df = lakehouse.spark.sql(dataset.sql)
+        return Result(tuple(df.columns), [r.asDict() for r in df.collect()])

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from framework.errors import FrameworkError
 from framework.platform.lakehouse import Lakehouse
-from framework.surfaces.dashboards import Dataset, datasets, run_dataset
+from framework.surfaces.dashboards import Dataset, Result, datasets, run_dataset
 
 RED, GREEN, GREY, AMBER = "#d62728", "#2ca02c", "#9e9e9e", "#ff9f1c"
 LATE_STATUSES = ("LATE", "NEVER_SUCCEEDED")
@@ -28,22 +28,10 @@ class Report:
     charts: tuple[Path, ...]
 
 
-@dataclass(frozen=True)
-class Result:
-    """One dataset's answer: its columns and its rows (dicts of Python values)."""
-
-    columns: tuple[str, ...]
-    rows: list[dict]
-
-
 def collect(lakehouse: Lakehouse, wanted: dict[str, Dataset] | None = None) -> dict[str, Result]:
     """Run every dashboard dataset query (or ``wanted``) and collect its rows."""
     wanted = datasets() if wanted is None else wanted
-    out = {}
-    for name, ds in wanted.items():
-        df = run_dataset(lakehouse, ds)
-        out[name] = Result(tuple(df.columns), [r.asDict() for r in df.collect()])
-    return out
+    return {name: run_dataset(lakehouse, ds) for name, ds in wanted.items()}
 
 
 def write_report(lakehouse: Lakehouse, out: str | Path | None = None, *, now: datetime, results: dict[str, Result] | None = None) -> Report:

@@ -1,11 +1,19 @@
-"""`healthmon serve`: a SQL endpoint over the local lakehouse, for SQLAlchemy, BI tools and JDBC.
+"""`healthmon serve`: the local lakehouse served over SQL (Thrift) and over Spark Connect.
 
 Spark's own Thrift JDBC/ODBC server (HiveServer2 protocol, shipped in pyspark's jars) is started
 *on the session that has every table registered*: the lakehouse has no shared metastore, so a
-stand-alone Thrift server would see no tables. Locally::
+stand-alone Thrift server would see no tables. The same JVM runs the Spark Connect service
+(pyspark's ``spark-connect`` jar, started by ``spark.plugins``), whose sessions share that catalog
+and Delta's session extension. Locally::
 
-    healthmon serve --home H [--port 10000]    # prints hive://127.0.0.1:10000/control
+    healthmon serve --home H [--port 10000] [--connect-port 15002]
+        # prints hive://127.0.0.1:10000/control, then sc://127.0.0.1:15002
     create_engine("hive://127.0.0.1:10000/control")   # PyHive's SQLAlchemy dialect
+    healthmon status --home H      # any command: a Spark Connect client of the server (~1 s)
+
+While it runs, ``<home>/server.json`` names both URLs (:mod:`framework.platform.server_file`):
+``healthmon`` commands over the same home become Spark Connect clients of this server instead of
+starting a JVM each. Both endpoints: 127.0.0.1 only, no authentication.
 
 Bound to 127.0.0.1 with no authentication, binary transport. Each client connection gets its own
 Spark session over the shared catalog (temporary views and ``SET``s are per connection). Tables
@@ -36,14 +44,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from framework.errors import FrameworkError
+from framework.platform import local_jvm, server_file
 from framework.platform.catalog_journal import created_as_managed
 from framework.platform.lakehouse import Lakehouse
 from framework.platform.params import RunParams
-from framework.platform.session import delta_jars, local_spark
+from framework.platform.session import CONNECT_DEFAULT_PORT, answers, delta_jars, local_spark
 from framework.surfaces.views import ensure_views
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 10000  # HiveServer2's usual port
+CONNECT_PLUGIN = "org.apache.spark.sql.connect.SparkConnectPlugin"
 REFRESH_SECONDS = 2.0  # how often new tables under <home>/tables are looked for
 SETTLE_SECONDS = 3.0  # how old a table's first commit must be before it is registered
 
@@ -58,10 +68,19 @@ def sqlalchemy_url(port: int, schema: str, host: str = HOST) -> str:
     return f"hive://{host}:{port}/{schema}"
 
 
-def endpoint_conf(home: Path, port: int) -> dict[str, str]:
+def connect_url(port: int, host: str = HOST) -> str:
+    """The Spark Connect URL of a local endpoint (``SparkSession.builder.remote(url)``)."""
+    return f"sc://{host}:{port}"
+
+
+def endpoint_conf(home: Path, port: int, connect_port: int = CONNECT_DEFAULT_PORT) -> dict[str, str]:
     """Spark conf for the serving session; ``spark.hive.*`` entries reach the server's HiveConf."""
     work = endpoint_dir(home)
     return {
+        # Spark Connect: the plugin starts its gRPC service as the session starts
+        "spark.plugins": CONNECT_PLUGIN,
+        "spark.connect.grpc.binding.address": HOST,
+        "spark.connect.grpc.binding.port": str(connect_port),  # 0: any free port (read back from the service)
         # Closing a client session closes the class loader of `spark.jars` (Hive's SessionState
         # closes URLClassLoaders), after which Delta classes not yet loaded are missing
         # (NoClassDefFoundError, measured). On the driver's class path they never are.
@@ -84,41 +103,31 @@ def endpoint_conf(home: Path, port: int) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class Endpoint:
-    """A running Thrift server over one lakehouse session."""
+    """A running Thrift server (and the session's Spark Connect service) over one lakehouse session."""
 
     lakehouse: Lakehouse
     server: object  # the JVM HiveThriftServer2
     port: int
+    connect_port: int
 
     @property
     def url(self) -> str:
         return sqlalchemy_url(self.port, self.lakehouse.params.control_schema)
 
+    @property
+    def connect_url(self) -> str:
+        return connect_url(self.connect_port)
+
     def stop(self) -> None:
-        self.server.stop()
+        local_jvm.stop_thrift_server(self.server)
 
 
 def start(lakehouse: Lakehouse) -> Endpoint:
     """Start the Thrift server on ``lakehouse``'s session (its conf from :func:`endpoint_conf`)."""
-    from py4j.protocol import Py4JJavaError
-
     spark = lakehouse.spark
-    port = spark.sparkContext.getConf().get("spark.hive.server2.thrift.port")
-    thrift = spark._jvm.org.apache.spark.sql.hive.thriftserver.HiveThriftServer2
-    try:
-        server = thrift.startWithSparkSession(spark._jsparkSession, False)  # False: no System.exit
-    except Py4JJavaError as exc:
-        raise FrameworkError(f"the Thrift server did not start on {HOST}:{port}: {exc.java_exception}") from exc
-    return Endpoint(lakehouse, server, bound_port(server))
-
-
-def bound_port(server) -> int:
-    """The port the server's Thrift service listens on (the real one when 0 was asked)."""
-    for service in server.getServices():
-        if service.getName() == "ThriftBinaryCLIService":
-            return int(service.getPortNumber())
-    raise FrameworkError("the Thrift server has no ThriftBinaryCLIService; its services are "
-                         + ", ".join(s.getName() for s in server.getServices()))
+    port = local_jvm.startup_conf(spark, "spark.hive.server2.thrift.port")
+    server = local_jvm.start_thrift_server(spark, f"{HOST}:{port}")
+    return Endpoint(lakehouse, server, local_jvm.thrift_bound_port(server), local_jvm.connect_bound_port(spark))
 
 
 def port_is_free(port: int, host: str = HOST) -> bool:
@@ -132,12 +141,17 @@ def port_is_free(port: int, host: str = HOST) -> bool:
 
 
 def check(endpoint: Endpoint) -> None:
-    """One query through the wire, as a client would send it.
+    """One query through the wire, as a client would send it; the Connect port accepts connections.
 
     The first Hive session of a server initializes its in-memory metastore (seconds); doing it
-    here means the URL is printed only once a client gets answers at client speed.
+    here means the URL is printed only once a client gets answers at client speed. The Connect
+    service is only probed with a TCP connect: a Spark Connect client in this process would switch
+    pyspark's functions to Connect mode for the serving session too.
     """
     from pyhive import hive
+
+    if not answers(endpoint.connect_url):
+        raise FrameworkError(f"the Spark Connect service does not answer at {endpoint.connect_url}")
 
     connection = hive.connect(HOST, endpoint.port, database=endpoint.lakehouse.params.control_schema)
     try:
@@ -218,18 +232,23 @@ def stop_on_signals(stop: threading.Event):
             signal.signal(sig, handler)
 
 
-def serve(home: Path, params: RunParams, *, port: int | None = None, refresh_seconds: float = REFRESH_SECONDS) -> int:
-    """Build the lakehouse session, start the endpoint, print its URL, serve until SIGINT/SIGTERM.
+def serve(home: Path, params: RunParams, *, port: int | None = None, connect_port: int | None = None,
+          refresh_seconds: float = REFRESH_SECONDS) -> int:
+    """Build the lakehouse session, start the endpoints, print their URLs, serve until SIGINT/SIGTERM.
 
-    Needs a process of its own: the session must start with :func:`endpoint_conf`.
+    Prints the SQLAlchemy URL, then the Spark Connect URL (one line each, nothing else on stdout),
+    and writes both to ``<home>/server.json`` until it stops. Needs a process of its own: the
+    session must start with :func:`endpoint_conf`.
     """
     home = Path(home).resolve()
     port = DEFAULT_PORT if port is None else port
-    if port and not port_is_free(port):  # before Spark starts: fail in a second, not in a minute
-        raise FrameworkError(f"port {port} on {HOST} is in use; pass --port with a free port, or --port 0 for any")
+    connect_port = CONNECT_DEFAULT_PORT if connect_port is None else connect_port
+    for flag, number in (("--port", port), ("--connect-port", connect_port)):
+        if number and not port_is_free(number):  # before Spark starts: fail in a second, not in a minute
+            raise FrameworkError(f"port {number} on {HOST} is in use; pass {flag} with a free port, or {flag} 0 for any")
     (endpoint_dir(home) / "local-scratch").mkdir(parents=True, exist_ok=True)
-    spark = local_spark(home, app_name="healthmon-serve", extra_conf=endpoint_conf(home, port))
-    if spark.sparkContext.getConf().get("spark.hive.server2.thrift.port") != str(port):
+    spark = local_spark(home, app_name="healthmon-serve", extra_conf=endpoint_conf(home, port, connect_port))
+    if local_jvm.startup_conf(spark, "spark.hive.server2.thrift.port") != str(port):
         raise FrameworkError("serve found a Spark session already running without the endpoint's conf; "
                              "run it in a process of its own (`healthmon serve`)")
     stop = threading.Event()
@@ -243,12 +262,16 @@ def serve(home: Path, params: RunParams, *, port: int | None = None, refresh_sec
             try:
                 check(endpoint)
                 if not stop.is_set():
+                    server_file.write(home, server_file.ServerInfo(os.getpid(), str(home), endpoint.connect_url, endpoint.url))
                     print(endpoint.url, flush=True)
-                    print(f"healthmon serve: {endpoint.url} over {home} (no authentication, {HOST} only); "
+                    print(endpoint.connect_url, flush=True)
+                    print(f"healthmon serve: {endpoint.url} (SQL) and {endpoint.connect_url} (Spark Connect) over {home} "
+                          f"(no authentication, {HOST} only); healthmon commands with --home {home} use it; "
                           "SIGINT/SIGTERM stops", file=sys.stderr, flush=True)
                 while not stop.wait(refresh_seconds):
                     watcher.refresh()
             finally:
+                server_file.remove(home, os.getpid())
                 endpoint.stop()
     finally:
         spark.stop()

@@ -1,0 +1,74 @@
+"""Every remaining touch of the JVM behind a classic local session, in one module.
+
+Databricks serverless jobs and shared-access notebooks run Spark Connect sessions: there is no
+``sparkContext``, ``_jvm`` or ``_jsparkSession`` there, and any use of them on the run path breaks
+the job. So the framework reaches the JVM only here, and only for things Databricks never runs:
+the local session's log level, and ``healthmon serve`` (Spark's Thrift server started on the
+serving session, and the ports its endpoints listen on). ``tests/test_connect.py`` fails when any
+other framework module mentions these attributes.
+
+Every function takes a classic (py4j-backed) session; handed a Spark Connect session they raise
+pyspark's own ``JVM_ATTRIBUTE_NOT_SUPPORTED`` error, which is what should happen.
+"""
+
+from __future__ import annotations
+
+from framework.errors import FrameworkError
+
+THRIFT_SERVER_CLASS = "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2"
+CONNECT_SERVICE_CLASS = "org.apache.spark.sql.connect.service.SparkConnectService"
+
+
+def set_log_level(spark, level: str) -> None:
+    """The driver's log4j level (Spark's own INFO/WARN lines drown the command's output)."""
+    spark.sparkContext.setLogLevel(level)
+
+
+def startup_conf(spark, key: str) -> str | None:
+    """A value of the conf the JVM started with (``spark.hive.*`` and ``spark.plugins`` are not SQL confs)."""
+    return spark.sparkContext.getConf().get(key)
+
+
+def _jvm_class(spark, dotted: str):
+    target = spark._jvm
+    for part in dotted.split("."):
+        target = getattr(target, part)
+    return target
+
+
+def start_thrift_server(spark, where: str):
+    """Start Spark's Thrift JDBC/ODBC server on ``spark``'s session; the JVM server object.
+
+    ``where`` (host:port) only names the endpoint in the error raised when the start fails.
+    """
+    from py4j.protocol import Py4JJavaError
+
+    thrift = _jvm_class(spark, THRIFT_SERVER_CLASS)
+    try:
+        return thrift.startWithSparkSession(spark._jsparkSession, False)  # False: no System.exit
+    except Py4JJavaError as exc:
+        raise FrameworkError(f"the Thrift server did not start on {where}: {exc.java_exception}") from exc
+
+
+def thrift_bound_port(server) -> int:
+    """The port the Thrift server's binary service listens on (the real one when 0 was asked)."""
+    for service in server.getServices():
+        if service.getName() == "ThriftBinaryCLIService":
+            return int(service.getPortNumber())
+    raise FrameworkError("the Thrift server has no ThriftBinaryCLIService; its services are "
+                         + ", ".join(s.getName() for s in server.getServices()))
+
+
+def stop_thrift_server(server) -> None:
+    server.stop()
+
+
+def connect_bound_port(spark) -> int:
+    """The port of the Spark Connect service the session's plugin started (the real one when 0 was asked)."""
+    # a Scala object without a static forwarder for localPort: reached through its MODULE$ instance
+    service = getattr(_jvm_class(spark, CONNECT_SERVICE_CLASS + "$"), "MODULE$")
+    port = int(service.localPort())
+    if port <= 0:
+        raise FrameworkError("the Spark Connect service is not running in this session "
+                             "(spark.plugins must name org.apache.spark.sql.connect.SparkConnectPlugin)")
+    return port

@@ -1,0 +1,143 @@
+"""One local Spark Connect server for the whole test run, and Spark Connect sessions over it.
+
+The server is ``healthmon serve`` in a process of its own (a JVM with Delta and pyspark's Spark
+Connect plugin), over a home folder of its own; the fixture reads the ``sc://`` URL it prints.
+Tests then hold Spark Connect client sessions, as Databricks serverless hands them to a job.
+
+pyspark decides per *process* whether ``functions`` and ``Column`` build classic or Spark Connect
+expressions (the ``SPARK_CONNECT_MODE_ENABLED`` environment variable, which its Connect builder
+sets). A test worker also holds the classic ``spark`` fixture's session, so every Spark Connect
+part of a test runs inside :meth:`ConnectServer.mode` and nothing else does; the mode is left
+as found, so the classic tests that run on the same worker afterwards are not affected.
+
+Loaded by ``tests/conftest.py`` (``pytest_plugins``); the tests are in ``tests/test_connect.py``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from framework.platform.params import RunParams
+from tests.conftest import TEST_CONF
+
+ROOT = Path(__file__).resolve().parent.parent
+START_TIMEOUT = 300  # seconds; a JVM start took 60-130 s here with other test JVMs on the same 2 cores
+MODE = "SPARK_CONNECT_MODE_ENABLED"
+_ids = itertools.count(1)
+
+
+def subprocess_env() -> dict[str, str]:
+    """The test session's speed settings (TEST_CONF) for a ``healthmon`` process, through pyspark's
+    own PYSPARK_SUBMIT_ARGS; no SPARK_REMOTE inherited from the caller."""
+    conf = " ".join(f"--conf {k}={v}" for k, v in TEST_CONF.items() if k != "spark.master")
+    env = {k: v for k, v in os.environ.items() if k not in ("SPARK_REMOTE", MODE)}
+    return {**env, "HEALTHMON_SPARK_MASTER": TEST_CONF["spark.master"], "PYSPARK_SUBMIT_ARGS": f"{conf} pyspark-shell"}
+
+
+@dataclass
+class ConnectServer:
+    """A running ``healthmon serve``: its home, its Spark Connect URL, the sessions opened on it."""
+
+    process: subprocess.Popen
+    home: Path
+    stderr: Path
+    sql_url: str = ""
+    url: str = ""
+    sessions: list = field(default_factory=list)
+
+    def log(self) -> str:
+        return self.stderr.read_text()[-4000:] if self.stderr.exists() else "(no stderr)"
+
+    @contextmanager
+    def mode(self):
+        """pyspark in Spark Connect mode for the block (restored after, whatever it was)."""
+        before = os.environ.get(MODE)
+        os.environ[MODE] = "1"
+        try:
+            yield
+        finally:
+            if before is None:
+                os.environ.pop(MODE, None)
+            else:
+                os.environ[MODE] = before
+
+    def session(self):
+        """A new Spark Connect session (its own temp views and conf, the server's catalog).
+
+        pyspark's ``SparkSession.builder.remote(url)`` refuses to run beside the classic session of
+        this process; the Connect builder itself does not. Call inside :meth:`mode`.
+        """
+        from pyspark.sql.connect.session import SparkSession as ConnectSession
+
+        assert os.environ.get(MODE) == "1", "open Spark Connect sessions inside ConnectServer.mode()"
+        session = ConnectSession.builder.remote(self.url).create()
+        self.sessions.append(session)
+        return session
+
+    def params(self) -> RunParams:
+        uid = next(_ids)
+        return RunParams("spark_catalog", f"bronze_c{uid}", f"gold_c{uid}", f"control_c{uid}")
+
+    def lakehouse(self, session=None, *, home: bool = True):
+        """A bootstrapped lakehouse with schemas no other test uses; tables under the server's
+        home (``home=False``: managed, as on Databricks)."""
+        from framework.platform.lakehouse import Lakehouse
+
+        lh = Lakehouse(session or self.session(), self.params(), self.home if home else None)
+        lh.bootstrap()
+        return lh
+
+
+def _first_line(server: ConnectServer, deadline: float) -> str:
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            pytest.fail(f"serve exited with {server.process.returncode} before printing its URLs:\n{server.log()}")
+        ready, _, _ = select.select([server.process.stdout], [], [], 1.0)
+        if ready:
+            return server.process.stdout.readline().strip()
+    pytest.fail(f"serve printed no URLs within {START_TIMEOUT}s:\n{server.log()}")
+
+
+def _stop(server: ConnectServer) -> None:
+    if server.process.poll() is None:
+        server.process.send_signal(signal.SIGTERM)
+        try:
+            server.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:  # a hung stop: the whole process group goes
+            os.killpg(server.process.pid, signal.SIGKILL)
+            server.process.wait(timeout=30)
+    server.process.stdout.close()
+
+
+@pytest.fixture(scope="session")
+def connect_server(tmp_path_factory):
+    """``healthmon serve --port 0 --connect-port 0`` for the test run; stopped (SIGTERM) at the end."""
+    home = tmp_path_factory.mktemp("connect_home")
+    stderr = home / "serve.stderr"
+    with stderr.open("w") as err:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "framework", "serve", "--home", str(home), "--port", "0", "--connect-port", "0"],
+            cwd=ROOT, env=subprocess_env(), stdout=subprocess.PIPE, stderr=err, text=True, start_new_session=True,
+        )
+    server = ConnectServer(process, home, stderr)
+    try:
+        server.sql_url = _first_line(server, time.monotonic() + START_TIMEOUT)
+        server.url = process.stdout.readline().strip()  # printed right after the first (already buffered, often)
+        assert server.url.startswith("sc://127.0.0.1:"), f"second line of serve's output: {server.url!r}\n{server.log()}"
+        yield server
+    finally:
+        with server.mode():
+            for session in server.sessions:
+                session.stop()
+        _stop(server)

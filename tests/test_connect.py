@@ -1,0 +1,280 @@
+"""Spark Connect as Databricks serverless runs the framework: no JVM in the client process.
+
+One ``healthmon serve`` for the run (``tests/connect_fixture.py``) serves Spark Connect; the tests
+hold client sessions of it and play what a job does: the demo flow (compared row for row with the
+same flow on a classic session), the fan-out job run, the notebooks executed as Databricks
+executes them (working directory ``notebooks/``, globals ``spark`` and ``dbutils``, parameters
+from widgets), and ``healthmon`` commands reaching the server by ``--remote``, ``SPARK_REMOTE`` or
+the server's ``<home>/server.json``. Over Spark Connect, touching ``sparkContext``, ``_jvm``,
+``_jsparkSession`` or ``rdd`` raises by itself; the static test below keeps such touches in
+``framework/platform/local_jvm.py``, which Databricks never runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from framework.demo.bronze import append_batch
+from framework.engine.fanout import EMPTY_SLOT, MAX_LAYERS
+from framework.metadata.onboarding import onboard_files
+from framework.platform.lakehouse import Lakehouse
+from framework.platform.server_file import ServerInfo, serving_url
+from framework.platform.server_file import write as write_server_file
+from framework.platform.session import connect_address, is_connect
+from framework.surfaces.cli import main
+from tests import test_load_types as load_types
+from tests import test_runner as runner_tests
+from tests.connect_fixture import ROOT, subprocess_env
+from tests.harness import T0, audit, hydrate
+from tests.test_demo_flow import CONTROL, check_dim_workspace, check_gold_matches_bronze
+from tests.test_fanout import play_job_run
+
+pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("connect")]  # one server, one worker under --dist loadgroup
+
+NOTEBOOKS = ROOT / "notebooks"
+GOLD_TABLES = ("dim_job", "dim_sku", "dim_workspace", "fact_list_prices", "fact_usage")
+
+
+# -- no JVM on the run path (static, no Spark) ------------------------------------------------
+
+JVM_TOUCH = re.compile(r"\.(_jvm|_jsparkSession|_jsc|_jconf|_jdf|sparkContext|rdd)\b|\bpy4j\b|\bSparkContext\b")
+LOCAL_JVM = ROOT / "framework" / "platform" / "local_jvm.py"
+
+
+def test_the_jvm_is_touched_only_in_local_jvm():
+    for snippet in ("spark.sparkContext.setLogLevel('ERROR')", "spark._jvm.org.x", "thrift(spark._jsparkSession)",
+                    "df.rdd.map(f)", "df._jdf", "from py4j.protocol import Py4JJavaError", "SparkContext.getOrCreate()"):
+        assert JVM_TOUCH.search(snippet), snippet  # the pattern finds what it is for
+    assert not JVM_TOUCH.search("from framework.platform import local_jvm; local_jvm.set_log_level(spark)")
+
+    files = sorted((ROOT / "framework").rglob("*.py")) + sorted(NOTEBOOKS.glob("*.py"))
+    offenders = {
+        f"{path.relative_to(ROOT)}:{number}": line.strip()
+        for path in files if path != LOCAL_JVM
+        for number, line in enumerate(path.read_text().splitlines(), 1) if JVM_TOUCH.search(line)
+    }
+    assert offenders == {}, "JVM access outside framework/platform/local_jvm.py (absent on Spark Connect / serverless)"
+    assert JVM_TOUCH.search(LOCAL_JVM.read_text())
+
+
+def test_connect_urls_and_a_stale_server_file(tmp_path):
+    assert connect_address("sc://127.0.0.1:15010") == ("127.0.0.1", 15010)
+    assert connect_address("sc://localhost/;user_id=x") == ("localhost", 15002)
+    assert main(["status", "--home", str(tmp_path), "--remote", "http://127.0.0.1:15002"]) == 2
+    # a server that is gone leaves a file that must not be used (the command would hang on it)
+    write_server_file(tmp_path, ServerInfo(pid=2**22 + 12345, home=str(tmp_path), connect_url="sc://127.0.0.1:1", sql_url="hive://x"))
+    assert serving_url(tmp_path) is None
+
+
+def test_an_unreachable_remote_fails_fast_naming_it(tmp_path, capsys):
+    assert main(["--remote", "sc://127.0.0.1:1", "status", "--home", str(tmp_path)]) == 2
+    assert "no Spark Connect server answers at sc://127.0.0.1:1" in capsys.readouterr().err
+
+
+# -- the demo flow over Spark Connect equals the classic one --------------------------------------
+
+def _plain(value, lh: Lakehouse):
+    """Schema names (unique per lakehouse) replaced by their role, in strings at any depth."""
+    if isinstance(value, str):
+        p = lh.params
+        for schema, role in ((p.control_schema, "<control>"), (p.bronze_schema, "<bronze>"), (p.gold_schema, "<gold>")):
+            value = value.replace(schema, role)
+        return value
+    if isinstance(value, list):
+        return [_plain(v, lh) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v, lh) for k, v in value.items()}
+    return value
+
+
+def _rows(lh: Lakehouse, table: str, leave_out: set[str]) -> list[dict]:
+    rows = [{k: _plain(v, lh) for k, v in r.asDict(recursive=True).items() if k not in leave_out} for r in lh.spark.table(table).collect()]
+    return sorted(rows, key=repr)
+
+
+def outcome(lh: Lakehouse) -> dict[str, list[dict]]:
+    """Gold, audit, quarantine and control rows; run ids and timings left out (they differ by design)."""
+    p = lh.params
+    found = {t: _rows(lh, p.gold(t), {"_hm_run_id"}) for t in GOLD_TABLES}
+    found["audit"] = _rows(lh, p.control("gold_run_audit"), {"run_id", "started_at", "ended_at", "duration_seconds"})
+    found["quarantine"] = _rows(lh, p.control("gold_quarantine"), {"run_id"})
+    found["control"] = _rows(lh, p.control("gold_table_control"), {"last_run_id"})
+    return found
+
+
+def demo_flow(lh: Lakehouse, clock, check=None) -> dict[str, list[dict]]:
+    """Onboard every file, a Bronze batch and a run, another batch and run, then a run with nothing new."""
+    append_batch(lh, 1)
+    onboard_files(lh, sorted(CONTROL.glob("*.yml")), now=T0)
+    first = hydrate(lh, clock)
+    assert {r.table_name: r.status for r in first.rows} == dict.fromkeys(GOLD_TABLES, "SUCCEEDED"), [r.error_message for r in first.rows]
+    if check:
+        check(lh)
+    append_batch(lh, 2)
+    hydrate(lh, clock)
+    last = hydrate(lh, clock)
+    assert all(r.status == "SUCCEEDED" and r.target_version is None for r in last.rows), [(r.table_name, r.status, r.error_message) for r in last.rows]
+    if check:
+        check(lh)
+    return outcome(lh)
+
+
+def test_the_demo_flow_over_spark_connect_leaves_exactly_what_a_classic_session_leaves(connect_server, lakehouse, clock):
+    classic = demo_flow(lakehouse, clock)
+    with connect_server.mode():
+        lh = connect_server.lakehouse()
+        assert is_connect(lh.spark)
+        remote = demo_flow(lh, clock, check=check_gold_matches_bronze)  # Gold also checked against plain-Python expectations
+    assert sum(len(classic[t]) for t in GOLD_TABLES) > 0 and len(classic["audit"]) == 3 * len(GOLD_TABLES)
+    for part in classic:
+        assert remote[part] == classic[part], part
+
+
+# -- the classic tests of what the demo flow does not cover, on a Spark Connect lakehouse --------------
+
+OVER_CONNECT = [  # module attributes, so pytest does not collect them here a second time
+    load_types.test_fact_insert_never_duplicates_nor_overwrites,
+    runner_tests.test_warn_check_quarantines_only_failing_rows_with_the_check_name,
+    runner_tests.test_error_check_fails_the_table_without_writing_or_moving_the_watermark,
+    runner_tests.test_full_refresh_rebuilds_from_the_whole_source,
+]
+
+
+@pytest.mark.parametrize("play", OVER_CONNECT, ids=lambda f: f.__name__.removeprefix("test_"))
+def test_classic_load_tests_hold_over_spark_connect(connect_server, clock, play):
+    with connect_server.mode():
+        lh = connect_server.lakehouse()
+        assert is_connect(lh.spark)
+        play(lh, clock)
+
+
+# -- the fan-out job run over Spark Connect ---------------------------------------------------------
+
+def test_the_fanout_job_run_over_spark_connect(connect_server):
+    from framework.surfaces.entry import plan_gold_hydration
+
+    with connect_server.mode():
+        lh = connect_server.lakehouse()
+        p = lh.params
+
+        def plan() -> dict:  # the plan task; task values travel as JSON
+            values = plan_gold_hydration(connect_server.session(), catalog=p.catalog, bronze_schema=p.bronze_schema,
+                                         gold_schema=p.gold_schema, control_schema=p.control_schema, home=str(lh.home))
+            return json.loads(json.dumps(values))
+
+        play_job_run(lh, plan=plan, task_session=connect_server.session)
+
+
+# -- the notebooks, executed as a Databricks notebook task executes them -----------------------------
+
+def _sdk_local_dbutils_parts():
+    """databricks-sdk's own local stand-ins: widgets that keep defaults, task values that go nowhere."""
+    from databricks.sdk._widgets import widget_impl
+    from databricks.sdk.dbutils import _JobsUtil
+
+    return widget_impl, _JobsUtil._TaskValuesUtil
+
+
+def job_dbutils(parameters: dict[str, str]):
+    """``dbutils`` for one notebook task: ``widgets`` hold the task's parameters (a parameter the job
+    passes wins over the widget's default, as on Databricks), ``jobs.taskValues`` keeps what is set."""
+    widgets_base, task_values_base = _sdk_local_dbutils_parts()
+
+    class TaskWidgets(widgets_base):
+        def __init__(self):
+            super().__init__()
+            self.parameters = dict(parameters)
+
+        def _get(self, name: str) -> str:
+            return self.parameters[name] if name in self.parameters else super()._get(name)
+
+    class TaskValues(task_values_base):
+        def __init__(self):
+            self.values: dict = {}
+
+        def set(self, key: str, value) -> None:
+            self.values[key] = json.loads(json.dumps(value))  # the job service stores JSON
+
+    return SimpleNamespace(widgets=TaskWidgets(), jobs=SimpleNamespace(taskValues=TaskValues()))
+
+
+def run_notebook_task(name: str, spark, parameters: dict[str, str], monkeypatch):
+    """Execute ``notebooks/<name>`` with Databricks' globals (``spark``, ``dbutils``; no ``__file__``)
+    in ``notebooks/``; its ``dbutils`` (task values) returned."""
+    dbutils = job_dbutils(parameters)
+    path = NOTEBOOKS / name
+    with monkeypatch.context() as patch:
+        patch.chdir(NOTEBOOKS)
+        patch.setattr(sys, "path", list(sys.path))  # the notebook puts the bundle root on it
+        exec(compile(path.read_text(), str(path), "exec"), {"__name__": "__main__", "spark": spark, "dbutils": dbutils})
+    return dbutils
+
+
+def test_the_notebooks_run_as_databricks_runs_them_on_a_connect_session(connect_server, monkeypatch):
+    with connect_server.mode():
+        p = connect_server.params()
+        location = {"catalog": p.catalog, "bronze_schema": p.bronze_schema, "gold_schema": p.gold_schema, "control_schema": p.control_schema}
+        job = {**location, "domain": "shared", "job_run_id": "job-31"}
+        run_notebook_task("bootstrap.py", connect_server.session(), location, monkeypatch)
+        lh = Lakehouse(connect_server.session(), p, None)  # managed tables, as in Unity Catalog
+        append_batch(lh, 1)  # the system tables deliver
+
+        planned = run_notebook_task("plan_gold_hydration.py", connect_server.session(), job, monkeypatch).jobs.taskValues.values
+        assert [planned[f"layer_{k}"] for k in range(MAX_LAYERS)] == [["dim_workspace"]] + [[EMPTY_SLOT]] * (MAX_LAYERS - 1)
+        for k in range(MAX_LAYERS):
+            for table in planned[f"layer_{k}"]:
+                run_notebook_task("hydrate_table.py", connect_server.session(), {**job, "table": table}, monkeypatch)
+        run_notebook_task("summarize_gold_hydration.py", connect_server.session(), {**job, "planned": planned["tables"]}, monkeypatch)
+
+        assert [(r.status, r.job_run_id) for r in audit(lh, "dim_workspace")] == [("SUCCEEDED", "job-31")]
+        check_dim_workspace(lh)
+
+        # the one-task runner over the same tables: nothing new, nothing written
+        run_notebook_task("run_gold_hydration.py", connect_server.session(), {**job, "job_run_id": "job-32"}, monkeypatch)
+        second = [(r.status, r.rows_read, r.target_version) for r in audit(lh, "dim_workspace") if r.job_run_id == "job-32"]
+        assert second == [("SUCCEEDED", 0, None)]
+        assert not lh.exists(p.gold("dim_job")) and not lh.exists(p.gold("fact_usage"))  # other domains: not selected
+
+
+# -- healthmon commands as Spark Connect clients ---------------------------------------------------
+
+def healthmon(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """A `healthmon` process that cannot start a JVM of its own (no Delta jars where it looks)."""
+    no_local_spark = {**subprocess_env(), "HEALTHMON_JARS": "/nonexistent", **(env or {})}
+    return subprocess.run([sys.executable, "-m", "framework", *args], cwd=ROOT, env=no_local_spark, capture_output=True, text=True, timeout=300)
+
+
+def test_commands_reach_the_server_by_remote_spark_remote_and_server_file(connect_server):
+    home = str(connect_server.home)
+    query = "SELECT 1 AS n, current_database() AS db"
+    by_option = healthmon("sql", query, "--format", "json", "--home", home, "--remote", connect_server.url)
+    assert by_option.returncode == 0, by_option.stderr[-3000:]
+    assert json.loads(by_option.stdout) == [{"n": 1, "db": "default"}]
+
+    by_env = healthmon("--home", home, "sql", query, "--format", "json", env={"SPARK_REMOTE": connect_server.url})
+    assert by_env.returncode == 0, by_env.stderr[-3000:]
+    assert json.loads(by_env.stdout) == [{"n": 1, "db": "default"}]
+
+    assert serving_url(home) == connect_server.url  # serve wrote <home>/server.json
+    by_file = healthmon("status", "--home", home)
+    assert by_file.returncode == 0, by_file.stderr[-3000:]
+    assert f"using the Spark Connect server at {connect_server.url}" in by_file.stderr
+    assert by_file.stdout.splitlines()[0].split()[:2] == ["table_name", "domain"]
+
+    local = healthmon("status", "--home", str(Path(home) / "elsewhere"))  # no server there: a local session, impossible here
+    assert local.returncode == 2 and "Delta Lake jars not found" in local.stderr
+
+
+def test_the_server_file_names_both_endpoints(connect_server):
+    info = json.loads((connect_server.home / "server.json").read_text())
+    assert info["connect_url"] == connect_server.url and info["sql_url"] == connect_server.sql_url
+    assert info["home"] == str(connect_server.home.resolve()) and info["pid"] == connect_server.process.pid
+    assert os.path.isdir(info["home"])
