@@ -1,12 +1,14 @@
 """Spark Connect as Databricks serverless runs the framework: no JVM in the client process.
 
 One ``healthmon serve`` for the run (``tests/connect_fixture.py``) serves Spark Connect; the tests
-hold client sessions of it and play what a job does: the demo flow (compared row for row with the
-same flow on a classic session), the fan-out job run, the notebooks executed as Databricks
+hold client sessions of it and play what a job does: the demo flow (Gold, audit, control rows and
+dashboard datasets compared with the same flow on a classic session), classic load-type tests
+rerun on a Connect lakehouse, the fan-out job run with the notebooks executed as Databricks
 executes them (working directory ``notebooks/``, globals ``spark`` and ``dbutils``, parameters
 from widgets), and ``healthmon`` commands reaching the server by ``--remote``, ``SPARK_REMOTE`` or
 the server's ``<home>/server.json``. Over Spark Connect, touching ``sparkContext``, ``_jvm``,
-``_jsparkSession`` or ``rdd`` raises by itself; the static test below keeps such touches in
+``_jsparkSession`` or ``rdd`` raises by itself, and nothing on the way catches it unrecorded (a
+table's failure is its audit row, compared here); the static test keeps such touches in
 ``framework/platform/local_jvm.py``, which Databricks never runs.
 """
 
@@ -23,7 +25,6 @@ from types import SimpleNamespace
 import pytest
 
 from framework.demo.bronze import append_batch
-from framework.engine.fanout import EMPTY_SLOT, MAX_LAYERS
 from framework.metadata.onboarding import onboard_files
 from framework.platform.lakehouse import Lakehouse
 from framework.platform.server_file import ServerInfo, serving_url
@@ -34,8 +35,8 @@ from tests import test_load_types as load_types
 from tests import test_runner as runner_tests
 from tests.connect_fixture import ROOT, subprocess_env
 from tests.harness import T0, audit, hydrate
-from tests.test_demo_flow import CONTROL, check_dim_workspace, check_gold_matches_bronze
-from tests.test_fanout import play_job_run
+from tests.test_demo_flow import CONTROL, check_gold_matches_bronze
+from tests.test_fanout import JOB_RUN, play_job_run
 
 pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("connect")]  # one server, one worker under --dist loadgroup
 
@@ -101,12 +102,21 @@ def _rows(lh: Lakehouse, table: str, leave_out: set[str]) -> list[dict]:
 
 
 def outcome(lh: Lakehouse) -> dict[str, list[dict]]:
-    """Gold, audit, quarantine and control rows; run ids and timings left out (they differ by design)."""
+    """Gold, audit, quarantine and control rows, and every dashboard dataset's answer; run ids and
+    timings left out (they differ by design), as is the age of the last success (it is "now")."""
+    from framework.surfaces.report import collect
+    from framework.surfaces.views import ensure_views
+
     p = lh.params
     found = {t: _rows(lh, p.gold(t), {"_hm_run_id"}) for t in GOLD_TABLES}
     found["audit"] = _rows(lh, p.control("gold_run_audit"), {"run_id", "started_at", "ended_at", "duration_seconds"})
     found["quarantine"] = _rows(lh, p.control("gold_quarantine"), {"run_id"})
     found["control"] = _rows(lh, p.control("gold_table_control"), {"last_run_id"})
+    ensure_views(lh)
+    for name, result in collect(lh).items():
+        rows = [{k: _plain(v, lh) for k, v in row.items() if k not in ("hours_since_success", "run_id")} for row in result.rows]
+        # sorted: with the fixed clock every run starts at the same instant, so ORDER BY leaves ties
+        found[f"dataset {name}"] = [{"columns": list(result.columns)}, *sorted(rows, key=repr)]
     return found
 
 
@@ -140,40 +150,24 @@ def test_the_demo_flow_over_spark_connect_leaves_exactly_what_a_classic_session_
 
 # -- the classic tests of what the demo flow does not cover, on a Spark Connect lakehouse --------------
 
-OVER_CONNECT = [  # module attributes, so pytest does not collect them here a second time
-    load_types.test_fact_insert_never_duplicates_nor_overwrites,
-    runner_tests.test_warn_check_quarantines_only_failing_rows_with_the_check_name,
-    runner_tests.test_error_check_fails_the_table_without_writing_or_moving_the_watermark,
-    runner_tests.test_full_refresh_rebuilds_from_the_whole_source,
-]
+OVER_CONNECT = {  # module attributes, so pytest does not collect them here a second time
+    "fact_insert": load_types.test_fact_insert_never_duplicates_nor_overwrites,
+    "warn_check_quarantines": runner_tests.test_warn_check_quarantines_only_failing_rows_with_the_check_name,
+    "error_check_fails": runner_tests.test_error_check_fails_the_table_without_writing_or_moving_the_watermark,
+    "full_refresh": runner_tests.test_full_refresh_rebuilds_from_the_whole_source,
+    "onboarding_errors": lambda lh, clock: runner_tests.test_onboarding_is_all_or_nothing_and_lists_every_error(lh),
+}
 
 
-@pytest.mark.parametrize("play", OVER_CONNECT, ids=lambda f: f.__name__.removeprefix("test_"))
-def test_classic_load_tests_hold_over_spark_connect(connect_server, clock, play):
+@pytest.mark.parametrize("name", list(OVER_CONNECT))
+def test_classic_load_tests_hold_over_spark_connect(connect_server, clock, name):
     with connect_server.mode():
         lh = connect_server.lakehouse()
         assert is_connect(lh.spark)
-        play(lh, clock)
+        OVER_CONNECT[name](lh, clock)
 
 
-# -- the fan-out job run over Spark Connect ---------------------------------------------------------
-
-def test_the_fanout_job_run_over_spark_connect(connect_server):
-    from framework.surfaces.entry import plan_gold_hydration
-
-    with connect_server.mode():
-        lh = connect_server.lakehouse()
-        p = lh.params
-
-        def plan() -> dict:  # the plan task; task values travel as JSON
-            values = plan_gold_hydration(connect_server.session(), catalog=p.catalog, bronze_schema=p.bronze_schema,
-                                         gold_schema=p.gold_schema, control_schema=p.control_schema, home=str(lh.home))
-            return json.loads(json.dumps(values))
-
-        play_job_run(lh, plan=plan, task_session=connect_server.session)
-
-
-# -- the notebooks, executed as a Databricks notebook task executes them -----------------------------
+# -- the fan-out job run: the notebooks, executed as Databricks executes them, on Connect sessions -----
 
 def _sdk_local_dbutils_parts():
     """databricks-sdk's own local stand-ins: widgets that keep defaults, task values that go nowhere."""
@@ -206,42 +200,43 @@ def job_dbutils(parameters: dict[str, str]):
     return SimpleNamespace(widgets=TaskWidgets(), jobs=SimpleNamespace(taskValues=TaskValues()))
 
 
-def run_notebook_task(name: str, spark, parameters: dict[str, str], monkeypatch):
-    """Execute ``notebooks/<name>`` with Databricks' globals (``spark``, ``dbutils``; no ``__file__``)
-    in ``notebooks/``; its ``dbutils`` (task values) returned."""
+def run_notebook_task(name: str, spark, parameters: dict[str, str]):
+    """Execute ``notebooks/<name>`` with Databricks' globals (``spark``, ``dbutils``; no ``__file__``);
+    the caller is in ``notebooks/``, as a notebook task's working directory is. Its ``dbutils`` returned."""
     dbutils = job_dbutils(parameters)
     path = NOTEBOOKS / name
-    with monkeypatch.context() as patch:
-        patch.chdir(NOTEBOOKS)
-        patch.setattr(sys, "path", list(sys.path))  # the notebook puts the bundle root on it
-        exec(compile(path.read_text(), str(path), "exec"), {"__name__": "__main__", "spark": spark, "dbutils": dbutils})
+    exec(compile(path.read_text(), str(path), "exec"), {"__name__": "__main__", "spark": spark, "dbutils": dbutils})
     return dbutils
 
 
-def test_the_notebooks_run_as_databricks_runs_them_on_a_connect_session(connect_server, monkeypatch):
+def test_a_job_run_of_the_notebooks_on_spark_connect_sessions(connect_server, monkeypatch):
+    """bootstrap.py, then the fan-out play of tests/test_fanout.py with each task a notebook run on a
+    Connect session of its own (layer tasks in parallel threads), then run_gold_hydration.py."""
+    monkeypatch.chdir(NOTEBOOKS)
+    monkeypatch.setattr(sys, "path", list(sys.path))  # the notebooks put the bundle root on it
     with connect_server.mode():
         p = connect_server.params()
         location = {"catalog": p.catalog, "bronze_schema": p.bronze_schema, "gold_schema": p.gold_schema, "control_schema": p.control_schema}
-        job = {**location, "domain": "shared", "job_run_id": "job-31"}
-        run_notebook_task("bootstrap.py", connect_server.session(), location, monkeypatch)
+        job = {**location, "domain": "test", "job_run_id": JOB_RUN}  # the play's tables, not the onboarding files' ones
+
+        run_notebook_task("bootstrap.py", connect_server.session(), location)
         lh = Lakehouse(connect_server.session(), p, None)  # managed tables, as in Unity Catalog
-        append_batch(lh, 1)  # the system tables deliver
+        assert sorted(r.table_name for r in lh.spark.table(p.control("gold_table_control")).collect()) == sorted(GOLD_TABLES)
 
-        planned = run_notebook_task("plan_gold_hydration.py", connect_server.session(), job, monkeypatch).jobs.taskValues.values
-        assert [planned[f"layer_{k}"] for k in range(MAX_LAYERS)] == [["dim_workspace"]] + [[EMPTY_SLOT]] * (MAX_LAYERS - 1)
-        for k in range(MAX_LAYERS):
-            for table in planned[f"layer_{k}"]:
-                run_notebook_task("hydrate_table.py", connect_server.session(), {**job, "table": table}, monkeypatch)
-        run_notebook_task("summarize_gold_hydration.py", connect_server.session(), {**job, "planned": planned["tables"]}, monkeypatch)
+        def plan() -> dict:
+            return run_notebook_task("plan_gold_hydration.py", connect_server.session(), job).jobs.taskValues.values
 
-        assert [(r.status, r.job_run_id) for r in audit(lh, "dim_workspace")] == [("SUCCEEDED", "job-31")]
-        check_dim_workspace(lh)
+        play_job_run(
+            lh,
+            plan=plan,
+            hydrate=lambda t: run_notebook_task("hydrate_table.py", connect_server.session(), {**job, "table": t}),
+            summarize=lambda planned: run_notebook_task("summarize_gold_hydration.py", connect_server.session(), {**job, "planned": planned}),
+        )
 
-        # the one-task runner over the same tables: nothing new, nothing written
-        run_notebook_task("run_gold_hydration.py", connect_server.session(), {**job, "job_run_id": "job-32"}, monkeypatch)
-        second = [(r.status, r.rows_read, r.target_version) for r in audit(lh, "dim_workspace") if r.job_run_id == "job-32"]
-        assert second == [("SUCCEEDED", 0, None)]
-        assert not lh.exists(p.gold("dim_job")) and not lh.exists(p.gold("fact_usage"))  # other domains: not selected
+        # the one-task runner over the two good tables: nothing new, nothing written
+        run_notebook_task("run_gold_hydration.py", connect_server.session(), {**location, "tables": "base_ok,after_ok", "job_run_id": "job-8"})
+        again = {t: [(r.status, r.rows_read, r.target_version) for r in audit(lh, t) if r.job_run_id == "job-8"] for t in ("base_ok", "after_ok")}
+        assert again == {"base_ok": [("SUCCEEDED", 0, None)], "after_ok": [("SUCCEEDED", 0, None)]}
 
 
 # -- healthmon commands as Spark Connect clients ---------------------------------------------------

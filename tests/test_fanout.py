@@ -101,15 +101,17 @@ def run_notebook(lakehouse, name: str, capsys, monkeypatch) -> dict:
     return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
 
 
-def play_job_run(lakehouse, plan, task_session) -> None:
+JOB_RUN = "job-7"  # the job run every task of the play belongs to
+
+
+def play_job_run(lakehouse, plan, hydrate, summarize) -> None:
     """One job run over five tables (one broken, two downstream of it), checked end to end.
 
-    ``plan()`` is the plan task (its task values); ``task_session()`` a new session for each
-    task, as separate notebook runs get. Shared by the classic test here and its Spark Connect
-    twin in tests/test_connect.py.
+    The tasks are callables: ``plan()`` returns the plan task's task values, ``hydrate(table)``
+    runs one layer iteration and ``summarize(planned)`` the summary task, each in job run
+    ``JOB_RUN`` and raising as the task would fail. Shared by the classic test here (entry points)
+    and its Spark Connect twin in tests/test_connect.py (the notebooks themselves).
     """
-    from framework.surfaces.entry import hydrate_table_task, summarize_gold_hydration
-
     make_source(lakehouse, "things", THINGS, [("a", "x", 1, ts(1)), ("b", "y", 2, ts(2))])
     onboard(
         lakehouse,
@@ -129,7 +131,7 @@ def play_job_run(lakehouse, plan, task_session) -> None:
     failures = {}
     for k in range(MAX_LAYERS):  # layer_<k> starts when layer_<k-1> is done (run_if ALL_DONE)
         with ThreadPoolExecutor(max_workers=2) as pool:
-            futures = {t: pool.submit(_task, lakehouse, hydrate_table_task, task_session(), table=t, job_run_id="job-7") for t in values[f"layer_{k}"]}
+            futures = {t: pool.submit(hydrate, t) for t in values[f"layer_{k}"]}
         for t, future in futures.items():
             if future.exception() is not None:
                 failures[t] = future.exception()
@@ -137,13 +139,13 @@ def play_job_run(lakehouse, plan, task_session) -> None:
     assert "base_broken FAILED" in str(failures["base_broken"]) and "no_such_column" in str(failures["base_broken"])
 
     with pytest.raises(FrameworkError) as caught:
-        _task(lakehouse, summarize_gold_hydration, task_session(), job_run_id="job-7", planned=values["tables"])
+        summarize(values["tables"])
     assert "1 table(s) failed: base_broken" in str(caught.value)
 
     expected = {"base_ok": "SUCCEEDED", "after_ok": "SUCCEEDED", "base_broken": "FAILED", "after_broken": "SKIPPED", "last": "SKIPPED"}
     for t, status in expected.items():
         rows = audit(lakehouse, t)
-        assert [(r.status, r.job_run_id) for r in rows] == [(status, "job-7")], t
+        assert [(r.status, r.job_run_id) for r in rows] == [(status, JOB_RUN)], t
         assert control_row(lakehouse, t).last_status == status, t
     assert audit(lakehouse, "last")[0].error_message == "dependency failed: base_broken"
     for t in ("base_ok", "after_ok"):
@@ -154,10 +156,13 @@ def play_job_run(lakehouse, plan, task_session) -> None:
 
 @pytest.mark.spark
 def test_a_job_run_fans_out_per_layer_in_parallel_and_the_summary_fails_it(lakehouse, capsys, monkeypatch):
+    from framework.surfaces.entry import hydrate_table_task, summarize_gold_hydration
+
     play_job_run(
         lakehouse,
         plan=lambda: run_notebook(lakehouse, "plan_gold_hydration.py", capsys, monkeypatch),  # the plan task, as a script
-        task_session=lakehouse.spark.newSession,
+        hydrate=lambda t: _task(lakehouse, hydrate_table_task, lakehouse.spark.newSession(), table=t, job_run_id=JOB_RUN),
+        summarize=lambda planned: _task(lakehouse, summarize_gold_hydration, lakehouse.spark.newSession(), job_run_id=JOB_RUN, planned=planned),
     )
 
 

@@ -102,7 +102,7 @@ def server(tmp_path_factory):
     port = free_port()
     stderr = home / "serve.stderr"
     with stderr.open("w") as err:
-        process = subprocess.Popen([sys.executable, "-m", "framework", "serve", "--home", str(home), "--port", str(port)],
+        process = subprocess.Popen([sys.executable, "-m", "framework", "serve", "--home", str(home), "--port", str(port), "--connect-port", "0"],
                                    cwd=ROOT, env=subprocess_env(), stdout=subprocess.PIPE, stderr=err, text=True,
                                    start_new_session=True)
     running = Server(process, home, port, stderr)
