@@ -302,3 +302,31 @@ def test_map_json_round_trip_and_a_time_range_join(lakehouse, clock):
     assert gold(lakehouse, "fact_priced", ["event_id", "tags_json", "props", "price"]) == [
         ("e1", '{"team":"a"}', {"k": "v"}, 1.0), ("e2", None, None, 2.0), ("e3", "{}", {}, 3.0),
     ]
+
+
+# -- the control table grows the new column ------------------------------------------------------------
+
+
+def test_bootstrap_adds_explode_to_an_older_control_table_and_rows_round_trip(lakehouse, tmp_path):
+    from dataclasses import replace
+
+    from framework.metadata.control import read_control
+    from framework.platform.lakehouse import Lakehouse
+    from framework.platform.resources import control_dir
+
+    ddl = (control_dir() / "gold_table_control.sql").read_text()
+    older = tmp_path / "gold_table_control.sql"
+    older.write_text("\n".join(line for line in ddl.splitlines() if not line.lstrip().startswith("explode ")))
+    lh = Lakehouse(lakehouse.spark, replace(lakehouse.params, control_schema=lakehouse.params.control_schema + "_old"), lakehouse.home)
+    lh.ensure_schemas()
+    lh.run_ddl_file(older)
+    control = lh.params.control("gold_table_control")
+    assert "explode" not in lh.spark.table(control).columns
+    lh.ensure_control_tables()
+    assert lh.spark.table(control).schema["explode"].dataType.simpleString() == (
+        "struct<expr:string,alias:string,outer:boolean,position:string>"
+    )
+    explode = {"expr": "items", "alias": "item", "outer": True, "position": "pos"}
+    onboard(lh, raw_spec(explode=explode))
+    assert control_row(lh, "dim_thing").explode.asDict() == explode
+    assert read_control(lh).specs["dim_thing"].explode.position == "pos"
