@@ -267,6 +267,10 @@ def test_explode_without_outer_drops_empty_arrays_and_an_alias_hiding_a_source_c
     onboard(lakehouse,
             raw_spec(table_name="inner_items", explode={"expr": "items", "alias": "item"}, **base),
             raw_spec(table_name="clashing", explode={"expr": "items", "alias": "ts"}, **base))
+    with pytest.raises(SpecError) as caught:  # the explode expression is probed like the others
+        onboard(lakehouse, raw_spec(table_name="broken", explode={"expr": "items[", "alias": "item"}, **base))
+    assert [i.field for i in caught.value.issues] == ["explode.expr"]
+    assert "does not parse as a Spark SQL expression: 'items['" in str(caught.value.issues[0])
     rows = {r.table_name: r for r in hydrate(lakehouse, clock).rows}
     assert gold(lakehouse, "inner_items", ["order_id", "sku"]) == [("o1", "a")]
     assert rows["clashing"].status == "FAILED"
