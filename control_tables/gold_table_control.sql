@@ -21,6 +21,7 @@ CREATE TABLE IF NOT EXISTS ${catalog}.${control_schema}.gold_table_control (
   freshness_sla     STRING COMMENT 'How stale the table may get, e.g. 1 day (dashboards)',
   description       STRING COMMENT 'What the Gold table holds',
   spec_version      INT COMMENT 'Version of the metadata language the row was written with',
+  explode           STRUCT<expr: STRING, alias: STRING, outer: BOOLEAN, position: STRING> COMMENT 'One source row per element of the array expr, named alias (position: its index); outer keeps empty/NULL arrays as one row',
   watermark_value   STRING COMMENT 'STATE: high-water mark of the last successful run',
   last_run_id       STRING COMMENT 'STATE',
   last_status       STRING COMMENT 'STATE',

@@ -42,7 +42,7 @@ def metadata_hash(spec: TableSpec) -> str:
 
 
 def is_volatile(spec: TableSpec) -> bool:
-    texts = [c.expr for c in spec.columns] + [spec.source_filter, spec.sequence_by, spec.delete_condition] + [j.on for j in spec.joins]
+    texts = [c.expr for c in spec.columns] + [spec.source_filter, spec.sequence_by, spec.delete_condition] + [j.on for j in spec.joins] + [spec.explode.expr if spec.explode else None]
     return any(VOLATILE.search(t) for t in texts if t)
 
 

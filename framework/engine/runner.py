@@ -33,7 +33,7 @@ from framework.engine.merge import commit_marker, overwrite, stamp, write_change
 from framework.engine.source import open_source, read_window, unused_columns
 from framework.engine.steps import StepTimer
 from framework.engine.target import ensure_target
-from framework.engine.transform import deduplicate, key_history, map_rows
+from framework.engine.transform import deduplicate, prepared_rows
 from framework.engine.validate import validate
 from framework.errors import FrameworkError, SourceError, ValidationFailedError
 from framework.metadata.control import (
@@ -104,10 +104,8 @@ def hydrate_table(ctx: Context, spec: TableSpec, state: TableState, run_id: str,
         return TableOutcome(replace(audit, step_seconds=timer.seconds), None, inputs.to_json() if inputs else None)
 
     load = load_of(spec)
-    with step("prepare"):  # map, (scd2) key history, dedup; materialized once
-        mapped = map_rows(spark, spec, window.df, joins)
-        if spec.load.keeps_history:  # a late version re-sorts its key's whole history
-            mapped = key_history(spec, mapped, map_rows(spark, spec, window.source, joins))
+    with step("prepare"):  # map, (scd2, aggregate) touched keys' history, dedup; materialized once
+        mapped = prepared_rows(spark, spec, window.df, window.source, joins)
         batch = materialize(deduplicate(spec, mapped))
     with step("validate"):
         checked = validate(spec, batch)

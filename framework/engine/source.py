@@ -45,7 +45,7 @@ def referenced_names(spec: TableSpec) -> set[str]:
     """Identifiers the metadata's source expressions mention (a cheap, conservative scan)."""
     texts = [c.expr for c in spec.columns] + [
         spec.sequence_by, spec.source_filter, spec.delete_condition, spec.watermark_column
-    ] + [j.on for j in spec.joins]
+    ] + [j.on for j in spec.joins] + [spec.explode.expr if spec.explode else None]
     words: set[str] = set()
     for text in texts:
         if text:

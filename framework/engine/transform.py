@@ -14,6 +14,7 @@ from pyspark.sql import functions as F
 from framework.engine.columns import IS_DELETE, SEQ, SOURCE_ROWS
 from framework.engine.compare import rows_of_keys, tie_break_values
 from framework.errors import SourceError
+from framework.metadata.explode import explode_rows
 from framework.metadata.spec import TableSpec
 from framework.platform.sqltext import quote_ident, quote_table
 
@@ -21,8 +22,32 @@ SOURCE_ALIAS = "s"
 
 
 
+def _exploded(spec: TableSpec, df: DataFrame) -> DataFrame:
+    """The source rows with ``explode`` applied; its names must not hide a source column."""
+    if spec.explode is None:
+        return df
+    present = {c.lower() for c in df.columns}
+    for key in ("alias", "position"):
+        name = getattr(spec.explode, key)
+        if name and name.lower() in present:
+            raise SourceError(
+                f"{spec.table_name}: explode.{key} {name!r} is also a column of source {spec.source_table!r}; "
+                "choose another name (the element would hide the column)"
+            )
+    from pyspark.errors import AnalysisException
+
+    try:
+        return explode_rows(df, spec.explode)
+    except AnalysisException as exc:
+        reason = str(exc).strip().split("\n")[0]
+        raise SourceError(
+            f"{spec.table_name}: explode.expr {spec.explode.expr!r} does not resolve to an array over source "
+            f"{spec.source_table!r}: {reason}. Source columns are: {', '.join(df.columns)}"
+        ) from exc
+
+
 def _joined(spark: SparkSession, spec: TableSpec, df: DataFrame, join_tables: list[str]) -> DataFrame:
-    df = df.alias(SOURCE_ALIAS)
+    df = _exploded(spec, df).alias(SOURCE_ALIAS)
     for join, table in zip(spec.joins, join_tables):
         if not spark.catalog.tableExists(table):
             raise SourceError(
@@ -63,12 +88,21 @@ def explain_mapping_error(spec: TableSpec, df: DataFrame, error: Exception) -> S
 
 def map_rows(spark: SparkSession, spec: TableSpec, df: DataFrame, join_tables: list[str]) -> DataFrame:
     """Gold columns plus the technical ones, one output row per source row (or per group)."""
+    joined = _joined(spark, spec, df, join_tables)
+    return _mapped(spec, joined)
+
+
+def _key_values(spec: TableSpec) -> list[Column]:
+    """The key columns' expressions over the joined source rows (an aggregate's GROUP BY)."""
+    return [F.expr(spec.column(k).expr).cast(spec.column(k).type) for k in spec.primary_keys]
+
+
+def _mapped(spec: TableSpec, joined: DataFrame) -> DataFrame:
     from pyspark.errors import AnalysisException
 
-    joined = _joined(spark, spec, df, join_tables)
     try:
         if spec.aggregate:
-            keys = [F.expr(spec.column(k).expr).cast(spec.column(k).type).alias(k) for k in spec.primary_keys]
+            keys = [value.alias(k) for value, k in zip(_key_values(spec), spec.primary_keys)]
             others = [
                 F.expr(c.expr).cast(c.type).alias(c.name) for c in spec.columns if c.name not in spec.primary_keys
             ]
@@ -89,6 +123,37 @@ def map_rows(spark: SparkSession, spec: TableSpec, df: DataFrame, join_tables: l
     except AnalysisException as exc:
         raise explain_mapping_error(spec, joined, exc) from exc
     return mapped
+
+
+def aggregate_history(spark: SparkSession, spec: TableSpec, window: DataFrame, source: DataFrame, join_tables: list[str]) -> DataFrame:
+    """aggregate: the groups of the keys the window touches, each over ALL its source rows.
+
+    A group's rows may arrive over several batches (a job run's hourly slices); grouping only the
+    window would overwrite the complete group with a partial one. Keys the window does not touch
+    are neither read into the groups nor merged, so the work stays proportional to the batch.
+    """
+    window_rows = _joined(spark, spec, window, join_tables)
+    source_rows = _joined(spark, spec, source, join_tables)
+    from pyspark.errors import AnalysisException
+
+    try:
+        touched = window_rows.select(*[v.alias(f"_hm_k{i}") for i, v in enumerate(_key_values(spec))]).distinct()
+        on = F.lit(True)
+        for i, value in enumerate(_key_values(spec)):
+            on = on & value.eqNullSafe(F.col(f"_hm_k{i}"))
+        history = source_rows.join(touched, on, "left_semi")
+    except AnalysisException as exc:
+        raise explain_mapping_error(spec, source_rows, exc) from exc
+    return _mapped(spec, history)
+
+
+def prepared_rows(spark: SparkSession, spec: TableSpec, window: DataFrame, source: DataFrame, join_tables: list[str]) -> DataFrame:
+    """The mapped batch before dedup; widened to the touched keys' history when the spec says so."""
+    if not spec.recomputes_key_history or spec.watermark_column is None:  # no watermark: the window is the source
+        return map_rows(spark, spec, window, join_tables)
+    if spec.aggregate:
+        return aggregate_history(spark, spec, window, source, join_tables)
+    return key_history(spec, map_rows(spark, spec, window, join_tables), map_rows(spark, spec, source, join_tables))
 
 
 def key_history(spec: TableSpec, window_rows: DataFrame, all_rows: DataFrame) -> DataFrame:

@@ -12,11 +12,18 @@ from pathlib import Path
 
 import yaml
 
-from framework.errors import SpecError, SpecIssue
+from framework.errors import FrameworkError, SpecError, SpecIssue
 from framework.metadata.control import read_control, upsert_specs
+from framework.metadata.explode import explode_rows
+from framework.metadata.flatten import expand_flattens
 from framework.metadata.probe import sql_issues
-from framework.metadata.spec import TableSpec, find_issues, parse_specs
+from framework.metadata.spec import ExplodeSpec, TableSpec, find_issues, parse_specs
 from framework.platform.lakehouse import Lakehouse
+from framework.platform.params import fill_placeholders
+from framework.platform.source_schemas import source_tables
+from framework.platform.sqltext import quote_table
+
+BRONZE_PREFIX = "${catalog}.${bronze_schema}."
 
 
 def load_file(path: str | Path) -> list[dict]:
@@ -44,9 +51,79 @@ def check_specs(lakehouse: Lakehouse, specs: list[TableSpec]) -> None:
         raise SpecError(issues)
 
 
+def _source_rows(lakehouse: Lakehouse, raw: dict):
+    """A zero-row frame shaped like the rows ``raw``'s column expressions see, and what it is.
+
+    The live source when it exists; else, for a Bronze copy of a system table, the packaged DDL
+    (a table is often onboarded before its Bronze copy is first loaded). The spec's ``explode``
+    is applied, so an exploded element can be flattened too.
+    """
+    from pyspark.errors import PySparkException
+
+    spark = lakehouse.spark
+    text = raw.get("source_table")
+    if not isinstance(text, str):
+        raise LookupError(f"needs the struct's type, and source_table {text!r} is not a table name")
+    try:
+        name = fill_placeholders(text, lakehouse.params)
+        if spark.catalog.tableExists(name):
+            df, described = spark.table(quote_table(name)).limit(0), f"source {name!r}"
+        else:
+            known = [t for t in source_tables().values() if text.startswith(BRONZE_PREFIX) and t.name == text[len(BRONZE_PREFIX):]]
+            if len(known) != 1:
+                raise LookupError(
+                    f"needs the struct's type: source {name!r} does not exist and is not the Bronze copy of a "
+                    f"packaged system table ({BRONZE_PREFIX}<table>)"
+                )
+            df = spark.createDataFrame([], known[0].schema_ddl)
+            described = f"{known[0].system_table} (packaged DDL; {name!r} does not exist yet)"
+        explode = raw.get("explode")
+        if isinstance(explode, dict) and isinstance(explode.get("expr"), str) and isinstance(explode.get("alias"), str):
+            df = explode_rows(df, ExplodeSpec.from_dict(explode))
+    except (FrameworkError, PySparkException) as exc:
+        raise LookupError(f"needs the struct's type, and the source cannot be read: {str(exc).strip().splitlines()[0]}") from exc
+    return df.alias("s"), described
+
+
+def expand_columns(lakehouse: Lakehouse, raw: dict) -> tuple[dict, list[SpecIssue]]:
+    """``raw`` with its ``{flatten: ...}`` columns entries expanded (framework.metadata.flatten)."""
+    from pyspark.errors import PySparkException
+    from pyspark.sql import functions as F
+
+    frame: list = []
+
+    def struct_type_of(expr: str):
+        if not frame:
+            frame.append(_source_rows(lakehouse, raw))
+        df, described = frame[0]
+        try:
+            return df.select(F.expr(expr)).schema.fields[0].dataType
+        except PySparkException as exc:
+            reason = str(exc).strip().splitlines()[0]
+            raise LookupError(f"{expr!r} does not resolve against {described}: {reason}; its columns are: {', '.join(df.columns)}") from exc
+
+    return expand_flattens(raw, struct_type_of)
+
+
 def onboard_specs(lakehouse: Lakehouse, raws: list[dict], *, now: datetime, user: str | None = None) -> list[TableSpec]:
-    """Validate raw table mappings together and write them; nothing is written on any error."""
-    specs = parse_specs(raws)
+    """Validate raw table mappings together and write them; nothing is written on any error.
+
+    ``{flatten: ...}`` columns entries are expanded first, so what is validated and stored are
+    the explicit columns.
+    """
+    expanded: list = []
+    issues: list[SpecIssue] = []
+    for raw in raws:
+        if isinstance(raw, dict):
+            raw, problems = expand_columns(lakehouse, raw)
+            issues.extend(problems)
+        expanded.append(raw)
+    try:
+        specs = parse_specs(expanded)
+    except SpecError as exc:
+        raise SpecError(issues + exc.issues) from exc
+    if issues:
+        raise SpecError(issues)
     check_specs(lakehouse, specs)
     upsert_specs(lakehouse, specs, now=now, user=user)
     return specs

@@ -141,6 +141,8 @@ def _expressions(spec: TableSpec) -> list[tuple[str, str]]:
     for field_name in ("source_filter", "sequence_by", "delete_condition"):
         found.append((field_name, getattr(spec, field_name)))
     found += [(f"joins[{i}].on", j.on) for i, j in enumerate(spec.joins)]
+    if spec.explode is not None:
+        found.append(("explode.expr", spec.explode.expr))
     found += [
         (f"checks[{i}].args", c.value) for i, c in enumerate(spec.checks) if c.check == "expr" and isinstance(c.value, str)
     ]

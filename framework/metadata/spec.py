@@ -85,6 +85,32 @@ class JoinSpec:
 
 
 @dataclass(frozen=True)
+class ExplodeSpec:
+    """One source row per element of an array, before joins and columns see the rows.
+
+    Gold tables at a finer grain than their source (one row per lineage entity, per served
+    entity) need the array's elements as rows; the element is visible to every later expression
+    as ``alias`` (and its 0-based index as ``position``, when named). ``outer`` keeps a row whose
+    array is empty or NULL, with a NULL element, instead of dropping it (Spark's ``explode_outer``).
+    """
+
+    expr: str
+    alias: str
+    outer: bool = False
+    position: str | None = None
+
+    @classmethod
+    def from_dict(cls, raw: dict) -> ExplodeSpec:
+        outer = raw.get("outer")
+        return cls(
+            expr=raw.get("expr"),
+            alias=raw.get("alias"),
+            outer=False if outer is None else bool(outer),
+            position=raw.get("position"),
+        )
+
+
+@dataclass(frozen=True)
 class CheckSpec:
     """A data check on the mapped batch, run through pandera; ``args`` is JSON text."""
 
@@ -149,6 +175,7 @@ class TableSpec:
     freshness_sla: str | None = None
     description: str | None = None
     spec_version: int = SPEC_VERSION
+    explode: ExplodeSpec | None = None
 
     @classmethod
     def from_dict(cls, raw: dict) -> TableSpec:
@@ -178,6 +205,7 @@ class TableSpec:
                 freshness_sla=raw.get("freshness_sla"),
                 description=raw.get("description"),
                 spec_version=int(raw.get("spec_version") or SPEC_VERSION),
+                explode=None if raw.get("explode") is None else ExplodeSpec.from_dict(raw["explode"]),
             )
         except (AttributeError, TypeError, ValueError) as exc:
             raise SpecError(
@@ -197,6 +225,16 @@ class TableSpec:
     def load(self) -> LoadType | None:
         """What the load type means (None for an unknown one, which validation reports)."""
         return load_type(self.load_type)
+
+    @property
+    def recomputes_key_history(self) -> bool:
+        """Whether a batch re-reads the whole (filtered) source history of the keys it touches.
+
+        scd2 re-sorts a key's versions (a late one may fall between collapsed ones); an aggregate
+        regroups a key's rows (a group's rows may arrive over several batches, and a group of
+        only the window's rows would overwrite the complete one).
+        """
+        return self.aggregate or bool(self.load and self.load.keeps_history)
 
     @property
     def column_names(self) -> list[str]:
@@ -223,6 +261,35 @@ def _keys_of(cls) -> set[str]:
 LIST_FIELDS = ("primary_keys", "columns", "joins", "checks", "depends_on", "track_columns")
 ITEM_KEYS = {"columns": ("name", "expr", "type", "nullable", "comment"), "joins": ("table", "alias", "on", "how"),
              "checks": ("column", "check", "args", "severity", "name")}
+EXPLODE_KEYS = ("expr", "alias", "outer", "position")
+# A ``columns`` entry with a ``flatten`` key stands for one column per field of a source struct;
+# onboarding expands it (framework.metadata.flatten), so control rows hold explicit columns only.
+FLATTEN_KEYS = ("flatten", "prefix", "except", "depth")
+
+
+def flatten_entry_issues(table: str, where: str, item: dict) -> list[SpecIssue]:
+    """Wrong keys or shapes in one ``{flatten: ...}`` columns entry (before it is expanded)."""
+    issues = [
+        SpecIssue(table, f"{where}.{key}", f"unknown key; valid keys of a flatten entry are: {', '.join(FLATTEN_KEYS)}")
+        for key in sorted(set(map(str, item)) - set(FLATTEN_KEYS))
+    ]
+    struct = item.get("flatten")
+    if not isinstance(struct, str) or not struct.strip():
+        issues.append(SpecIssue(table, f"{where}.flatten", f"must name a source struct column (e.g. usage_metadata), found {struct!r}"))
+    else:
+        reason = check_fragment(struct)
+        if reason:
+            issues.append(SpecIssue(table, f"{where}.flatten", reason))
+    prefix = item.get("prefix")
+    if prefix is not None and not (isinstance(prefix, str) and (prefix == "" or is_plain_identifier(prefix))):
+        issues.append(SpecIssue(table, f"{where}.prefix", f"must be empty or start an identifier (e.g. usage_), found {prefix!r}"))
+    skipped = item.get("except")
+    if skipped is not None and not (isinstance(skipped, (list, tuple)) and all(isinstance(x, str) and x for x in skipped)):
+        issues.append(SpecIssue(table, f"{where}.except", f"must be a list of field names (e.g. [job_id]), found {skipped!r}"))
+    depth = item.get("depth")
+    if depth is not None and (isinstance(depth, bool) or not isinstance(depth, int) or depth < 1):
+        issues.append(SpecIssue(table, f"{where}.depth", f"must be a whole number >= 1 (1: nested structs stay STRUCT columns), found {depth!r}"))
+    return issues
 
 
 def shape_issues(raw: dict) -> list[SpecIssue]:
@@ -252,9 +319,23 @@ def shape_issues(raw: dict) -> list[SpecIssue]:
             if not isinstance(item, dict):
                 issues.append(SpecIssue(table, f"{name}[{i}]", f"must be a mapping with keys {', '.join(allowed)}, found {item!r}"))
                 continue
+            if name == "columns" and "flatten" in item:
+                found = flatten_entry_issues(table, f"{name}[{i}]", item)
+                issues.extend(found or [SpecIssue(
+                    table, f"{name}[{i}].flatten",
+                    "is expanded into explicit columns by onboarding (healthmon onboard); a control row must list the columns",
+                )])
+                continue
             keys = {"on" if k is True else str(k) for k in item}  # YAML 1.1 reads a bare `on:` as True
             for key in sorted(keys - set(allowed)):
                 issues.append(SpecIssue(table, f"{name}[{i}].{key}", f"unknown key; valid keys are: {', '.join(allowed)}"))
+    explode = raw.get("explode")
+    if explode is not None:
+        if not isinstance(explode, dict):
+            issues.append(SpecIssue(table, "explode", f"must be a mapping with keys {', '.join(EXPLODE_KEYS)}, found {explode!r}"))
+        else:
+            for key in sorted(set(map(str, explode)) - set(EXPLODE_KEYS)):
+                issues.append(SpecIssue(table, f"explode.{key}", f"unknown key; valid keys are: {', '.join(EXPLODE_KEYS)}"))
     return issues
 
 
@@ -384,6 +465,22 @@ def _issues_for(spec: TableSpec) -> list[SpecIssue]:
             add(where + ".table", f"joins the Gold table {join.table[len(gold_prefix):]!r}, which must then be in depends_on (so it is hydrated first)")
         if join.how not in JOIN_TYPES:
             add(where + ".how", f"must be one of {', '.join(JOIN_TYPES)}, found {join.how!r}")
+
+    if spec.explode is not None:
+        explode = spec.explode
+        if not isinstance(explode.expr, str) or not explode.expr.strip():
+            add("explode.expr", f"is required (an array expression over the source), found {explode.expr!r}")
+        else:
+            reason = check_fragment(explode.expr)
+            if reason:
+                add("explode.expr", reason)
+        for key in ("alias", "position"):
+            value = getattr(explode, key)
+            if value is None and key == "position":
+                continue
+            if not is_plain_identifier(value) or value in aliases or value.startswith(TECHNICAL_PREFIX):
+                add(f"explode.{key}", f"must be an identifier other than 's', the join aliases and {TECHNICAL_PREFIX}*, found {value!r}")
+            aliases.add(value)
 
     # checks
     check_names: set[str] = set()

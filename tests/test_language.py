@@ -1,0 +1,336 @@
+"""The metadata language's generic shapes: flatten, aggregate over history, explode, maps, time ranges.
+
+Pure tests first (spec parsing and struct expansion, no JVM); then real Spark + Delta runs over
+small synthetic sources, each asserting values computed here in plain Python.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from pyspark.sql.types import ArrayType, DecimalType, IntegerType, MapType, StringType, StructField, StructType
+
+from framework.errors import SpecError
+from framework.metadata.flatten import expand_flattens, sql_type
+from framework.metadata.spec import TableSpec, find_issues, parse_specs
+from tests.builders import raw_spec
+from tests.harness import add_rows, control_row, gold, hydrate, make_source, onboard, ts
+
+# -- pure: shapes and errors ------------------------------------------------------------------------
+
+
+def problems(**overrides) -> list[str]:
+    try:
+        specs = parse_specs([raw_spec(**overrides)])
+    except SpecError as exc:
+        return [str(i) for i in exc.issues]
+    return [str(i) for i in find_issues(specs)]
+
+
+FLAT = {"flatten": "usage_metadata", "prefix": "u_"}
+
+
+def with_columns(*extra) -> list[dict]:
+    return raw_spec()["columns"] + list(extra)
+
+
+def test_flatten_entries_are_strict_and_must_be_expanded_before_a_spec_is_built():
+    assert problems(columns=with_columns({**FLAT, "exclude": ["a"]})) == [
+        "dim_thing.columns[3].exclude: unknown key; valid keys of a flatten entry are: flatten, prefix, except, depth"
+    ]
+    assert problems(columns=with_columns({**FLAT, "prefix": "u-", "depth": 0, "except": "a"})) == [
+        "dim_thing.columns[3].prefix: must be empty or start an identifier (e.g. usage_), found 'u-'",
+        "dim_thing.columns[3].except: must be a list of field names (e.g. [job_id]), found 'a'",
+        "dim_thing.columns[3].depth: must be a whole number >= 1 (1: nested structs stay STRUCT columns), found 0",
+    ]
+    assert problems(columns=with_columns({"flatten": ""})) == [
+        "dim_thing.columns[3].flatten: must name a source struct column (e.g. usage_metadata), found ''"
+    ]
+    # a well-formed entry in a control row: onboarding expands it, the control table never holds one
+    assert problems(columns=with_columns(FLAT)) == [
+        "dim_thing.columns[3].flatten: is expanded into explicit columns by onboarding (healthmon onboard); a control row must list the columns"
+    ]
+
+
+def test_explode_entry_shape_and_names():
+    join = {"table": "${catalog}.${bronze_schema}.other", "alias": "o", "on": "o.id = s.id"}
+    assert problems(explode={"expr": "s.items", "alias": "item", "outr": True}) == [
+        "dim_thing.explode.outr: unknown key; valid keys are: expr, alias, outer, position"
+    ]
+    assert problems(explode="items") == ["dim_thing.explode: must be a mapping with keys expr, alias, outer, position, found 'items'"]
+    found = problems(joins=[join], explode={"expr": "items", "alias": "o", "position": "o"})
+    assert found == [
+        "dim_thing.explode.alias: must be an identifier other than 's', the join aliases and _hm_*, found 'o'",
+        "dim_thing.explode.position: must be an identifier other than 's', the join aliases and _hm_*, found 'o'",
+    ]
+    assert problems(explode={"alias": "s"}) == [
+        "dim_thing.explode.expr: is required (an array expression over the source), found None",
+        "dim_thing.explode.alias: must be an identifier other than 's', the join aliases and _hm_*, found 's'",
+    ]
+    assert problems(explode={"expr": "items; DROP TABLE x", "alias": "item"})[0].startswith("dim_thing.explode.expr: ")
+    # round trip through the control-table representation
+    spec = parse_specs([raw_spec(explode={"expr": "items", "alias": "item", "outer": True, "position": "pos"})])[0]
+    assert TableSpec.from_dict(spec.to_row()) == spec
+    assert spec.to_row()["explode"] == {"expr": "items", "alias": "item", "outer": True, "position": "pos"}
+    assert parse_specs([raw_spec(explode={"expr": "items", "alias": "item"})])[0].explode.outer is False
+
+
+def test_which_specs_recompute_the_touched_keys_history():
+    def spec(**overrides):
+        return parse_specs([raw_spec(**overrides)])[0]
+
+    assert spec().recomputes_key_history is False
+    assert spec(aggregate=True, sequence_by=None).recomputes_key_history is True
+    assert spec(load_type="scd2").recomputes_key_history is True
+    assert spec(load_type="fact_insert").recomputes_key_history is False
+
+
+USAGE = StructType([
+    StructField("job_id", StringType()),
+    StructField("node", StructType([StructField("type", StringType()), StructField("count", IntegerType())])),
+    StructField("amount", DecimalType(18, 6)),
+    StructField("tags", MapType(StringType(), StringType())),
+    StructField("odd-name", ArrayType(StringType())),
+])
+
+
+def expanded(entry: dict, struct_type=USAGE):
+    raw = raw_spec(columns=with_columns(entry))
+    result, issues = expand_flattens(raw, lambda expr: struct_type)
+    return [(c["name"], c["expr"], c["type"]) for c in result["columns"][3:]], [str(i) for i in issues]
+
+
+def test_flatten_expands_one_level_by_default_deeper_when_asked_and_skips_excepted_fields():
+    assert expanded({"flatten": "usage_metadata", "except": ["odd-name"]}) == ([
+        ("usage_metadata_job_id", "usage_metadata.job_id", "STRING"),
+        ("usage_metadata_node", "usage_metadata.node", "STRUCT<`type`: STRING, `count`: INT>"),
+        ("usage_metadata_amount", "usage_metadata.amount", "DECIMAL(18,6)"),
+        ("usage_metadata_tags", "usage_metadata.tags", "MAP<STRING, STRING>"),
+    ], [])
+    assert expanded({"flatten": "s.usage_metadata", "prefix": "u_", "depth": 2, "except": ["job_id", "node.count", "tags", "odd-name"]}) == ([
+        ("u_node_type", "s.usage_metadata.node.type", "STRING"),
+        ("u_amount", "s.usage_metadata.amount", "DECIMAL(18,6)"),
+    ], [])
+    names, _ = expanded({"flatten": "m", "prefix": ""})
+    assert names[-1] == ("odd-name", "m.`odd-name`", "ARRAY<STRING>")  # then rejected as a column name by validation
+    assert sql_type(USAGE.fields[1].dataType) == "STRUCT<`type`: STRING, `count`: INT>"
+
+
+def test_flatten_errors_name_the_table_and_field():
+    assert expanded({"flatten": "usage_metadata", "except": ["job", "node.kind"]})[1] == [
+        "dim_thing.columns[3].except: 'job', 'node.kind' is not a field of 'usage_metadata'; its fields are: amount, job_id, node, odd-name, tags"
+    ]
+    assert expanded({"flatten": "usage_metadata"}, StringType())[1] == [
+        "dim_thing.columns[3].flatten: 'usage_metadata' is STRING, not a STRUCT; only a struct can be flattened"
+    ]
+
+    def missing(expr):
+        raise LookupError(f"{expr!r} does not resolve")
+
+    _, issues = expand_flattens(raw_spec(columns=with_columns({"flatten": "nope"})), missing)
+    assert [str(i) for i in issues] == ["dim_thing.columns[3].flatten: 'nope' does not resolve"]
+
+
+# -- Spark: flatten at onboarding -------------------------------------------------------------------
+
+USAGE_DDL = (
+    "record_id STRING, ts TIMESTAMP, "
+    "usage_metadata STRUCT<job_id: STRING, warehouse_id: STRING, node: STRUCT<type: STRING, n: INT>, dbus: DECIMAL(18,6)>"
+)
+
+
+def test_flatten_from_the_live_source_gives_typed_columns_and_values(lakehouse, clock):
+    make_source(lakehouse, "usage", USAGE_DDL, [
+        ("r1", ts(1), ("j1", None, ("i3", 2), Decimal("1.500000"))),
+        ("r2", ts(2), None),
+    ])
+    onboard(lakehouse, raw_spec(
+        table_name="fact_usage", source_table="${catalog}.${bronze_schema}.usage", primary_keys=["record_id"],
+        load_type="fact_upsert", sequence_by=None, lookback=None,
+        columns=[{"name": "record_id", "expr": "record_id", "type": "STRING", "nullable": False},
+                 {"flatten": "usage_metadata", "prefix": "u_", "except": ["warehouse_id"]}],
+    ))
+    stored = [(c.name, c.expr, c.type, c.nullable) for c in control_row(lakehouse, "fact_usage").columns]
+    assert stored == [
+        ("record_id", "record_id", "STRING", False),
+        ("u_job_id", "usage_metadata.job_id", "STRING", True),
+        ("u_node", "usage_metadata.node", "STRUCT<`type`: STRING, `n`: INT>", True),
+        ("u_dbus", "usage_metadata.dbus", "DECIMAL(18,6)", True),
+    ]
+    assert [r.status for r in hydrate(lakehouse, clock).rows] == ["SUCCEEDED"]
+    table = lakehouse.spark.table(lakehouse.params.gold("fact_usage"))
+    assert [(f.name, f.dataType.simpleString()) for f in table.schema.fields if not f.name.startswith("_hm_")] == [
+        ("record_id", "string"), ("u_job_id", "string"), ("u_node", "struct<type:string,n:int>"), ("u_dbus", "decimal(18,6)"),
+    ]
+    rows = gold(lakehouse, "fact_usage", ["record_id", "u_job_id", "u_node.type", "u_node.n", "u_dbus"])
+    assert rows == [("r1", "j1", "i3", 2, Decimal("1.500000")), ("r2", None, None, None, None)]
+
+
+def test_flatten_before_the_bronze_copy_exists_uses_the_packaged_ddl_and_errors_name_the_field(lakehouse):
+    from framework.metadata.onboarding import expand_columns
+    from framework.platform.source_schemas import source_table
+
+    declared = next(c.data_type for c in source_table("billing.usage").columns if c.name == "usage_metadata")
+    # the field names, read from the DDL text itself: `STRUCT<a: T, b: T, ...>` (no nested structs in it)
+    fields = [part.split(":")[0].strip().strip("`") for part in declared[len("STRUCT<"):-1].split(",")]
+    assert "STRUCT<" not in declared[len("STRUCT<"):], "the packaged usage_metadata has no nested struct"
+    raw = raw_spec(source_table="${catalog}.${bronze_schema}.usage", columns=[{"flatten": "usage_metadata"}])
+    result, issues = expand_columns(lakehouse, raw)
+    assert issues == []
+    assert [c["name"] for c in result["columns"]] == [f"usage_metadata_{f}" for f in fields]
+    assert {c["expr"] for c in result["columns"]} == {f"usage_metadata.{f}" for f in fields}
+    job = next(c for c in result["columns"] if c["name"] == "usage_metadata_job_id")
+    assert job["type"] == "STRING"
+
+    for entry, message in (
+        ({"flatten": "usage_metadatum"}, "dim_thing.columns[0].flatten: 'usage_metadatum' does not resolve against system.billing.usage"),
+        ({"flatten": "sku_name"}, "dim_thing.columns[0].flatten: 'sku_name' is STRING, not a STRUCT; only a struct can be flattened"),
+    ):
+        with pytest.raises(SpecError) as caught:
+            onboard(lakehouse, raw_spec(source_table="${catalog}.${bronze_schema}.usage", columns=[entry]))
+        assert str(caught.value.issues[0]).startswith(message)
+    with pytest.raises(SpecError) as caught:
+        onboard(lakehouse, raw_spec(source_table="${catalog}.${bronze_schema}.nowhere", columns=[{"flatten": "x"}]))
+    assert str(caught.value.issues[0]).startswith("dim_thing.columns[0].flatten: needs the struct's type: source 'spark_catalog.bronze_")
+    assert lakehouse.spark.table(lakehouse.params.control("gold_table_control")).count() == 0  # nothing written
+
+
+# -- Spark: aggregate over the touched keys' whole history -------------------------------------------
+
+SLICES = "run_id STRING, hour INT, cost DOUBLE, ts TIMESTAMP, kind STRING"
+
+
+def test_an_aggregate_regroups_every_source_row_of_the_keys_a_batch_touches(lakehouse, clock):
+    # r1's first slices lie before batch 1's watermark (ts(2), re-read inclusively): batch 2's window misses them
+    batch1 = [("r1", 0, 1.5, ts(1), "job"), ("r1", 1, 2.0, ts(1), "job"), ("r2", 0, 4.0, ts(2), "job"),
+              ("r1", 1, 100.0, ts(1), "test")]  # filtered out by source_filter
+    batch2 = [("r1", 2, 0.25, ts(5), "job"), ("r1", 3, 3.0, ts(5), "job"), ("r3", 0, 7.0, ts(5), "job")]
+    make_source(lakehouse, "slices", SLICES, batch1)
+    onboard(lakehouse, raw_spec(
+        table_name="fact_run_cost", source_table="${catalog}.${bronze_schema}.slices", load_type="fact_upsert",
+        primary_keys=["run_id"], aggregate=True, sequence_by=None, lookback=None, source_filter="kind = 'job'",
+        columns=[{"name": "run_id", "expr": "run_id", "type": "STRING", "nullable": False},
+                 {"name": "total_cost", "expr": "SUM(cost)", "type": "DOUBLE"},
+                 {"name": "slices", "expr": "COUNT(*)", "type": "BIGINT"},
+                 {"name": "last_hour", "expr": "MAX(hour)", "type": "INT"}],
+    ))
+    first = hydrate(lakehouse, clock)
+    add_rows(lakehouse, "slices", SLICES, batch2)
+    second = hydrate(lakehouse, clock)
+    assert [r.status for r in first.rows + second.rows] == ["SUCCEEDED", "SUCCEEDED"]
+
+    def expected(rows):  # the aggregate over all rows, in plain Python
+        groups: dict[str, list] = {}
+        for run_id, hour, cost, _, kind in rows:
+            if kind == "job":
+                groups.setdefault(run_id, []).append((hour, cost))
+        return sorted((k, sum(c for _, c in v), len(v), max(h for h, _ in v)) for k, v in groups.items())
+
+    assert gold(lakehouse, "fact_run_cost", ["run_id", "total_cost", "slices", "last_hour"]) == expected(batch1 + batch2)
+    # incremental: r2 (not in batch 2) was neither regrouped nor rewritten
+    written_by = dict(gold(lakehouse, "fact_run_cost", ["run_id", "_hm_run_id"]))
+    assert written_by == {"r1": second.run_id, "r2": first.run_id, "r3": second.run_id}
+
+
+# -- Spark: explode ------------------------------------------------------------------------------------
+
+ORDERS = "order_id STRING, ts TIMESTAMP, items ARRAY<STRUCT<sku: STRING, qty: INT>>"
+
+
+def test_explode_gives_one_row_per_element_and_outer_keeps_empty_and_null_arrays(lakehouse, clock):
+    make_source(lakehouse, "orders", ORDERS, [
+        ("o1", ts(1), [("a", 1), ("b", 2)]),
+        ("o2", ts(1), []),
+        ("o3", ts(1), None),
+    ])
+    onboard(lakehouse, raw_spec(
+        table_name="fact_order_items", source_table="${catalog}.${bronze_schema}.orders", load_type="fact_upsert",
+        primary_keys=["order_id", "line"], sequence_by=None, lookback=None,
+        explode={"expr": "s.items", "alias": "item", "outer": True, "position": "pos"},
+        columns=[{"name": "order_id", "expr": "order_id", "type": "STRING", "nullable": False},
+                 {"name": "line", "expr": "COALESCE(pos, -1)", "type": "INT", "nullable": False},
+                 {"flatten": "item", "prefix": "item_"}],
+    ))
+    assert [c.name for c in control_row(lakehouse, "fact_order_items").columns] == ["order_id", "line", "item_sku", "item_qty"]
+    assert [r.status for r in hydrate(lakehouse, clock).rows] == ["SUCCEEDED"]
+    assert gold(lakehouse, "fact_order_items", ["order_id", "line", "item_sku", "item_qty"]) == [
+        ("o1", 0, "a", 1), ("o1", 1, "b", 2), ("o2", -1, None, None), ("o3", -1, None, None),
+    ]
+
+
+def test_explode_without_outer_drops_empty_arrays_and_an_alias_hiding_a_source_column_fails_by_name(lakehouse, clock):
+    make_source(lakehouse, "orders", ORDERS, [("o1", ts(1), [("a", 1)]), ("o2", ts(1), [])])
+    base = dict(source_table="${catalog}.${bronze_schema}.orders", load_type="fact_upsert", sequence_by=None, lookback=None,
+                primary_keys=["order_id", "sku"],
+                columns=[{"name": "order_id", "expr": "order_id", "type": "STRING"}, {"name": "sku", "expr": "item.sku", "type": "STRING"}])
+    onboard(lakehouse,
+            raw_spec(table_name="inner_items", explode={"expr": "items", "alias": "item"}, **base),
+            raw_spec(table_name="clashing", explode={"expr": "items", "alias": "ts"}, **base))
+    with pytest.raises(SpecError) as caught:  # the explode expression is probed like the others
+        onboard(lakehouse, raw_spec(table_name="broken", explode={"expr": "items[", "alias": "item"}, **base))
+    assert [i.field for i in caught.value.issues] == ["explode.expr"]
+    assert "does not parse as a Spark SQL expression: 'items['" in str(caught.value.issues[0])
+    rows = {r.table_name: r for r in hydrate(lakehouse, clock).rows}
+    assert gold(lakehouse, "inner_items", ["order_id", "sku"]) == [("o1", "a")]
+    assert rows["clashing"].status == "FAILED"
+    assert rows["clashing"].error_message.startswith(
+        "clashing: explode.alias 'ts' is also a column of source '${catalog}.${bronze_schema}.orders'"
+    )
+
+
+# -- Spark: maps <-> JSON and a time-range join are plain expressions -----------------------------------
+
+EVENTS = "event_id STRING, sku STRING, t TIMESTAMP, tags MAP<STRING, STRING>, props STRING"
+PRICES = "sku STRING, price DOUBLE, start_time TIMESTAMP, end_time TIMESTAMP"
+
+
+def test_map_json_round_trip_and_a_time_range_join(lakehouse, clock):
+    make_source(lakehouse, "events", EVENTS, [
+        ("e1", "x", ts(1), {"team": "a"}, '{"k": "v"}'),
+        ("e2", "x", ts(5), None, None),
+        ("e3", "x", ts(9), {}, "{}"),
+    ])
+    make_source(lakehouse, "prices", PRICES, [("x", 1.0, ts(0), ts(4)), ("x", 2.0, ts(4), ts(8)), ("x", 3.0, ts(8), None)])
+    onboard(lakehouse, raw_spec(
+        table_name="fact_priced", source_table="${catalog}.${bronze_schema}.events", load_type="fact_upsert",
+        primary_keys=["event_id"], sequence_by=None, watermark_column="t", lookback=None,
+        joins=[{"table": "${catalog}.${bronze_schema}.prices", "alias": "p",
+                "on": "p.sku = s.sku AND s.t >= p.start_time AND (p.end_time IS NULL OR s.t < p.end_time)"}],
+        columns=[{"name": "event_id", "expr": "event_id", "type": "STRING"},
+                 {"name": "tags_json", "expr": "to_json(tags)", "type": "STRING"},
+                 {"name": "props", "expr": "from_json(props, 'MAP<STRING,STRING>')", "type": "MAP<STRING,STRING>"},
+                 {"name": "price", "expr": "p.price", "type": "DOUBLE"}],
+    ))
+    assert [r.status for r in hydrate(lakehouse, clock).rows] == ["SUCCEEDED"]
+    assert gold(lakehouse, "fact_priced", ["event_id", "tags_json", "props", "price"]) == [
+        ("e1", '{"team":"a"}', {"k": "v"}, 1.0), ("e2", None, None, 2.0), ("e3", "{}", {}, 3.0),
+    ]
+
+
+# -- the control table grows the new column ------------------------------------------------------------
+
+
+def test_bootstrap_adds_explode_to_an_older_control_table_and_rows_round_trip(lakehouse, tmp_path):
+    from dataclasses import replace
+
+    from framework.metadata.control import read_control
+    from framework.platform.lakehouse import Lakehouse
+    from framework.platform.resources import control_dir
+
+    ddl = (control_dir() / "gold_table_control.sql").read_text()
+    older = tmp_path / "gold_table_control.sql"
+    older.write_text("\n".join(line for line in ddl.splitlines() if not line.lstrip().startswith("explode ")))
+    lh = Lakehouse(lakehouse.spark, replace(lakehouse.params, control_schema=lakehouse.params.control_schema + "_old"), lakehouse.home)
+    lh.ensure_schemas()
+    lh.run_ddl_file(older)
+    control = lh.params.control("gold_table_control")
+    assert "explode" not in lh.spark.table(control).columns
+    lh.ensure_control_tables()
+    assert lh.spark.table(control).schema["explode"].dataType.simpleString() == (
+        "struct<expr:string,alias:string,outer:boolean,position:string>"
+    )
+    explode = {"expr": "items", "alias": "item", "outer": True, "position": "pos"}
+    onboard(lh, raw_spec(explode=explode))
+    assert control_row(lh, "dim_thing").explode.asDict() == explode
+    assert read_control(lh).specs["dim_thing"].explode.position == "pos"
