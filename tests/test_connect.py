@@ -34,7 +34,7 @@ from framework.surfaces.cli import main
 from tests import test_load_types as load_types
 from tests import test_runner as runner_tests
 from tests.connect_fixture import ROOT, subprocess_env
-from tests.harness import T0, audit, hydrate
+from tests.harness import ONBOARDED_SOURCES, T0, audit, hydrate
 from tests.test_demo_flow import CONTROL, check_gold_matches_bronze
 from tests.test_fanout import JOB_RUN, play_job_run
 
@@ -122,13 +122,13 @@ def outcome(lh: Lakehouse) -> dict[str, list[dict]]:
 
 def demo_flow(lh: Lakehouse, clock, check=None) -> dict[str, list[dict]]:
     """Onboard every file, a Bronze batch and a run, another batch and run, then a run with nothing new."""
-    append_batch(lh, 1)
+    append_batch(lh, 1, tables=ONBOARDED_SOURCES)
     onboard_files(lh, sorted(CONTROL.glob("*.yml")), now=T0)
     first = hydrate(lh, clock)
     assert {r.table_name: r.status for r in first.rows} == dict.fromkeys(GOLD_TABLES, "SUCCEEDED"), [r.error_message for r in first.rows]
     if check:
         check(lh)
-    append_batch(lh, 2)
+    append_batch(lh, 2, tables=ONBOARDED_SOURCES)
     hydrate(lh, clock)
     last = hydrate(lh, clock)
     assert all(r.status == "SUCCEEDED" and r.target_version is None for r in last.rows), [(r.table_name, r.status, r.error_message) for r in last.rows]

@@ -38,6 +38,7 @@ from framework.surfaces.dashboards import (
 )
 from framework.surfaces.report import collect, write_report
 from framework.surfaces.views import ensure_views
+from tests.harness import ONBOARDED_SOURCES
 
 pytestmark = pytest.mark.spark
 
@@ -67,7 +68,7 @@ def demo(spark, home):
     start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=2)
     ticks = itertools.count()
     clock = lambda: start + timedelta(seconds=next(ticks))  # noqa: E731
-    append_batch(lh, 1)
+    append_batch(lh, 1, tables=ONBOARDED_SOURCES)
     onboard_files(lh, sorted((ROOT / "control_tables").glob("*.yml")) + [EXTRAS], now=start)
     result = run(Context(lh, clock=clock, run_id_factory=lambda: "dashrun1"), tables=RUN)
     found = collect(lh)

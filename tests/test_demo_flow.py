@@ -11,7 +11,7 @@ import pytest
 
 from framework.demo.bronze import append_batch
 from framework.metadata.onboarding import onboard_files
-from tests.harness import T0, audit, hydrate, version
+from tests.harness import ONBOARDED_SOURCES, T0, audit, hydrate, version
 from tests.scd2_reference import expected_history
 
 CONTROL = Path(__file__).resolve().parent.parent / "control_tables"
@@ -84,7 +84,7 @@ def check_gold_matches_bronze(lh):
 
 @pytest.mark.parametrize("batches", [2])
 def test_two_batches_hydrate_to_the_expected_gold_and_a_third_run_writes_nothing(lakehouse, clock, batches):
-    append_batch(lakehouse, 1)
+    append_batch(lakehouse, 1, tables=ONBOARDED_SOURCES)
     onboard_files(lakehouse, sorted(CONTROL.glob("*.yml")), now=T0)
     first = hydrate(lakehouse, clock)
     assert {r.table_name: r.status for r in first.rows} == dict.fromkeys(
@@ -94,7 +94,7 @@ def test_two_batches_hydrate_to_the_expected_gold_and_a_third_run_writes_nothing
     check_gold_matches_bronze(lakehouse)
 
     usage_before = {r["record_id"] for r in bronze(lakehouse, "usage")}
-    append_batch(lakehouse, 2)
+    append_batch(lakehouse, 2, tables=ONBOARDED_SOURCES)
     second = hydrate(lakehouse, clock)
     assert not second.failed, [r.error_message for r in second.rows]
     check_gold_matches_bronze(lakehouse)
