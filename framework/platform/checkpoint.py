@@ -20,10 +20,17 @@ from framework.platform.session import is_connect
 
 @contextmanager
 def _active_in_this_thread(session):
-    """``session`` as this thread's active Spark Connect session for the block (restored after)."""
+    """``session`` as this thread's active Spark Connect session for the block (restored after).
+
+    A pyspark without that thread-local (not 4.0) is left alone; the check in :func:`materialize`
+    then says whether it needed it.
+    """
     from pyspark.sql.connect.session import SparkSession as ConnectSession
 
-    holder = ConnectSession._active_session  # a threading.local, as pyspark keeps it
+    holder = getattr(ConnectSession, "_active_session", None)  # a threading.local in pyspark 4.0
+    if holder is None:
+        yield
+        return
     before = getattr(holder, "session", None)
     holder.session = session
     try:
@@ -39,6 +46,7 @@ def materialize(df):
         return df.localCheckpoint(eager=True)
     with _active_in_this_thread(session):
         kept = df.localCheckpoint(eager=True)
-    if kept.sparkSession is not session:  # a pyspark that binds it differently again: fail here, clearly
-        raise FrameworkError("localCheckpoint returned a DataFrame bound to another Spark Connect session")
+    made_by, bound_to = (getattr(s, "session_id", id(s)) for s in (session, kept.sparkSession))
+    if made_by != bound_to:  # a pyspark that binds it differently again: fail here, clearly
+        raise FrameworkError(f"localCheckpoint of Spark Connect session {made_by} came back bound to session {bound_to}")
     return kept
