@@ -164,8 +164,8 @@ def _failure_row(ctx: Context, run_id: str, table: str, domain: str | None, load
 def _unexpected_failure(ctx: Context, run_id: str, table: str, exc: Exception) -> str:
     """The audit message of an error the framework did not raise on purpose.
 
-    The error and its causes down to the root (a Java error's own message, not py4j's "An error
-    occurred while calling o12.sql"), bounded; the full traceback (with the JVM's) is logged, to
+    The error and its causes down to the root (a Java error's own message, not the Python bridge's
+    "An error occurred while calling o12.sql"), bounded; the full traceback (with the JVM's) is logged, to
     ``<home>/logs/run-<run_id>.log`` as well when there is a home, and the message says where.
     """
     with copy_to_file(log, run_log_path(ctx.lakehouse.home, run_id)) as path:
