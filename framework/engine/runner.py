@@ -244,9 +244,10 @@ def run(ctx: Context, *, tables: list[str] | None = None, domains: list[str] | N
         issues = "; ".join(str(i) for i in snapshot.invalid[table])
         finish(_failure_row(ctx, run_id, table, snapshot.domains.get(table), None, FAILED, f"invalid metadata: {issues}", ctx.clock()))
 
+    layers = plan(valid_selected).layers
     contexts = _table_sessions(ctx, parallel)
     with ThreadPoolExecutor(max_workers=len(contexts), thread_name_prefix="healthmon-table") as pool:
-        for layer in plan(valid_selected).layers:
+        for layer in layers:
             runnable: list[TableSpec] = []
             for table in layer:
                 spec = snapshot.specs[table]
@@ -278,7 +279,7 @@ def run(ctx: Context, *, tables: list[str] | None = None, domains: list[str] | N
 
             for future in [pool.submit(on_session, spec) for spec in runnable]:
                 future.result()
-    order = {name: i for i, name in enumerate(t for layer in plan(valid_selected).layers for t in layer)}
+    order = {name: i for i, name in enumerate(t for layer in layers for t in layer)}
     rows.sort(key=lambda r: (r.table_name not in snapshot.invalid, order.get(r.table_name, -1)))
     if not dry_run:
         write_audit(ctx.lakehouse, rows)

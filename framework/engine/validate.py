@@ -117,10 +117,7 @@ def measures(spec: TableSpec, batch: DataFrame) -> list[tuple[str, Column]]:
         out.append((f"_nulls_{k}", F.sum(F.when(F.col(quote_ident(k)).isNull(), 1).otherwise(0))))
     warn = [passes(c) for c in spec.checks if c.severity == "warn" and c.check != "unique"]
     if warn:
-        all_pass = warn[0]
-        for predicate in warn[1:]:
-            all_pass = all_pass & predicate
-        out.append(("_quarantined", _fails(all_pass, rows)))
+        out.append(("_quarantined", _fails(all_of(warn), rows)))
     return out
 
 
