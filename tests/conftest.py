@@ -17,7 +17,8 @@ from framework.platform.params import RunParams
 
 os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")  # silences a pyspark.pandas warning
 
-pytest_plugins = ["tests.connect_fixture"]  # the session's Spark Connect server (tests/test_connect.py)
+# the session's Spark Connect server (tests/test_connect.py) and the shared demo run (tests/demo_world.py)
+pytest_plugins = ["tests.connect_fixture", "tests.demo_world"]
 
 _ids = itertools.count(1)
 

@@ -1,0 +1,127 @@
+"""One shared demo run for the coverage tests: every onboarding file, two Bronze batches, a no-op run.
+
+Hydrating the onboarded Gold tables costs seconds per table; asserting on the result costs
+milliseconds. So the run happens once per test session (in one xdist worker: tests that use it
+carry ``pytest.mark.xdist_group("demo_world")``), and what tests compare is captured as plain
+Python rows after each batch: the Bronze rows the Gold tables read and every Gold table.
+Tests compute their expectations from :attr:`Snapshot.bronze` in plain Python, never with the
+engine's SQL, and compare with :attr:`Snapshot.gold`.
+"""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from framework.demo.bronze import append_batch
+from framework.engine.runner import RunResult
+from framework.metadata.onboarding import BRONZE_PREFIX, load_file
+from framework.metadata.onboarding import onboard_files as _onboard_files
+from framework.platform.lakehouse import Lakehouse
+from framework.platform.params import RunParams
+from framework.platform.source_schemas import source_tables
+from framework.platform.sqltext import quote_table
+from tests.harness import T0, hydrate
+
+CONTROL = Path(__file__).resolve().parent.parent / "control_tables"
+WORLD = pytest.mark.xdist_group("demo_world")
+_worlds = itertools.count(1)
+
+
+def fixed_clock() -> datetime:
+    """The conftest ``clock``: results that carry run timestamps are exactly assertable."""
+    return datetime(2026, 2, 1, 12, 0, 0, tzinfo=UTC)
+
+
+def onboarding_files() -> list[Path]:
+    return sorted(CONTROL.glob("*.yml"))
+
+
+def onboarded_raws() -> list[dict]:
+    """Every table mapping of every onboarding file, as written (before expansion)."""
+    return [raw for path in onboarding_files() for raw in load_file(path)]
+
+
+def onboarded_tables() -> list[str]:
+    return sorted(raw["table_name"] for raw in onboarded_raws())
+
+
+def onboarded_sources() -> tuple[str, ...]:
+    """The demo Bronze tables (``<system schema>.<name>`` keys) that the onboarded Gold tables read:
+    a demo batch writes only these (each Delta commit costs about a second on 2 cores)."""
+    by_name = {table.name: key for key, table in source_tables().items()}
+    names = set()
+    for raw in onboarded_raws():
+        for ref in [raw.get("source_table"), *[j.get("table") for j in raw.get("joins") or []]]:
+            if isinstance(ref, str) and ref.startswith(BRONZE_PREFIX):
+                names.add(ref[len(BRONZE_PREFIX):])
+    return tuple(sorted(by_name[name] for name in names))
+
+
+def rows_of(lh: Lakehouse, full_name: str) -> list[dict]:
+    return [r.asDict(recursive=True) for r in lh.spark.table(quote_table(full_name)).collect()]
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What a batch left: Bronze rows by short name (``usage``), Gold rows by table name."""
+
+    bronze: dict[str, list[dict]]
+    gold: dict[str, list[dict]]
+
+
+@dataclass
+class DemoWorld:
+    lakehouse: Lakehouse
+    runs: list[RunResult] = field(default_factory=list)  # batch 1, batch 2, no-op
+    after: list[Snapshot] = field(default_factory=list)  # after batch 1's run, after batch 2's run
+    versions_before_noop: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def last(self) -> Snapshot:
+        return self.after[-1]
+
+    def snapshot(self) -> Snapshot:
+        lh = self.lakehouse
+        by_key = source_tables()
+        bronze = {by_key[key].name: rows_of(lh, lh.params.bronze(by_key[key].name)) for key in onboarded_sources()}
+        gold = {t: rows_of(lh, lh.params.gold(t)) for t in onboarded_tables()}
+        return Snapshot(bronze, gold)
+
+
+def gold_version(lh: Lakehouse, table: str) -> int:
+    return lh.spark.sql(f"DESCRIBE HISTORY {quote_table(lh.params.gold(table))} LIMIT 1").first()["version"]
+
+
+def build_world(lh: Lakehouse, clock) -> DemoWorld:
+    """The demo flow (as ``make demo`` runs it, on the onboarded sources only), captured."""
+    world = DemoWorld(lh)
+    sources = onboarded_sources()
+    append_batch(lh, 1, tables=sources)
+    _onboard_files(lh, onboarding_files(), now=T0)
+    world.runs.append(hydrate(lh, clock))
+    world.after.append(world.snapshot())
+    append_batch(lh, 2, tables=sources)
+    world.runs.append(hydrate(lh, clock))
+    world.after.append(world.snapshot())
+    world.versions_before_noop = {t: gold_version(lh, t) for t in onboarded_tables()}
+    world.runs.append(hydrate(lh, clock))
+    return world
+
+
+@pytest.fixture(scope="session")
+def demo_world(spark, home) -> DemoWorld:
+    uid = next(_worlds)
+    params = RunParams(
+        catalog="spark_catalog",
+        bronze_schema=f"world{uid}_bronze",
+        gold_schema=f"world{uid}_gold",
+        control_schema=f"world{uid}_control",
+    )
+    lh = Lakehouse(spark, params, home)
+    lh.bootstrap()
+    return build_world(lh, fixed_clock)
