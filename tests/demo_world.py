@@ -11,8 +11,8 @@ engine's SQL, and compare with :attr:`Snapshot.gold`.
 from __future__ import annotations
 
 import itertools
-from datetime import UTC, datetime
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest

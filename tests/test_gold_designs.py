@@ -11,7 +11,7 @@ import pytest
 from framework.metadata.spec import TECHNICAL_PREFIX
 from framework.platform.sqltext import quote_table
 from tests.demo_world import WORLD, onboarded_raws, onboarded_tables
-from tests.gold_design import Deviation, designs, deviations, differences, normal_type
+from tests.gold_design import Deviation, designs, deviations, differences, normal_type, yaml_design
 
 pytestmark = WORLD
 SPECS = {raw["table_name"]: raw for raw in onboarded_raws()}
@@ -68,3 +68,20 @@ def test_columns_the_design_says_are_never_null_are_not(demo_world, table):
     rows = demo_world.last.gold[table]
     nulls = {name: sum(r.get(name) is None for r in rows) for name in required if name in rows[0]}
     assert {n: c for n, c in nulls.items() if c} == {}
+
+
+def _words(text) -> str:
+    return " ".join(str(text or "").split())
+
+
+@pytest.mark.parametrize("table", onboarded_tables())
+def test_descriptions_from_the_design_are_the_table_and_column_comments(demo_world, table):
+    """Unity Catalog and Genie read Delta comments: the design's descriptions, verbatim."""
+    lh = demo_world.lakehouse
+    design = yaml_design(table)
+    described = {r["col_name"]: r["data_type"] for r in lh.spark.sql(f"DESCRIBE TABLE EXTENDED {quote_table(lh.params.gold(table))}").collect()}
+    assert _words(described.get("Comment")) == _words(design["description"])
+    schema = lh.spark.table(quote_table(lh.params.gold(table))).schema
+    comments = {f.name: _words(f.metadata.get("comment")) for f in schema.fields}
+    wanted = {c["name"]: _words(c.get("description")) for c in design["columns"] if c["name"] in comments}
+    assert {n: comments[n] for n in wanted if comments[n] != wanted[n]} == {}
