@@ -34,14 +34,14 @@ from framework.surfaces.cli import main
 from tests import test_load_types as load_types
 from tests import test_runner as runner_tests
 from tests.connect_fixture import ROOT, subprocess_env
-from tests.harness import ONBOARDED_SOURCES, T0, audit, hydrate
-from tests.test_demo_flow import CONTROL, check_gold_matches_bronze
+from tests.demo_world import WORLD, onboarded_sources, onboarded_tables, onboarding_files
+from tests.harness import T0, audit, hydrate
+from tests.test_demo_flow import capture, check_gold_matches_bronze
 from tests.test_fanout import JOB_RUN, play_job_run
 
 pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("connect")]  # one server, one worker under --dist loadgroup
 
 NOTEBOOKS = ROOT / "notebooks"
-GOLD_TABLES = ("dim_job", "dim_sku", "dim_workspace", "fact_list_prices", "fact_usage")
 
 
 # -- no JVM on the run path (static, no Spark) ------------------------------------------------
@@ -111,7 +111,7 @@ def outcome(lh: Lakehouse) -> dict[str, list[dict]]:
     from framework.surfaces.views import ensure_views
 
     p = lh.params
-    found = {t: _rows(lh, p.gold(t), {"_hm_run_id"}) for t in GOLD_TABLES}
+    found = {t: _rows(lh, p.gold(t), {"_hm_run_id"}) for t in onboarded_tables()}
     found["audit"] = _rows(lh, p.control("gold_run_audit"), {"run_id", "started_at", "ended_at", "duration_seconds", "step_seconds"})
     found["quarantine"] = _rows(lh, p.control("gold_quarantine"), {"run_id"})
     found["control"] = _rows(lh, p.control("gold_table_control"), {"last_run_id"})
@@ -123,30 +123,32 @@ def outcome(lh: Lakehouse) -> dict[str, list[dict]]:
     return found
 
 
-def demo_flow(lh: Lakehouse, clock, check=None) -> dict[str, list[dict]]:
-    """Onboard every file, a Bronze batch and a run, another batch and run, then a run with nothing new."""
-    append_batch(lh, 1, tables=ONBOARDED_SOURCES)
-    onboard_files(lh, sorted(CONTROL.glob("*.yml")), now=T0)
+def demo_flow(lh: Lakehouse, clock) -> dict[str, list[dict]]:
+    """What tests/demo_world.py does on a classic session: every onboarding file, a Bronze batch and a
+    run, another batch and run, then a run with nothing new; Gold checked after each batch."""
+    tables = onboarded_tables()
+    append_batch(lh, 1, tables=onboarded_sources())
+    onboard_files(lh, onboarding_files(), now=T0)
     first = hydrate(lh, clock)
-    assert {r.table_name: r.status for r in first.rows} == dict.fromkeys(GOLD_TABLES, "SUCCEEDED"), [r.error_message for r in first.rows]
-    if check:
-        check(lh)
-    append_batch(lh, 2, tables=ONBOARDED_SOURCES)
+    assert {r.table_name: r.status for r in first.rows} == dict.fromkeys(tables, "SUCCEEDED"), [r.error_message for r in first.rows]
+    check_gold_matches_bronze(*capture(lh))
+    append_batch(lh, 2, tables=onboarded_sources())
     hydrate(lh, clock)
     last = hydrate(lh, clock)
     assert all(r.status == "SUCCEEDED" and r.target_version is None for r in last.rows), [(r.table_name, r.status, r.error_message) for r in last.rows]
-    if check:
-        check(lh)
+    check_gold_matches_bronze(*capture(lh))
     return outcome(lh)
 
 
-def test_the_demo_flow_over_spark_connect_leaves_exactly_what_a_classic_session_leaves(connect_server, lakehouse, clock):
-    classic = demo_flow(lakehouse, clock)
+@WORLD  # the classic side is the shared demo run: its worker
+def test_the_demo_flow_over_spark_connect_leaves_exactly_what_a_classic_session_leaves(connect_server, demo_world, clock):
+    classic = outcome(demo_world.lakehouse)
     with connect_server.mode():
         lh = connect_server.lakehouse()
         assert is_connect(lh.spark)
-        remote = demo_flow(lh, clock, check=check_gold_matches_bronze)  # Gold also checked against plain-Python expectations
-    assert sum(len(classic[t]) for t in GOLD_TABLES) > 0 and len(classic["audit"]) == 3 * len(GOLD_TABLES)
+        remote = demo_flow(lh, clock)  # Gold also checked against plain-Python expectations
+    tables = onboarded_tables()
+    assert all(classic[t] for t in tables) and len(classic["audit"]) == 3 * len(tables)
     for part in classic:
         assert remote[part] == classic[part], part
 
@@ -224,7 +226,7 @@ def test_a_job_run_of_the_notebooks_on_spark_connect_sessions(connect_server, mo
 
         run_notebook_task("bootstrap.py", connect_server.session(), location)
         lh = Lakehouse(connect_server.session(), p, None)  # managed tables, as in Unity Catalog
-        assert sorted(r.table_name for r in lh.spark.table(p.control("gold_table_control")).collect()) == sorted(GOLD_TABLES)
+        assert sorted(r.table_name for r in lh.spark.table(p.control("gold_table_control")).collect()) == onboarded_tables()
 
         def plan() -> dict:
             return run_notebook_task("plan_gold_hydration.py", connect_server.session(), job).jobs.taskValues.values

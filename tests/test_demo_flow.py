@@ -1,30 +1,30 @@
-"""The five onboarded Gold tables over two generated Bronze batches, against expectations computed
-in plain Python from the Bronze rows (never from the engine's own SQL)."""
+"""The first five onboarded Gold tables after each batch of the shared demo run (tests/demo_world.py),
+against expectations computed in plain Python from the Bronze rows (never from the engine's own SQL)."""
 
 from __future__ import annotations
 
 import json
 from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
 
 import pytest
 
-from framework.demo.bronze import append_batch
-from framework.metadata.onboarding import onboard_files
-from tests.harness import ONBOARDED_SOURCES, T0, audit, hydrate, version
+from tests.demo_world import WORLD
 from tests.scd2_reference import expected_history
 
-CONTROL = Path(__file__).resolve().parent.parent / "control_tables"
+pytestmark = WORLD
+FIVE = ("dim_job", "dim_sku", "dim_workspace", "fact_list_prices", "fact_usage")
 TRACKED = ["name", "creator_id", "run_as", "description", "tags_json"]
 SIX = Decimal("0.000001")
 
 
-def bronze(lh, table):
-    return [r.asDict(recursive=True) for r in lh.spark.table(lh.params.bronze(table)).collect()]
-
-
-def gold_rows(lh, table):
-    return [r.asDict(recursive=True) for r in lh.spark.table(lh.params.gold(table)).collect()]
+def capture(lh) -> tuple[dict[str, list[dict]], dict[str, list[dict]]]:
+    """Bronze rows by short name and Gold rows by table, of a lakehouse (as the shared world keeps them)."""
+    def rows(name):
+        return [r.asDict(recursive=True) for r in lh.spark.table(name).collect()]
+    return (
+        {t: rows(lh.params.bronze(t)) for t in ("workspaces_latest", "list_prices", "usage", "jobs")},
+        {t: rows(lh.params.gold(t)) for t in FIVE},
+    )
 
 
 def latest_by(rows, key, order):
@@ -37,26 +37,27 @@ def latest_by(rows, key, order):
     return best
 
 
-def expected_prices(lh):
-    rows = latest_by(bronze(lh, "list_prices"), lambda r: (r["sku_name"], r["price_start_time"]),
+def expected_prices(bronze):
+    rows = latest_by(bronze["list_prices"], lambda r: (r["sku_name"], r["price_start_time"]),
                      lambda r: r["price_end_time"] or r["price_start_time"])
     return {k: (r["price_end_time"], Decimal(r["pricing"]["default"]).quantize(SIX)) for k, r in rows.items()}
 
 
-def check_gold_matches_bronze(lh):
+def check_gold_matches_bronze(bronze: dict[str, list[dict]], gold: dict[str, list[dict]]) -> None:
+    """The five first Gold tables equal what plain Python computes from the Bronze rows."""
     # dim_workspace: exactly the current snapshot
-    assert sorted((r["workspace_id"], r["workspace_name"], r["status"]) for r in gold_rows(lh, "dim_workspace")) == sorted(
-        (r["workspace_id"], r["workspace_name"], r["status"]) for r in bronze(lh, "workspaces_latest")
+    assert sorted((r["workspace_id"], r["workspace_name"], r["status"]) for r in gold["dim_workspace"]) == sorted(
+        (r["workspace_id"], r["workspace_name"], r["status"]) for r in bronze["workspaces_latest"]
     )
     # fact_list_prices: one row per (sku, start), the re-delivered closed row wins
-    prices = expected_prices(lh)
-    assert {(r["sku_name"], r["price_start_time"]): (r["price_end_time"], r["pricing_default"]) for r in gold_rows(lh, "fact_list_prices")} == prices
+    prices = expected_prices(bronze)
+    assert {(r["sku_name"], r["price_start_time"]): (r["price_end_time"], r["pricing_default"]) for r in gold["fact_list_prices"]} == prices
     # dim_sku: the distinct SKUs of usage
-    usage = bronze(lh, "usage")
-    assert sorted(r["sku_name"] for r in gold_rows(lh, "dim_sku")) == sorted({r["sku_name"] for r in usage})
+    usage = bronze["usage"]
+    assert sorted(r["sku_name"] for r in gold["dim_sku"]) == sorted({r["sku_name"] for r in usage})
     # fact_usage: one row per record_id, priced at the list price valid at usage_start_time
     latest = latest_by(usage, lambda r: r["record_id"], lambda r: r["ingestion_date"])
-    got = {r["record_id"]: r for r in gold_rows(lh, "fact_usage")}
+    got = {r["record_id"]: r for r in gold["fact_usage"]}
     assert set(got) == set(latest)
     for record_id, src in latest.items():
         valid = [p for (sku, start), (end, p) in prices.items()
@@ -71,41 +72,29 @@ def check_gold_matches_bronze(lh):
         assert row["usage_metadata_job_id"] == (src["usage_metadata"] or {}).get("job_id")
     # dim_job: the reference SCD2 over every source version
     events = []
-    for r in bronze(lh, "jobs"):
+    for r in bronze["jobs"]:
         tracked = {**r, "tags_json": None if r["tags"] is None else json.dumps(r["tags"], separators=(",", ":"), sort_keys=True)}
         events.append(((r["workspace_id"], r["job_id"]), r["change_time"], json.dumps([tracked[c] for c in TRACKED]), r["delete_time"] is not None))
     expected = expected_history(events)
     gold_jobs = sorted(
         ((r["workspace_id"], r["job_id"]), json.dumps([r[c] for c in TRACKED]), r["valid_from"], r["valid_to"], r["is_current"])
-        for r in gold_rows(lh, "dim_job")
+        for r in gold["dim_job"]
     )
     assert gold_jobs == sorted(expected)
 
 
-@pytest.mark.parametrize("batches", [2])
-def test_two_batches_hydrate_to_the_expected_gold_and_a_third_run_writes_nothing(lakehouse, clock, batches):
-    append_batch(lakehouse, 1, tables=ONBOARDED_SOURCES)
-    onboard_files(lakehouse, sorted(CONTROL.glob("*.yml")), now=T0)
-    first = hydrate(lakehouse, clock)
-    assert {r.table_name: r.status for r in first.rows} == dict.fromkeys(
-        ["dim_job", "dim_sku", "dim_workspace", "fact_list_prices", "fact_usage"], "SUCCEEDED"
-    )
+@pytest.mark.parametrize("after", [0, 1], ids=["after batch 1", "after batch 2"])
+def test_each_batch_hydrates_the_first_five_tables_to_the_gold_plain_python_expects(demo_world, after):
+    snapshot = demo_world.after[after]
+    check_gold_matches_bronze(snapshot.bronze, snapshot.gold)
+
+
+def test_the_second_run_reads_from_the_first_runs_watermark_and_inserts_only_new_usage_records(demo_world):
+    first, second = demo_world.runs[:2]
     assert [r.table_name for r in first.rows].index("fact_list_prices") < [r.table_name for r in first.rows].index("fact_usage")
-    check_gold_matches_bronze(lakehouse)
-
-    usage_before = {r["record_id"] for r in bronze(lakehouse, "usage")}
-    append_batch(lakehouse, 2, tables=ONBOARDED_SOURCES)
-    second = hydrate(lakehouse, clock)
-    assert not second.failed, [r.error_message for r in second.rows]
-    check_gold_matches_bronze(lakehouse)
-    run1, run2 = audit(lakehouse, "fact_usage")[-2:]
-    assert run2.watermark_from == run1.watermark_to and run2.watermark_to > run2.watermark_from
-    new_records = {r["record_id"] for r in bronze(lakehouse, "usage")} - usage_before
-    assert run2.rows_inserted == len(new_records)
-    jobs1, jobs2 = audit(lakehouse, "dim_job")[-2:]
+    usage1, usage2 = (next(r for r in run.rows if r.table_name == "fact_usage") for run in (first, second))
+    assert usage2.watermark_from == usage1.watermark_to and usage2.watermark_to > usage2.watermark_from
+    before = {r["record_id"] for r in demo_world.after[0].bronze["usage"]}
+    assert usage2.rows_inserted == len({r["record_id"] for r in demo_world.last.bronze["usage"]} - before)
+    jobs1, jobs2 = (next(r for r in run.rows if r.table_name == "dim_job") for run in (first, second))
     assert jobs2.watermark_from == jobs1.watermark_to < jobs2.watermark_to
-
-    versions = {t: version(lakehouse, t) for t in ["dim_job", "dim_sku", "dim_workspace", "fact_list_prices", "fact_usage"]}
-    third = hydrate(lakehouse, clock)
-    assert all(r.status == "SUCCEEDED" and r.target_version is None for r in third.rows)
-    assert {t: version(lakehouse, t) for t in versions} == versions
