@@ -14,15 +14,13 @@ pytestmark = WORLD
 NOW = datetime(2026, 2, 1, 13, 0, tzinfo=UTC)  # an hour after the world's fixed run clock
 
 
-def test_status_lists_every_onboarded_table_succeeded_with_the_last_runs_counts(demo_world):
+def test_status_lists_every_onboarded_table_in_its_domain_succeeded_an_hour_ago(demo_world):
     rows = {r["table_name"]: r.asDict() for r in status_frame(demo_world.lakehouse, NOW).collect()}
     assert sorted(rows) == onboarded_tables()
     domains = {raw["table_name"]: raw["domain"] for raw in onboarded_raws()}
     assert {t: (r["domain"], r["last_status"], r["hours_since_success"]) for t, r in rows.items()} == {
         t: (domains[t], "SUCCEEDED", 1.0) for t in onboarded_tables()
     }
-    last = {r.table_name: r for r in demo_world.runs[-1].rows}  # the no-op run: nothing read, nothing written
-    assert {t: (r["rows_read"], r["rows_inserted"]) for t, r in rows.items()} == {t: (last[t].rows_read, last[t].rows_inserted) for t in onboarded_tables()}
 
 
 def test_dashboards_and_the_report_show_every_onboarded_table(demo_world, tmp_path):

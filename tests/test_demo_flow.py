@@ -43,33 +43,88 @@ def expected_prices(bronze):
     return {k: (r["price_end_time"], Decimal(r["pricing"]["default"]).quantize(SIX)) for k, r in rows.items()}
 
 
+# Gold column -> path into a product_features field (the rest are `product_features.<suffix>`)
+FEATURE_PATHS = {
+    "networking": ("networking", "connectivity_type"), "ai_runtime": ("ai_runtime", "compute_type"),
+    "model_serving": ("model_serving", "offering_type"), "ai_gateway": ("ai_gateway", "feature_type"),
+    "serverless_gpu": ("serverless_gpu", "workload_type"), "ai_functions": ("ai_functions", "ai_function"),
+    "apps": ("apps", "compute_size"), "lakeflow_connect": ("lakeflow_connect", "task_type"),
+}
+PLAIN_FEATURES = ("jobs_tier", "sql_tier", "dlt_tier", "is_serverless", "is_photon", "serving_type", "performance_target")
+USAGE_COLUMNS = ("account_id", "workspace_id", "record_id", "sku_name", "cloud", "usage_start_time", "usage_end_time", "usage_date",
+                 "usage_unit", "usage_quantity", "record_type", "ingestion_date", "billing_origin_product", "usage_type", "custom_tags")
+
+
+def business(row: dict) -> dict:
+    return {k: v for k, v in row.items() if not k.startswith("_hm_")}
+
+
+def _field(struct, *path):
+    for name in path:
+        struct = None if struct is None else struct.get(name)
+    return struct
+
+
+def expected_usage_row(src: dict, prices: dict) -> dict:
+    """A fact_usage row from its Bronze usage row and the list prices, in plain Python."""
+    row = {c: src[c] for c in USAGE_COLUMNS}
+    for struct in ("usage_metadata", "identity_metadata"):
+        row |= {f"{struct}_{name}": value for name, value in (src[struct] or {}).items()}
+    features = src["product_features"]
+    row |= {f"product_features_{name}": _field(features, name) for name in PLAIN_FEATURES}
+    row |= {f"product_features_{name}": _field(features, *path) for name, path in FEATURE_PATHS.items()}
+    bricks = _field(features, "agent_bricks")
+    row["product_features_agent_bricks"] = None if bricks is None else json.dumps({k: v for k, v in bricks.items() if v is not None}, separators=(",", ":"))
+    valid = [p for (sku, start), (end, p) in prices.items()
+             if sku == src["sku_name"] and start <= src["usage_start_time"] and (end is None or src["usage_start_time"] < end)]
+    price = valid[0] if len(valid) == 1 else None
+    row["list_price"] = price
+    row["list_cost"] = None if price is None else (Decimal(src["usage_quantity"]).quantize(SIX, ROUND_HALF_UP) * price).quantize(SIX, ROUND_HALF_UP)
+    tags = src["custom_tags"]
+    row["is_tagged"] = bool(tags)
+    row["tag_count"] = None if tags is None else len(tags)
+    return row
+
+
+def _max(values):
+    present = [v for v in values if v is not None]
+    return max(present) if present else None
+
+
+def _price(value) -> Decimal | None:
+    return None if value is None else Decimal(value).quantize(SIX, ROUND_HALF_UP)
+
+
+def expected_price_row(src: dict) -> dict:
+    row = {c: src[c] for c in ("account_id", "price_start_time", "price_end_time", "sku_name", "cloud", "currency_code", "usage_unit")}
+    pricing = src["pricing"] or {}
+    row["pricing_default"] = _price(pricing.get("default"))
+    row["pricing_promotional"] = _price(_field(pricing, "promotional", "default"))
+    row["pricing_effective_list"] = _price(_field(pricing, "effective_list", "default"))
+    return row
+
+
 def check_gold_matches_bronze(bronze: dict[str, list[dict]], gold: dict[str, list[dict]]) -> None:
     """The five first Gold tables equal what plain Python computes from the Bronze rows."""
     # dim_workspace: exactly the current snapshot
-    assert sorted((r["workspace_id"], r["workspace_name"], r["status"]) for r in gold["dim_workspace"]) == sorted(
-        (r["workspace_id"], r["workspace_name"], r["status"]) for r in bronze["workspaces_latest"]
-    )
+    assert sorted(map(business, gold["dim_workspace"]), key=repr) == sorted(bronze["workspaces_latest"], key=repr)
     # fact_list_prices: one row per (sku, start), the re-delivered closed row wins
     prices = expected_prices(bronze)
-    assert {(r["sku_name"], r["price_start_time"]): (r["price_end_time"], r["pricing_default"]) for r in gold["fact_list_prices"]} == prices
-    # dim_sku: the distinct SKUs of usage
+    latest_prices = latest_by(bronze["list_prices"], lambda r: (r["sku_name"], r["price_start_time"]),
+                              lambda r: r["price_end_time"] or r["price_start_time"])
+    assert sorted(map(business, gold["fact_list_prices"]), key=repr) == sorted((expected_price_row(r) for r in latest_prices.values()), key=repr)
+    # dim_sku: the distinct SKUs of usage, with their greatest cloud and unit
     usage = bronze["usage"]
-    assert sorted(r["sku_name"] for r in gold["dim_sku"]) == sorted({r["sku_name"] for r in usage})
+    skus = {}
+    for r in usage:
+        skus.setdefault(r["sku_name"], []).append(r)
+    assert sorted(map(business, gold["dim_sku"]), key=repr) == sorted(
+        ({"sku_name": sku, "cloud": _max(r["cloud"] for r in rows), "usage_unit": _max(r["usage_unit"] for r in rows)} for sku, rows in skus.items()), key=repr
+    )
     # fact_usage: one row per record_id, priced at the list price valid at usage_start_time
     latest = latest_by(usage, lambda r: r["record_id"], lambda r: r["ingestion_date"])
-    got = {r["record_id"]: r for r in gold["fact_usage"]}
-    assert set(got) == set(latest)
-    for record_id, src in latest.items():
-        valid = [p for (sku, start), (end, p) in prices.items()
-                 if sku == src["sku_name"] and start <= src["usage_start_time"] and (end is None or src["usage_start_time"] < end)]
-        price = valid[0] if len(valid) == 1 else None
-        row = got[record_id]
-        assert row["list_price"] == price, record_id
-        expected_cost = None if price is None else (Decimal(src["usage_quantity"]).quantize(SIX, ROUND_HALF_UP) * price).quantize(SIX, ROUND_HALF_UP)
-        assert row["list_cost"] == expected_cost, record_id
-        tags = src["custom_tags"]
-        assert row["is_tagged"] == bool(tags) and row["tag_count"] == (None if tags is None else len(tags))
-        assert row["usage_metadata_job_id"] == (src["usage_metadata"] or {}).get("job_id")
+    got = {r["record_id"]: business(r) for r in gold["fact_usage"]}
+    assert got == {record_id: expected_usage_row(src, prices) for record_id, src in latest.items()}
     # dim_job: the reference SCD2 over every source version
     events = []
     for r in bronze["jobs"]:
