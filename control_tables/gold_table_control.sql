@@ -22,6 +22,8 @@ CREATE TABLE IF NOT EXISTS ${catalog}.${control_schema}.gold_table_control (
   description       STRING COMMENT 'What the Gold table holds',
   spec_version      INT COMMENT 'Version of the metadata language the row was written with',
   explode           STRUCT<expr: STRING, alias: STRING, outer: BOOLEAN, position: STRING> COMMENT 'One source row per element of the array expr, named alias (position: its index); outer keeps empty/NULL arrays as one row',
+  cluster_by        ARRAY<STRING> COMMENT 'Liquid clustering columns of the Gold table, or [AUTO] (Databricks chooses); NULL = the default (AUTO on Databricks, none locally); [] = not clustered',
+  deletion_vectors  BOOLEAN COMMENT 'Deletion vectors on the Gold table; NULL = the load type default (off for fact_insert, on otherwise)',
   watermark_value   STRING COMMENT 'STATE: high-water mark of the last successful run',
   last_run_id       STRING COMMENT 'STATE',
   last_status       STRING COMMENT 'STATE',

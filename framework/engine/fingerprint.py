@@ -41,6 +41,15 @@ def metadata_hash(spec: TableSpec) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def metadata_changed(spec: TableSpec, stored: str | None) -> bool:
+    """Whether ``spec`` differs from the metadata of the stored fingerprint (of the last success);
+    True when there is none or it cannot be read."""
+    try:
+        return json.loads(stored)["metadata"] != metadata_hash(spec)
+    except (TypeError, ValueError, KeyError):
+        return True
+
+
 def is_volatile(spec: TableSpec) -> bool:
     texts = [c.expr for c in spec.columns] + [spec.source_filter, spec.sequence_by, spec.delete_condition] + [j.on for j in spec.joins] + [spec.explode.expr if spec.explode else None]
     return any(VOLATILE.search(t) for t in texts if t)

@@ -117,7 +117,7 @@ def hydrate_table(ctx: Context, spec: TableSpec, state: TableState, run_id: str,
         merge_plan = plan_merge(spec, target_layout, target, f"__hm_changes_{spec.table_name}")
         return TableOutcome(audit, merge_plan.sql())
     with step("target"):
-        ensure_target(ctx.lakehouse, spec, target, target_layout)
+        ensure_target(ctx.lakehouse, spec, target, target_layout, metadata_changed=fingerprint.metadata_changed(spec, state.input_versions))
         gold = spark.table(target)
     ranges = None if load.reads_whole_target else checked.key_ranges
     marker = commit_marker(run_id, spec.table_name, window.watermark_to)

@@ -15,11 +15,47 @@ from pyspark.sql.types import (
 )
 
 from framework.errors import TargetSchemaError
-from framework.metadata.spec import TableSpec
+from framework.metadata.spec import CLUSTER_AUTO, TableSpec
 from framework.platform.lakehouse import Lakehouse
+from framework.platform.runtime import on_databricks
 from framework.platform.sqltext import quote_ident, quote_table, sql_string
 
-GOLD_PROPERTIES = {"delta.enableDeletionVectors": "true"}
+DELETION_VECTORS = "delta.enableDeletionVectors"
+
+
+@dataclass(frozen=True)
+class PhysicalLayout:
+    """How the Gold table's files are organized: liquid clustering and deletion vectors.
+
+    ``cluster_by`` is () for none, the columns, or ("AUTO",) where Databricks chooses them.
+    """
+
+    cluster_by: tuple[str, ...]
+    deletion_vectors: bool
+
+    @property
+    def cluster_clause(self) -> str:
+        if not self.cluster_by:
+            return "NONE"
+        if self.cluster_by == (CLUSTER_AUTO,):
+            return CLUSTER_AUTO
+        return "(" + ", ".join(quote_ident(c) for c in self.cluster_by) + ")"
+
+
+def physical_layout(spec: TableSpec, databricks: bool | None = None) -> PhysicalLayout:
+    """The metadata's layout, with the defaults and what the platform supports filled in.
+
+    Clustering: none given means AUTO on Databricks (what the Gold designs use) and none locally;
+    AUTO is Databricks-only, so locally it means none (open-source Delta cannot parse it, and a
+    local table is clustered only by an explicit OPTIMIZE anyway). Deletion vectors: the load
+    type's default unless the metadata says (docs/decisions.md).
+    """
+    databricks = on_databricks() if databricks is None else databricks
+    wanted = (CLUSTER_AUTO,) if spec.cluster_by is None else tuple(spec.cluster_by)
+    if wanted == (CLUSTER_AUTO,) and not databricks:
+        wanted = ()
+    vectors = spec.load.default_deletion_vectors if spec.deletion_vectors is None else spec.deletion_vectors
+    return PhysicalLayout(wanted, vectors)
 
 
 @dataclass(frozen=True)
@@ -39,20 +75,49 @@ def _column_ddl(field: StructField) -> str:
     return text + (f" COMMENT {sql_string(comment)}" if comment else "")
 
 
-def ensure_target(lakehouse: Lakehouse, spec: TableSpec, name: str, wanted: TargetLayout) -> None:
-    """Create the Gold table, or add the columns the metadata gained; refuse type changes."""
+def create_statement(lakehouse: Lakehouse, spec: TableSpec, name: str, wanted: TargetLayout, physical: PhysicalLayout) -> str:
+    columns = ", ".join(_column_ddl(f) for f in wanted.schema.fields)
+    cluster = "" if not physical.cluster_by else f" CLUSTER BY {physical.cluster_clause}"
+    comment = f" COMMENT {sql_string(spec.description)}" if spec.description else ""
+    location = lakehouse.location(name)
+    where = "" if location is None else f" LOCATION '{location.as_posix()}'"
+    vectors = sql_string(str(physical.deletion_vectors).lower())
+    return (
+        f"CREATE TABLE IF NOT EXISTS {quote_table(name)} ({columns}) USING DELTA{cluster}{comment}"
+        f"{where} TBLPROPERTIES ({sql_string(DELETION_VECTORS)} = {vectors})"
+    )
+
+
+def align_layout(lakehouse: Lakehouse, name: str, physical: PhysicalLayout) -> list[str]:
+    """Bring an existing Gold table to ``physical`` (after its metadata changed); the statements run.
+
+    Clustering columns apply to files written from then on (and to OPTIMIZE); deletion vectors to
+    later writes. AUTO is re-declared as is: Databricks reports the columns it chose, not AUTO.
+    """
     spark = lakehouse.spark
+    detail = spark.sql(f"DESCRIBE DETAIL {quote_table(name)}").first().asDict()
+    statements = []
+    clustered = tuple(detail.get("clusteringColumns") or ())
+    if physical.cluster_by == (CLUSTER_AUTO,) or clustered != physical.cluster_by:
+        statements.append(f"ALTER TABLE {quote_table(name)} CLUSTER BY {physical.cluster_clause}")
+    vectors = str(physical.deletion_vectors).lower()
+    if (detail.get("properties") or {}).get(DELETION_VECTORS, "false") != vectors:
+        statements.append(f"ALTER TABLE {quote_table(name)} SET TBLPROPERTIES ({sql_string(DELETION_VECTORS)} = {sql_string(vectors)})")
+    for statement in statements:
+        spark.sql(statement)
+    return statements
+
+
+def ensure_target(lakehouse: Lakehouse, spec: TableSpec, name: str, wanted: TargetLayout, *, metadata_changed: bool = True) -> None:
+    """Create the Gold table, or add the columns the metadata gained (and, when the metadata
+    changed since the table's last success, align its physical layout); refuse type changes."""
+    spark = lakehouse.spark
+    physical = physical_layout(spec)
     if not lakehouse.exists(name):
-        properties = ", ".join(f"{sql_string(k)} = {sql_string(v)}" for k, v in GOLD_PROPERTIES.items())
-        columns = ", ".join(_column_ddl(f) for f in wanted.schema.fields)
-        comment = f" COMMENT {sql_string(spec.description)}" if spec.description else ""
-        location = lakehouse.location(name)
-        where = "" if location is None else f" LOCATION '{location.as_posix()}'"
-        spark.sql(
-            f"CREATE TABLE IF NOT EXISTS {quote_table(name)} ({columns}) USING DELTA{comment}"
-            f"{where} TBLPROPERTIES ({properties})"
-        )
+        spark.sql(create_statement(lakehouse, spec, name, wanted, physical))
         return
+    if metadata_changed:
+        align_layout(lakehouse, name, physical)
     existing = {f.name.lower(): f for f in spark.table(quote_table(name)).schema.fields}
     missing = [f for f in wanted.schema.fields if f.name.lower() not in existing]
     for field in wanted.schema.fields:

@@ -35,6 +35,12 @@ class LoadType:
         return not self.keeps_history
 
     @property
+    def default_deletion_vectors(self) -> bool:
+        """Deletion vectors make an update or delete mark rows instead of rewriting their files;
+        an insert-only table never updates nor deletes, so it gains nothing from them."""
+        return not self.insert_only
+
+    @property
     def added_columns(self) -> tuple[str, ...]:
         """Gold columns the load type adds itself (metadata must not declare them)."""
         return SCD2_COLUMNS if self.keeps_history else ()

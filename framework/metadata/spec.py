@@ -176,6 +176,9 @@ class TableSpec:
     description: str | None = None
     spec_version: int = SPEC_VERSION
     explode: ExplodeSpec | None = None
+    # physical layout of the Gold table (None: the defaults of engine.target.physical_layout)
+    cluster_by: tuple[str, ...] | None = None  # Gold columns, or ("AUTO",); () = not clustered
+    deletion_vectors: bool | None = None
 
     @classmethod
     def from_dict(cls, raw: dict) -> TableSpec:
@@ -206,6 +209,8 @@ class TableSpec:
                 description=raw.get("description"),
                 spec_version=int(raw.get("spec_version") or SPEC_VERSION),
                 explode=None if raw.get("explode") is None else ExplodeSpec.from_dict(raw["explode"]),
+                cluster_by=_cluster_by(raw.get("cluster_by")),
+                deletion_vectors=None if raw.get("deletion_vectors") is None else bool(raw["deletion_vectors"]),
             )
         except (AttributeError, TypeError, ValueError) as exc:
             raise SpecError(
@@ -251,6 +256,18 @@ class TableSpec:
     def tracked_columns(self) -> list[str]:
         """scd2: the columns whose change opens a new version."""
         return list(self.track_columns) if self.track_columns else self.non_key_columns
+
+
+CLUSTER_AUTO = "AUTO"
+MAX_CLUSTER_COLUMNS = 4  # Delta's limit for liquid clustering
+
+
+def _cluster_by(value) -> tuple[str, ...] | None:
+    """``auto`` (YAML scalar) or a list of Gold columns; ``AUTO`` is kept upper case."""
+    if value is None:
+        return None
+    items = [value] if isinstance(value, str) else list(value)
+    return tuple(CLUSTER_AUTO if str(v).upper() == CLUSTER_AUTO else v for v in items)
 
 
 def _keys_of(cls) -> set[str]:
@@ -336,6 +353,15 @@ def shape_issues(raw: dict) -> list[SpecIssue]:
         else:
             for key in sorted(set(map(str, explode)) - set(EXPLODE_KEYS)):
                 issues.append(SpecIssue(table, f"explode.{key}", f"unknown key; valid keys are: {', '.join(EXPLODE_KEYS)}"))
+    cluster_by = raw.get("cluster_by")
+    if cluster_by is not None and not (
+        (isinstance(cluster_by, str) and cluster_by.upper() == CLUSTER_AUTO)
+        or (isinstance(cluster_by, (list, tuple)) and all(isinstance(c, str) and c for c in cluster_by))
+    ):
+        issues.append(SpecIssue(table, "cluster_by", f"must be a list of Gold columns (e.g. [usage_date]) or auto, found {cluster_by!r}"))
+    deletion_vectors = raw.get("deletion_vectors")
+    if deletion_vectors is not None and not isinstance(deletion_vectors, bool):
+        issues.append(SpecIssue(table, "deletion_vectors", f"must be true or false, found {deletion_vectors!r}"))
     return issues
 
 
@@ -440,6 +466,17 @@ def _issues_for(spec: TableSpec) -> list[SpecIssue]:
         for col in spec.track_columns:
             if col not in names or col in spec.primary_keys:
                 add("track_columns", f"{col!r} is not a non-key column; non-key columns are: {', '.join(spec.non_key_columns)}")
+    if spec.cluster_by:
+        gold_columns = names + list(load.added_columns)
+        if CLUSTER_AUTO in spec.cluster_by and len(spec.cluster_by) > 1:
+            add("cluster_by", "AUTO lets Databricks choose the columns; list columns or AUTO, not both")
+        for col in spec.cluster_by:
+            if col != CLUSTER_AUTO and col not in gold_columns:
+                add("cluster_by", f"{col!r} is not a Gold column; Gold columns are: {', '.join(gold_columns)}")
+        if len(spec.cluster_by) > MAX_CLUSTER_COLUMNS:
+            add("cluster_by", f"lists {len(spec.cluster_by)} columns; Delta clusters by at most {MAX_CLUSTER_COLUMNS}")
+        if len(set(spec.cluster_by)) < len(spec.cluster_by):
+            add("cluster_by", "lists a column twice")
     if spec.aggregate and not load.takes_aggregate:
         add("aggregate", f"cannot be combined with {load.name} (versions need one source row each)")
     if spec.aggregate and spec.sequence_by:
