@@ -2,7 +2,8 @@
 
 Which clusters and warehouses exist is the world's (usage names them); this module gives them a
 history. Clusters: all-purpose (0, 1), job clusters (100-102), a pipeline cluster (200) per
-workspace, and one ad-hoc cluster in prod-etl deleted in batch 2. Warehouses: the one usage
+workspace, one ad-hoc cluster in prod-etl deleted in batch 2, and one in prod-analytics that
+goes through the SCD2 cases inside the first two batches (:data:`RESTORED_CLUSTER`). Warehouses: the one usage
 bills SQL to, per workspace, and an ad-hoc PRO warehouse in prod-analytics deleted in batch 2
 and restored in batch 3 (Databricks lets a deleted warehouse be restored). Only the current
 cloud's attribute struct is set (AWS); the Azure and GCP ones are NULL, as on AWS.
@@ -18,7 +19,7 @@ from datetime import timedelta
 
 from framework.demo.billing import originals_of
 from framework.demo.common import ACCOUNT_ID, at, batch_day, stable_fraction, stable_hex, stream, utc
-from framework.demo.scd2 import Entity, Scd2Source
+from framework.demo.scd2 import DELETE_MINUTE, RECREATE_MINUTE, Entity, Scd2Source, Version
 from framework.demo.world import (
     ALL_PURPOSE,
     DOOMED_CLUSTER,
@@ -38,6 +39,7 @@ from framework.demo.world import (
 )
 
 DBR_VERSIONS = ("14.3.x-scala2.12", "15.4.x-scala2.12", "16.4.x-scala2.12")
+RESTORED_CLUSTER = (PROD_ANALYTICS, 3)  # deleted in batch 1, back in batch 2 (see _restored_versions)
 
 
 def _created(workspace, index: int, first_batch: int):
@@ -89,6 +91,19 @@ def _cluster_attrs(workspace_id: str, index: int) -> dict:
             "cluster_source": "UI",
             "init_scripts": [] if shared else None,
             "data_security_mode": "USER_ISOLATION" if shared else "SINGLE_USER",
+        }
+    if index == RESTORED_CLUSTER[1]:
+        return {
+            **common,
+            "cluster_name": "backfill-etl",
+            "driver_node_type": "m5d.xlarge",
+            "worker_node_type": "m5d.2xlarge",
+            "worker_count": 2,
+            "auto_termination_minutes": 45,
+            "tags": {"team": "data-eng"},
+            "cluster_source": "UI",
+            "init_scripts": [],
+            "data_security_mode": "USER_ISOLATION",
         }
     if index == DOOMED_CLUSTER[1]:
         return {
@@ -180,10 +195,38 @@ def _hotfix(attrs: dict) -> dict:
 
 CLUSTERS = Scd2Source("compute.clusters", _cluster_entities(), _mutate_cluster, _hotfix, edits=(3, 4))
 
+# The SCD2 cases inside the first two batches, on one cluster: the generic engine edits an entity
+# from its second batch on and takes a late version from the day before, so for CLUSTERS they
+# start in batch 3, and it deletes clusters for good. A two-batch run (the demo's, the tests')
+# must still meet a version arriving late and out of order and a key coming back after its
+# deletion. Upstream does not reuse a deleted cluster's id (decision 53): the re-creation stands
+# for any key that gets rows again after its deletion, which dim_cluster must survive. Nobody
+# bills this cluster, so no other table names it (node timeline, audit, usage are unchanged).
+
+
+def _restored_versions(batch: int) -> list[Version]:
+    """Batch 1: created before the demo, resized and upgraded on day 1, deleted at 10:00.
+    Batch 2: the hotfix version of 03:25 on day 1 (late: between the resize and the upgrade),
+    and the cluster back at 14:00 on day 2 as it was when deleted."""
+    workspace, index = RESTORED_CLUSTER
+    base = _cluster_attrs(workspace, index)
+    entity = Entity(key=(workspace, cluster_id(workspace, index)), workspace_id=workspace, attrs=base,
+                    created=utc(2025, 12, 15, 9, 0), deleted_in=1, recreated_in=2)
+    resized = {**base, "worker_count": 4}
+    upgraded = {**resized, "dbr_version": DBR_VERSIONS[2]}
+    day1, day2 = batch_day(1), batch_day(2)
+    if batch == 1:
+        return [Version(entity, base, entity.created), Version(entity, resized, at(day1, 2 * 60 + 10)),
+                Version(entity, upgraded, at(day1, 4 * 60 + 40)), Version(entity, upgraded, at(day1, DELETE_MINUTE), deleted=True)]
+    if batch == 2:
+        return [Version(entity, _hotfix(resized), at(day1, 3 * 60 + 25), late=True),
+                Version(entity, upgraded, at(day2, RECREATE_MINUTE))]
+    return []
+
 
 def cluster_rows(batch: int) -> list[dict]:
     rows = []
-    for v in CLUSTERS.delivered(batch):
+    for v in [*CLUSTERS.delivered(batch), *_restored_versions(batch)]:
         a = v.attrs
         rows.append({
             "account_id": ACCOUNT_ID,
