@@ -2,10 +2,10 @@
 
 Which clusters and warehouses exist is the world's (usage names them); this module gives them a
 history. Clusters: all-purpose (0, 1), job clusters (100-102), a pipeline cluster (200) per
-workspace, one ad-hoc cluster in prod-etl deleted in batch 2, and one in prod-analytics that
-goes through the SCD2 cases inside the first two batches (:data:`RESTORED_CLUSTER`). Warehouses: the one usage
-bills SQL to, per workspace, and an ad-hoc PRO warehouse in prod-analytics deleted in batch 2
-and restored in batch 3 (Databricks lets a deleted warehouse be restored). Only the current
+workspace, one ad-hoc cluster in prod-etl deleted in batch 2, and two in prod-analytics that
+meet the SCD2 cases inside the first two batches (:func:`_case_versions`). Warehouses: the one
+usage bills SQL to, per workspace, and an ad-hoc PRO warehouse in prod-analytics deleted in
+batch 2 and restored in batch 3 (Databricks lets a deleted warehouse be restored). Only the current
 cloud's attribute struct is set (AWS); the Azure and GCP ones are NULL, as on AWS.
 
 The warehouse sessions drawn here (start, scale, stop) are what ``query.history`` runs its
@@ -39,7 +39,8 @@ from framework.demo.world import (
 )
 
 DBR_VERSIONS = ("14.3.x-scala2.12", "15.4.x-scala2.12", "16.4.x-scala2.12")
-RESTORED_CLUSTER = (PROD_ANALYTICS, 3)  # deleted in batch 1, back in batch 2 (see _restored_versions)
+LATE_CLUSTER = (PROD_ANALYTICS, 3)  # edited on day 1, a version between the edits comes with batch 2
+RESTORED_CLUSTER = (PROD_ANALYTICS, 4)  # deleted in batch 1, back in batch 2
 
 
 def _created(workspace, index: int, first_batch: int):
@@ -92,10 +93,10 @@ def _cluster_attrs(workspace_id: str, index: int) -> dict:
             "init_scripts": [] if shared else None,
             "data_security_mode": "USER_ISOLATION" if shared else "SINGLE_USER",
         }
-    if index == RESTORED_CLUSTER[1]:
+    if index in (LATE_CLUSTER[1], RESTORED_CLUSTER[1]):
         return {
             **common,
-            "cluster_name": "backfill-etl",
+            "cluster_name": "backfill-etl" if index == LATE_CLUSTER[1] else "adhoc-restore",
             "driver_node_type": "m5d.xlarge",
             "worker_node_type": "m5d.2xlarge",
             "worker_count": 2,
@@ -195,38 +196,42 @@ def _hotfix(attrs: dict) -> dict:
 
 CLUSTERS = Scd2Source("compute.clusters", _cluster_entities(), _mutate_cluster, _hotfix, edits=(3, 4))
 
-# The SCD2 cases inside the first two batches, on one cluster: the generic engine edits an entity
-# from its second batch on and takes a late version from the day before, so for CLUSTERS they
-# start in batch 3, and it deletes clusters for good. A two-batch run (the demo's, the tests')
-# must still meet a version arriving late and out of order and a key coming back after its
-# deletion. Upstream does not reuse a deleted cluster's id (decision 53): the re-creation stands
-# for any key that gets rows again after its deletion, which dim_cluster must survive. Nobody
-# bills this cluster, so no other table names it (node timeline, audit, usage are unchanged).
+# The SCD2 cases inside the first two batches: the generic engine edits an entity from its
+# second batch on and takes a late version from the day before, so for CLUSTERS they start in
+# batch 3, and it deletes clusters for good. A two-batch run (the demo's, the tests') must still
+# meet a version arriving late and out of order, on a key the later batch touches no other way
+# (so only a lookback finds it), and a key coming back after its deletion. Upstream does not
+# reuse a deleted cluster's id (decision 53): the re-creation stands for any key that gets rows
+# again after its deletion, which dim_cluster must survive. Nobody bills these two clusters, so
+# no other table names them (node timeline, audit and usage are unchanged).
+def _case_versions(batch: int) -> list[Version]:
+    """LATE_CLUSTER: created before the demo, resized at 02:10 and upgraded at 04:40 on day 1
+    (batch 1); batch 2 brings the hotfix version of 03:25 on day 1, between the two.
+    RESTORED_CLUSTER: created before the demo, deleted at 10:00 on day 1 (batch 1); batch 2
+    brings it back at 14:00 on day 2 as it was when deleted."""
+    def entity(case: tuple[str, int], **life) -> Entity:
+        workspace, index = case
+        return Entity(key=(workspace, cluster_id(workspace, index)), workspace_id=workspace,
+                      attrs=_cluster_attrs(workspace, index), created=utc(2025, 12, 15, 9, 5 * index), **life)
 
-
-def _restored_versions(batch: int) -> list[Version]:
-    """Batch 1: created before the demo, resized and upgraded on day 1, deleted at 10:00.
-    Batch 2: the hotfix version of 03:25 on day 1 (late: between the resize and the upgrade),
-    and the cluster back at 14:00 on day 2 as it was when deleted."""
-    workspace, index = RESTORED_CLUSTER
-    base = _cluster_attrs(workspace, index)
-    entity = Entity(key=(workspace, cluster_id(workspace, index)), workspace_id=workspace, attrs=base,
-                    created=utc(2025, 12, 15, 9, 0), deleted_in=1, recreated_in=2)
-    resized = {**base, "worker_count": 4}
+    late, restored = entity(LATE_CLUSTER), entity(RESTORED_CLUSTER, deleted_in=1, recreated_in=2)
+    resized = {**late.attrs, "worker_count": 4}
     upgraded = {**resized, "dbr_version": DBR_VERSIONS[2]}
     day1, day2 = batch_day(1), batch_day(2)
     if batch == 1:
-        return [Version(entity, base, entity.created), Version(entity, resized, at(day1, 2 * 60 + 10)),
-                Version(entity, upgraded, at(day1, 4 * 60 + 40)), Version(entity, upgraded, at(day1, DELETE_MINUTE), deleted=True)]
+        return [Version(late, late.attrs, late.created), Version(late, resized, at(day1, 2 * 60 + 10)),
+                Version(late, upgraded, at(day1, 4 * 60 + 40)),
+                Version(restored, restored.attrs, restored.created),
+                Version(restored, restored.attrs, at(day1, DELETE_MINUTE), deleted=True)]
     if batch == 2:
-        return [Version(entity, _hotfix(resized), at(day1, 3 * 60 + 25), late=True),
-                Version(entity, upgraded, at(day2, RECREATE_MINUTE))]
+        return [Version(late, _hotfix(resized), at(day1, 3 * 60 + 25), late=True),
+                Version(restored, restored.attrs, at(day2, RECREATE_MINUTE))]
     return []
 
 
 def cluster_rows(batch: int) -> list[dict]:
     rows = []
-    for v in [*CLUSTERS.delivered(batch), *_restored_versions(batch)]:
+    for v in [*CLUSTERS.delivered(batch), *_case_versions(batch)]:
         a = v.attrs
         rows.append({
             "account_id": ACCOUNT_ID,
