@@ -146,7 +146,7 @@ def test_scd2_sources_have_several_versions_a_deletion_and_a_late_out_of_order_v
     assert late, f"{key}: no version older than one delivered in an earlier batch"
 
 
-@pytest.mark.parametrize("key", ["lakeflow.job_tasks", "compute.warehouses"])
+@pytest.mark.parametrize("key", ["lakeflow.job_tasks", "compute.clusters", "compute.warehouses"])
 def test_deleted_keys_are_recreated_in_a_later_batch(rows, key):
     _, deleted = SCD2[key]
     recreated = []

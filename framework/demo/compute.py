@@ -2,9 +2,10 @@
 
 Which clusters and warehouses exist is the world's (usage names them); this module gives them a
 history. Clusters: all-purpose (0, 1), job clusters (100-102), a pipeline cluster (200) per
-workspace, and one ad-hoc cluster in prod-etl deleted in batch 2. Warehouses: the one usage
-bills SQL to, per workspace, and an ad-hoc PRO warehouse in prod-analytics deleted in batch 2
-and restored in batch 3 (Databricks lets a deleted warehouse be restored). Only the current
+workspace, one ad-hoc cluster in prod-etl deleted in batch 2, and two in prod-analytics that
+meet the SCD2 cases inside the first two batches (:func:`_case_versions`). Warehouses: the one
+usage bills SQL to, per workspace, and an ad-hoc PRO warehouse in prod-analytics deleted in
+batch 2 and restored in batch 3 (Databricks lets a deleted warehouse be restored). Only the current
 cloud's attribute struct is set (AWS); the Azure and GCP ones are NULL, as on AWS.
 
 The warehouse sessions drawn here (start, scale, stop) are what ``query.history`` runs its
@@ -18,7 +19,7 @@ from datetime import timedelta
 
 from framework.demo.billing import originals_of
 from framework.demo.common import ACCOUNT_ID, at, batch_day, stable_fraction, stable_hex, stream, utc
-from framework.demo.scd2 import Entity, Scd2Source
+from framework.demo.scd2 import DELETE_MINUTE, RECREATE_MINUTE, Entity, Scd2Source, Version
 from framework.demo.world import (
     ALL_PURPOSE,
     DOOMED_CLUSTER,
@@ -38,6 +39,8 @@ from framework.demo.world import (
 )
 
 DBR_VERSIONS = ("14.3.x-scala2.12", "15.4.x-scala2.12", "16.4.x-scala2.12")
+LATE_CLUSTER = (PROD_ANALYTICS, 3)  # edited on day 1, a version between the edits comes with batch 2
+RESTORED_CLUSTER = (PROD_ANALYTICS, 4)  # deleted in batch 1, back in batch 2
 
 
 def _created(workspace, index: int, first_batch: int):
@@ -89,6 +92,19 @@ def _cluster_attrs(workspace_id: str, index: int) -> dict:
             "cluster_source": "UI",
             "init_scripts": [] if shared else None,
             "data_security_mode": "USER_ISOLATION" if shared else "SINGLE_USER",
+        }
+    if index in (LATE_CLUSTER[1], RESTORED_CLUSTER[1]):
+        return {
+            **common,
+            "cluster_name": "backfill-etl" if index == LATE_CLUSTER[1] else "adhoc-restore",
+            "driver_node_type": "m5d.xlarge",
+            "worker_node_type": "m5d.2xlarge",
+            "worker_count": 2,
+            "auto_termination_minutes": 45,
+            "tags": {"team": "data-eng"},
+            "cluster_source": "UI",
+            "init_scripts": [],
+            "data_security_mode": "USER_ISOLATION",
         }
     if index == DOOMED_CLUSTER[1]:
         return {
@@ -180,10 +196,42 @@ def _hotfix(attrs: dict) -> dict:
 
 CLUSTERS = Scd2Source("compute.clusters", _cluster_entities(), _mutate_cluster, _hotfix, edits=(3, 4))
 
+# The SCD2 cases inside the first two batches: the generic engine edits an entity from its
+# second batch on and takes a late version from the day before, so for CLUSTERS they start in
+# batch 3, and it deletes clusters for good. A two-batch run (the demo's, the tests') must still
+# meet a version arriving late and out of order, on a key the later batch touches no other way
+# (so only a lookback finds it), and a key coming back after its deletion. Upstream does not
+# reuse a deleted cluster's id (decision 53): the re-creation stands for any key that gets rows
+# again after its deletion, which dim_cluster must survive. Nobody bills these two clusters, so
+# no other table names them (node timeline, audit and usage are unchanged).
+def _case_versions(batch: int) -> list[Version]:
+    """LATE_CLUSTER: created before the demo, resized at 02:10 and upgraded at 04:40 on day 1
+    (batch 1); batch 2 brings the hotfix version of 03:25 on day 1, between the two.
+    RESTORED_CLUSTER: created before the demo, deleted at 10:00 on day 1 (batch 1); batch 2
+    brings it back at 14:00 on day 2 as it was when deleted."""
+    def entity(case: tuple[str, int], **life) -> Entity:
+        workspace, index = case
+        return Entity(key=(workspace, cluster_id(workspace, index)), workspace_id=workspace,
+                      attrs=_cluster_attrs(workspace, index), created=utc(2025, 12, 15, 9, 5 * index), **life)
+
+    late, restored = entity(LATE_CLUSTER), entity(RESTORED_CLUSTER, deleted_in=1, recreated_in=2)
+    resized = {**late.attrs, "worker_count": 4}
+    upgraded = {**resized, "dbr_version": DBR_VERSIONS[2]}
+    day1, day2 = batch_day(1), batch_day(2)
+    if batch == 1:
+        return [Version(late, late.attrs, late.created), Version(late, resized, at(day1, 2 * 60 + 10)),
+                Version(late, upgraded, at(day1, 4 * 60 + 40)),
+                Version(restored, restored.attrs, restored.created),
+                Version(restored, restored.attrs, at(day1, DELETE_MINUTE), deleted=True)]
+    if batch == 2:
+        return [Version(late, _hotfix(resized), at(day1, 3 * 60 + 25), late=True),
+                Version(restored, restored.attrs, at(day2, RECREATE_MINUTE))]
+    return []
+
 
 def cluster_rows(batch: int) -> list[dict]:
     rows = []
-    for v in CLUSTERS.delivered(batch):
+    for v in [*CLUSTERS.delivered(batch), *_case_versions(batch)]:
         a = v.attrs
         rows.append({
             "account_id": ACCOUNT_ID,
