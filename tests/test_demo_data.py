@@ -146,6 +146,17 @@ def test_scd2_sources_have_several_versions_a_deletion_and_a_late_out_of_order_v
     assert late, f"{key}: no version older than one delivered in an earlier batch"
 
 
+def test_a_warehouse_version_arrives_late_and_out_of_order_within_the_first_two_batches(rows):
+    """The demo run of the tests hydrates two batches: dim_warehouse's late version must be in them."""
+    late = [
+        (entity, row["change_time"])
+        for entity, found in _versions(rows, "compute.warehouses", 2).items()
+        for batch, row in found
+        if batch == 2 and row["change_time"] < max((r["change_time"] for b, r in found if b == 1), default=row["change_time"])
+    ]
+    assert late
+
+
 @pytest.mark.parametrize("key", ["lakeflow.job_tasks", "compute.clusters", "compute.warehouses"])
 def test_deleted_keys_are_recreated_in_a_later_batch(rows, key):
     _, deleted = SCD2[key]
@@ -452,6 +463,17 @@ def test_null_heavy_columns_are_mostly_null(rows, key, column):
 def test_account_level_audit_events_have_workspace_zero_or_null(rows):
     account = [r["workspace_id"] for _, r in upto(rows, "access.audit", 2) if r["audit_level"] == "ACCOUNT_LEVEL"]
     assert set(account) == {"0", None}
+
+
+def test_audit_has_grants_revokes_and_secret_reads_some_denied_on_group_dedicated_compute(rows):
+    for batch in BATCHES:
+        audit = rows[batch]["access.audit"]
+        changes = [json.loads(r["request_params"]["changes"]) for r in audit if r["action_name"] == "updatePermissions"]
+        assert {key for change in changes for key in change[0]} == {"principal", "add", "remove"}
+        secrets = [r for r in audit if r["action_name"] == "getSecret"]
+        assert {r["response"]["status_code"] for r in secrets} == {200, 403}
+        assert all(r["identity_metadata"]["run_as"] != r["identity_metadata"]["run_by"] and r["identity_metadata"]["acting_resource"]
+                   for r in secrets)
 
 
 # -- Spark + Delta ----------------------------------------------------------------------

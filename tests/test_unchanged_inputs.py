@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import pytest
 
+from framework.engine.fingerprint import is_volatile
+from framework.metadata.spec import TableSpec
 from tests.builders import raw_spec
 from tests.harness import (
     add_rows,
@@ -115,3 +117,14 @@ def test_an_older_control_table_gains_the_new_state_column_and_keeps_its_rows(la
     assert last(lakehouse).rows_read == 1 and control_row(lakehouse, "dim_thing").input_versions
     hydrate(lakehouse, clock)
     assert last(lakehouse).rows_read == 0
+
+
+@pytest.mark.parametrize(
+    ("expr", "volatile"),
+    [("shuffle(ids)", True), ("rand()", True), ("current_date", True), ("unix_timestamp()", True),
+     ("shuffle_read_bytes", False), ("random_seed", False), ("now_playing", False), ("unix_timestamp(ts)", False)],
+)
+def test_only_whole_volatile_function_names_make_a_spec_volatile(expr, volatile):
+    spec = TableSpec.from_dict(raw_spec(columns=[{"name": "id", "expr": "id", "type": "STRING", "nullable": False},
+                                                 {"name": "x", "expr": expr, "type": "STRING"}]))
+    assert is_volatile(spec) is volatile

@@ -4,18 +4,21 @@ The workspace snapshot is the world's workspaces as listed that day (a cancelled
 renamed one renamed, a new one PROVISIONING on its first day). Audit events follow what
 happened: cluster and warehouse definitions that changed that day, job versions, one-time job
 runs, plus logins (account-level, whose ``workspace_id`` is ``"0"`` or NULL: real data has
-both), Unity Catalog reads and permission denials. Assistant events are one row per message.
+both), Unity Catalog reads and permission denials, grants and revokes, and secret reads on
+group-dedicated compute (``identity_metadata`` with all three identities). Assistant events are
+one row per message.
 """
 
 from __future__ import annotations
 
+import json
 import random
 
 from framework.demo.common import ACCOUNT_ID, at, batch_day, rng_uuid, stream
 from framework.demo.compute import CLUSTERS, WAREHOUSES
 from framework.demo.jobs import replay_jobs
 from framework.demo.runs import job_runs_started
-from framework.demo.world import PEOPLE, SP, UC_TABLES, WORKSPACES, present_workspaces
+from framework.demo.world import ALL_PURPOSE, PEOPLE, SP, UC_TABLES, WORKSPACES, cluster_id, present_workspaces
 
 
 def workspace_rows(batch: int) -> list[dict]:
@@ -114,7 +117,34 @@ def audit_rows(batch: int) -> list[dict]:
     for _ in range(10):  # background work of the platform itself
         rows.append(_event(rng, at(day, rng.randrange(24 * 60)), rng.choice(workspaces), "workspace",
                            "workspaceConfKeys", "System-User", {}))
+    rows += _sensitive_events(rng, day, workspaces)
     return sorted(rows, key=lambda r: (r["event_time"], r["event_id"]))
+
+
+def _sensitive_events(rng: random.Random, day, workspaces: list[str]) -> list[dict]:
+    """A grant, a revoke and two secret reads a day (one denied): what security reviews look for.
+
+    The secret reads run on group-dedicated compute, so ``identity_metadata`` names the user
+    (``run_by``), the group whose rights were used (``run_as``) and the cluster (``acting_resource``).
+    """
+    rows = []
+    for action in ("updatePermissions", "updatePermissions"):
+        table = rng.choice(UC_TABLES)
+        grant = not rows  # the first one grants, the second revokes
+        change = json.dumps([{"principal": "analysts", "add" if grant else "remove": ["SELECT"]}], separators=(",", ":"))
+        rows.append(_event(rng, at(day, rng.randrange(8 * 60, 18 * 60)), rng.choice(workspaces), "unityCatalog", action,
+                           rng.choice(PEOPLE), {"securable_type": "TABLE", "securable_full_name": table.full_name,
+                                                "changes": change}))
+    for denied in (False, True):
+        workspace = rng.choice(workspaces)
+        person = rng.choice(PEOPLE)
+        row = _event(rng, at(day, rng.randrange(8 * 60, 18 * 60)), workspace, "secrets", "getSecret", person,
+                     {"scope": "etl", "key": "warehouse-token"}, status=403 if denied else 200,
+                     error="PERMISSION_DENIED: User does not have READ permission on scope etl" if denied else None)
+        row["identity_metadata"] = {"run_by": person, "run_as": "data-engineers",
+                                    "acting_resource": cluster_id(workspace, ALL_PURPOSE[1])}
+        rows.append(row)
+    return rows
 
 
 def assistant_rows(batch: int) -> list[dict]:

@@ -5,7 +5,8 @@ history. Clusters: all-purpose (0, 1), job clusters (100-102), a pipeline cluste
 workspace, one ad-hoc cluster in prod-etl deleted in batch 2, and two in prod-analytics that
 meet the SCD2 cases inside the first two batches (:func:`_case_versions`). Warehouses: the one
 usage bills SQL to, per workspace, and an ad-hoc PRO warehouse in prod-analytics deleted in
-batch 2 and restored in batch 3 (Databricks lets a deleted warehouse be restored). Only the current
+batch 2 and restored in batch 3 (Databricks lets a deleted warehouse be restored); prod-analytics'
+own warehouse also gets a version of day 1 that arrives late, with batch 2. Only the current
 cloud's attribute struct is set (AWS); the Azure and GCP ones are NULL, as on AWS.
 
 The warehouse sessions drawn here (start, scale, stop) are what ``query.history`` runs its
@@ -321,6 +322,22 @@ def _mutate_warehouse(entity: Entity, attrs: dict, rng: random.Random) -> dict:
 
 
 WAREHOUSES = Scd2Source("compute.warehouses", _warehouse_entities(), _mutate_warehouse, _hotfix)
+# Batch 1 creates every warehouse and edits none, so the shared engine's late version (one
+# between two edits of a day) first reaches Bronze in batch 3. This warehouse's definition is
+# saved unchanged at 09:00 on day 1 (batch 1) and a hotfix saved at 07:30 that day arrives only
+# with batch 2: a late, out-of-order version within the first two batches.
+LATE_SAVED_WAREHOUSE = (PROD_ANALYTICS, 0)
+
+
+def _late_saves(batch: int) -> list[Version]:
+    key = (LATE_SAVED_WAREHOUSE[0], warehouse_id(*LATE_SAVED_WAREHOUSE))
+    entity = next(e for e in WAREHOUSES.entities if e.key == key)
+    day = batch_day(1)
+    if batch == 1:
+        return [Version(entity, dict(entity.attrs), at(day, 9 * 60))]
+    if batch == 2:
+        return [Version(entity, _hotfix(entity.attrs), at(day, 7 * 60 + 30), late=True)]
+    return []
 
 
 def warehouse_rows(batch: int) -> list[dict]:
@@ -336,7 +353,7 @@ def warehouse_rows(batch: int) -> list[dict]:
             "delete_time": v.change_time if v.deleted else None,
             "created_by": v.attrs["created_by"],
         }
-        for v in WAREHOUSES.delivered(batch)
+        for v in [*WAREHOUSES.delivered(batch), *_late_saves(batch)]
     ]
 
 

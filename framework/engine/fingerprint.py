@@ -27,11 +27,12 @@ from framework.platform.sqltext import quote_table
 
 log = logging.getLogger(__name__)
 
-# Functions whose value changes between runs over the same rows.
+# Functions whose value changes between runs over the same rows: whole words only, so a column
+# named like one's prefix (query.history's ``shuffle_read_bytes``) does not count.
 VOLATILE = re.compile(
     r"\b(current_date|current_timestamp|current_timezone|now|localtimestamp|curdate|getdate|"
     r"rand|randn|random|uuid|shuffle|monotonically_increasing_id|spark_partition_id|"
-    r"input_file_name|unix_timestamp\s*\(\s*\))",
+    r"input_file_name|unix_timestamp\s*\(\s*\))(?!\w)",
     re.IGNORECASE,
 )
 
