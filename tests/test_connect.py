@@ -34,7 +34,7 @@ from framework.surfaces.cli import main
 from tests import test_load_types as load_types
 from tests import test_runner as runner_tests
 from tests.connect_fixture import ROOT, subprocess_env
-from tests.demo_world import WORLD, onboarded_sources, onboarded_tables, onboarding_files
+from tests.demo_world import onboarded_sources, onboarded_tables, onboarding_files
 from tests.harness import T0, audit, hydrate
 from tests.test_demo_flow import capture, check_gold_matches_bronze
 from tests.test_fanout import JOB_RUN, play_job_run
@@ -140,9 +140,8 @@ def demo_flow(lh: Lakehouse, clock) -> dict[str, list[dict]]:
     return outcome(lh)
 
 
-@WORLD  # the classic side is the shared demo run: its worker
 def test_the_demo_flow_over_spark_connect_leaves_exactly_what_a_classic_session_leaves(connect_server, demo_world, clock):
-    classic = outcome(demo_world.lakehouse)
+    classic = outcome(demo_world.lakehouse)  # the shared demo run (its group is this module's)
     with connect_server.mode():
         lh = connect_server.lakehouse()
         assert is_connect(lh.spark)
