@@ -34,7 +34,7 @@ from pyspark.sql.types import (
 from framework.errors import SpecError
 from framework.metadata.narrowing import loss
 from tests.builders import raw_spec
-from tests.harness import add_rows, control_row, gold, hydrate, make_source, onboard, ts
+from tests.harness import add_rows, audit, control_row, gold, hydrate, make_source, onboard, ts, version
 
 # -- pure: what a cast can lose -----------------------------------------------------------------------
 
@@ -222,3 +222,88 @@ def test_a_join_to_a_gold_table_onboarded_alongside_is_typed_by_its_declared_col
         "declared 'DECIMAL(18,2)' cannot hold it without loss (less scale, 2 < 4: digits after the point are rounded away). "
         "Declare DECIMAL(20,4), or, if the loss is intended, write the cast in expr: CAST(p.price AS DECIMAL(18,2))"
     ]
+
+
+# -- Spark: a run refuses a key that does not determine a row -----------------------------------------
+
+THINGS = "id STRING, name STRING, amount BIGINT, ts TIMESTAMP, deleted BOOLEAN"
+
+
+def test_differing_rows_of_one_key_fail_the_run_and_leave_gold_and_watermark_as_they_were(lakehouse, clock):
+    make_source(lakehouse, "things", THINGS, [("a", "a1", 1, ts(1), False), ("b", "b1", 2, ts(1), False)])
+    onboard(lakehouse, raw_spec(delete_condition="deleted"))  # scd1, sequence_by ts
+    assert [r.status for r in hydrate(lakehouse, clock).rows] == ["SUCCEEDED"]
+    before = (gold(lakehouse, "dim_thing", ["id", "name", "amount"]), version(lakehouse, "dim_thing"), control_row(lakehouse, "dim_thing").watermark_value)
+
+    add_rows(lakehouse, "things", THINGS, [
+        ("b", "b2", 2, ts(2), False), ("b", "b2", 3, ts(2), False),  # same key, same sequence value, different amount
+        ("c", "c1", 1, ts(2), False), ("c", "c2", 1, ts(2), False), ("c", "c3", 1, ts(2), False),
+        ("d", "d1", 1, ts(2), False), ("d", "d1", 1, ts(2), False),  # an exact duplicate: fine
+        ("e", "e1", 1, ts(2), False), ("e", "e2", 1, ts(3), False),  # two versions: the latest wins
+        ("f", "f1", 1, ts(2), False), ("f", "f2", 1, ts(2), False),
+    ])
+    result = hydrate(lakehouse, clock)
+    row = result.rows[0]
+    assert row.status == "FAILED" and result.failed
+    assert row.error_message == (
+        "dim_thing: primary key (id) does not determine a row: 3 keys have differing rows with the same sequence_by value in "
+        "this batch, e.g. (id=b) at sequence_by 'ts' = 2026-01-01 02:00:00; dedup would keep one of them and drop the others. "
+        "Add the column that tells them apart to primary_keys (or to sequence_by), or fix the mapping that multiplies them "
+        "(a join matching several rows); exact duplicates are fine"
+    )
+    assert audit(lakehouse, "dim_thing")[-1].error_message == row.error_message
+    state = control_row(lakehouse, "dim_thing")
+    assert (gold(lakehouse, "dim_thing", ["id", "name", "amount"]), version(lakehouse, "dim_thing"), state.watermark_value) == before
+    assert state.last_status == "FAILED"
+
+
+def test_exact_duplicates_and_a_deletion_beside_a_version_are_no_violation(lakehouse, clock):
+    make_source(lakehouse, "things", THINGS, [
+        ("a", "a1", 1, ts(1), False), ("a", "a1", 1, ts(1), False), ("a", "a1", 1, ts(1), False),  # re-delivered
+        ("b", "b1", 2, ts(1), False), ("b", None, None, ts(1), True),  # deleted at the instant of its version: deletion wins
+        ("c", "c1", 3, ts(1), False), ("c", "c2", 4, ts(2), False),  # versions
+    ])
+    onboard(lakehouse, raw_spec(delete_condition="deleted"))
+    row = hydrate(lakehouse, clock).rows[0]
+    assert row.status == "SUCCEEDED", row.error_message
+    assert gold(lakehouse, "dim_thing", ["id", "name", "amount"]) == [("a", "a1", 1), ("c", "c2", 4)]
+    assert (row.rows_read, row.rows_deduplicated) == (7, 4)
+
+
+def test_without_sequence_by_any_differing_rows_of_a_key_violate_whatever_their_order(spark, home, clock):
+    from framework.platform.lakehouse import Lakehouse
+    from framework.platform.params import RunParams
+
+    rows = [("k", f"n{i % 3}", i % 2, ts(i), False) for i in range(6)] + [("j", "same", 1, ts(1), False)] * 2
+    messages = []
+    for suffix, ordered in (("fwd", rows), ("rev", list(reversed(rows)))):
+        lh = Lakehouse(spark, RunParams(bronze_schema=f"b_keys_{suffix}", gold_schema=f"g_keys_{suffix}", control_schema=f"c_keys_{suffix}"), home)
+        lh.bootstrap()
+        make_source(lh, "things", THINGS, ordered)
+        onboard(lh, raw_spec(load_type="fact_insert", sequence_by=None))
+        row = hydrate(lh, clock).rows[0]
+        assert row.status == "FAILED" and not lh.exists(lh.params.gold("dim_thing"))
+        messages.append(row.error_message)
+    assert messages[0] == messages[1]
+    assert messages[0].startswith("dim_thing: primary key (id) does not determine a row: 1 key has differing rows in this batch, e.g. (id=k); ")
+
+
+def test_scd2_versions_of_one_key_at_one_instant_must_agree(lakehouse, clock):
+    events = "id STRING, name STRING, ts TIMESTAMP"
+    make_source(lakehouse, "events", events, [("j", "A", ts(1)), ("j", "B", ts(2)), ("j", "B", ts(2))])
+    spec = raw_spec(table_name="dim_hist", source_table="${catalog}.${bronze_schema}.events", load_type="scd2", lookback="30 days",
+                    columns=[{"name": "id", "expr": "id", "type": "STRING", "nullable": False},
+                             {"name": "name", "expr": "name", "type": "STRING"}])
+    onboard(lakehouse, spec)
+    assert [r.status for r in hydrate(lakehouse, clock).rows] == ["SUCCEEDED"]
+    history = gold(lakehouse, "dim_hist", ["id", "name", "valid_from"])
+    assert history == [("j", "A", ts(1)), ("j", "B", ts(2))]
+
+    add_rows(lakehouse, "events", events, [("j", "C", ts(3)), ("j", "D", ts(3)), ("k", "X", ts(3)), ("k", "Y", ts(3))])
+    row = hydrate(lakehouse, clock).rows[0]
+    assert row.status == "FAILED"
+    assert row.error_message.startswith(
+        "dim_hist: primary key (id) does not determine a row: 2 key versions (key and sequence_by value) have differing rows "
+        "with the same sequence_by value in this batch, e.g. (id=j) at sequence_by 'ts' = 2026-01-01 03:00:00; "
+    )
+    assert gold(lakehouse, "dim_hist", ["id", "name", "valid_from"]) == history
