@@ -59,6 +59,14 @@ class ValidationFailedError(FrameworkError):
         super().__init__(f"{table}: validation failed: " + "; ".join(self.failed_checks))
 
 
+class KeyViolationError(FrameworkError):
+    """The primary key does not determine a row: rows of one key (and sequence value) differ in a batch.
+
+    Deduplication would keep one of them by its tie rule and silently drop the others, so the
+    table fails instead (nothing written, watermark kept) and the metadata's key must be fixed.
+    """
+
+
 class MergeError(FrameworkError):
     """The Gold write could not be planned or did not commit as expected."""
 

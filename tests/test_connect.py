@@ -31,6 +31,7 @@ from framework.platform.server_file import ServerInfo, serving_url
 from framework.platform.server_file import write as write_server_file
 from framework.platform.session import connect_address, is_connect
 from framework.surfaces.cli import main
+from tests import test_design_defects as design_defects
 from tests import test_load_types as load_types
 from tests import test_runner as runner_tests
 from tests.connect_fixture import ROOT, subprocess_env
@@ -160,6 +161,9 @@ OVER_CONNECT = {  # module attributes, so pytest does not collect them here a se
     "error_check_fails": runner_tests.test_error_check_fails_the_table_without_writing_or_moving_the_watermark,
     "full_refresh": runner_tests.test_full_refresh_rebuilds_from_the_whole_source,
     "onboarding_errors": lambda lh, clock: runner_tests.test_onboarding_is_all_or_nothing_and_lists_every_error(lh),
+    "truncated_type": lambda lh, clock: design_defects.test_a_truncated_type_is_refused_naming_table_and_column(lh),
+    "narrowing_cast": design_defects.test_a_narrowing_cast_is_refused_naming_the_types_and_how_to_state_it,
+    "key_violation": design_defects.test_differing_rows_of_one_key_fail_the_run_and_leave_gold_and_watermark_as_they_were,
 }
 
 

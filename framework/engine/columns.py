@@ -9,6 +9,7 @@ Gold columns are stored in the Gold tables.
 SEQ = "_hm_sequence"  # the sequence_by value; also stored in Gold (guards against older versions)
 IS_DELETE = "_hm_is_delete"  # the delete_condition
 SOURCE_ROWS = "_hm_source_rows"  # how many source rows collapsed into this one
+KEY_CONFLICT = "_hm_key_conflict"  # dedup: a struct (seq) when rows of this key and one sequence value differed, else NULL
 ORIGIN = "_hm_origin"  # scd2 history: 0 = from the batch, 1 = implied by stored Gold rows
 
 # -- stored in every Gold table ------------------------------------------------------------------

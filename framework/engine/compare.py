@@ -60,3 +60,21 @@ def tie_break_values(spec: TableSpec, df: DataFrame) -> list[Column]:
         for c in spec.column_names
         if c not in spec.primary_keys
     ]
+
+
+def with_comparable_values(spec: TableSpec, df: DataFrame) -> tuple[DataFrame, list[Column], list[str]]:
+    """``df`` with the comparable form of each non-key column that needs one (maps) computed once
+    as a helper column, the non-key values in comparable form (:func:`tie_break_values`' order),
+    and the helper columns' names (to drop).
+
+    Once, because several window functions order and compare by them: one computed column is
+    sorted and compared, instead of one expression per use (each its own sort key). Plain columns
+    are used as they are: a copy would be carried through the sort for nothing.
+    """
+    non_keys = [c for c in spec.column_names if c not in spec.primary_keys]
+    helpers = {c: f"_hm_cmp{i}" for i, c in enumerate(non_keys) if contains_map(df.schema[c].dataType)}
+    if helpers:
+        df = df.select("*", *[comparable(F.col(quote_ident(c)), df.schema[c].dataType).alias(h) for c, h in helpers.items()])
+    values = [F.col(helpers[c]) if c in helpers else F.col(quote_ident(c)) for c in non_keys]
+    return df, values, list(helpers.values())
+

@@ -11,8 +11,9 @@ from __future__ import annotations
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
-from framework.engine.columns import IS_DELETE, SEQ, SOURCE_ROWS
-from framework.engine.compare import rows_of_keys, tie_break_values
+from framework.engine.columns import IS_DELETE, KEY_CONFLICT, SEQ, SOURCE_ROWS
+from framework.engine.compare import rows_of_keys, with_comparable_values
+from framework.engine.folds import all_of
 from framework.errors import SourceError
 from framework.metadata.explode import explode_rows
 from framework.metadata.spec import TableSpec
@@ -171,19 +172,42 @@ def deduplicate(spec: TableSpec, df: DataFrame) -> DataFrame:
     Ties are broken by a fixed rule, so the same input always yields the same output whatever its
     order: a deletion wins over a version at the same instant, then the greatest row by its column
     values. (``orderBy(...).dropDuplicates(...)`` keeps an arbitrary row.)
+
+    Versions of one key at one sequence value that *differ* are not a tie to break but a key that
+    does not determine a row: the kept row carries ``_hm_key_conflict`` (:func:`key_conflict`),
+    and validation fails the table on it. Exact duplicates (system tables re-deliver rows) are not
+    conflicts, nor is a deletion beside a version. Aggregates are exempt: their keys are GROUP BY.
     """
     if spec.aggregate:
         return df
     keys = [F.col(quote_ident(k)) for k in spec.primary_keys]
     partition = keys + ([F.col(SEQ)] if spec.load.keeps_history else [])  # scd2 keeps one row per version
-    order = [F.col(SEQ).desc_nulls_last(), F.col(IS_DELETE).desc()] + [
-        c.desc_nulls_last() for c in tie_break_values(spec, df)
-    ]
+    staged, content, helpers = with_comparable_values(spec, df)  # maps sorted into entries once per row
+    order = [F.col(SEQ).desc_nulls_last(), F.col(IS_DELETE).desc()] + [c.desc_nulls_last() for c in content]
     window = Window.partitionBy(*partition).orderBy(*order)
     whole = Window.partitionBy(*partition)
+    rank = F.row_number().over(window)
+    ranked = staged.select("*", rank.alias("_hm_rank")).withColumn("_hm_differs", key_conflict(window, content))
+    conflict = F.max(F.when(F.col("_hm_differs"), F.struct(F.col(SEQ).alias("seq")))).over(whole)
     return (
-        df.withColumn("_hm_rank", F.row_number().over(window))
-        .withColumn(SOURCE_ROWS, F.sum(SOURCE_ROWS).over(whole))
+        ranked.withColumns({SOURCE_ROWS: F.sum(SOURCE_ROWS).over(whole), KEY_CONFLICT: conflict})
         .where(F.col("_hm_rank") == 1)
-        .drop("_hm_rank")
+        .drop("_hm_rank", "_hm_differs", *helpers)
     )
+
+
+def key_conflict(window: Window, content: list[Column]) -> Column:
+    """TRUE on a row that differs from the row before it in ``window`` while both are versions
+    (not deletions) at the same sequence value (the row needs ``_hm_rank``, its row number there).
+
+    The window orders one key's rows by sequence, deletions first, then by content, so the versions
+    of one sequence value are adjacent and sorted: they are all equal exactly when no row differs
+    from its predecessor. ``lag`` of each column in the dedup window's own order: no extra shuffle,
+    sort or job (a ``lag`` of one struct of all columns cost ~2x more, building the struct per row).
+    """
+    if not content:  # every column is a key column: rows of one key cannot differ
+        return F.lit(False)
+    same_sequence = F.lag(F.col(SEQ)).over(window).eqNullSafe(F.col(SEQ))
+    after_a_version = ~F.lag(F.col(IS_DELETE)).over(window)
+    differs = ~all_of([F.lag(c).over(window).eqNullSafe(c) for c in content])
+    return F.coalesce((F.col("_hm_rank") > 1) & same_sequence & after_a_version & ~F.col(IS_DELETE) & differs, F.lit(False))

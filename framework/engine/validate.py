@@ -21,9 +21,9 @@ import pandera.pandas as pa
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
-from framework.engine.columns import IS_DELETE, SEQ, SOURCE_ROWS
+from framework.engine.columns import IS_DELETE, KEY_CONFLICT, SEQ, SOURCE_ROWS
 from framework.engine.folds import all_of, union_all
-from framework.errors import ValidationFailedError
+from framework.errors import KeyViolationError, ValidationFailedError
 from framework.metadata.spec import CheckSpec, TableSpec
 from framework.platform.sqltext import quote_ident
 
@@ -118,7 +118,40 @@ def measures(spec: TableSpec, batch: DataFrame) -> list[tuple[str, Column]]:
     warn = [passes(c) for c in spec.checks if c.severity == "warn" and c.check != "unique"]
     if warn:
         out.append(("_quarantined", _fails(all_of(warn), rows)))
+    if KEY_CONFLICT in batch.columns:  # set by dedup (aggregates have none: their keys are GROUP BY)
+        out.append((KEY_CONFLICTS, F.count(F.col(KEY_CONFLICT))))
     return out
+
+
+# -- a key that does not determine a row ---------------------------------------------------------
+KEY_CONFLICTS = "_key_conflicts"  # kept rows whose key had differing rows at one sequence value
+
+
+def conflict_example(spec: TableSpec) -> Column:
+    """One conflicting key (the least, so the message is the same whatever the input order), as strings."""
+    key = F.struct(*[F.col(quote_ident(k)).cast("string").alias(f"k{i}") for i, k in enumerate(spec.primary_keys)],
+                   F.col(KEY_CONFLICT)["seq"].cast("string").alias("seq"))
+    return F.min(F.when(F.col(KEY_CONFLICT).isNotNull(), key))
+
+
+def _shown(value) -> str:
+    return "NULL" if value is None else str(value)
+
+
+def key_violation(spec: TableSpec, count: int, example) -> KeyViolationError:
+    """``fact_x: primary key (a, b) does not determine a row: 3 keys have differing rows in this batch, e.g. (a=1, b=2)``."""
+    keys = ", ".join(spec.primary_keys)
+    shown = ", ".join(f"{k}={_shown(example[f'k{i}'])}" for i, k in enumerate(spec.primary_keys))
+    history = spec.load.keeps_history  # scd2: one kept row per key and sequence value
+    what = ("key versions (key and sequence_by value)" if history else "keys") if count != 1 else ("key version" if history else "key")
+    at = f" at sequence_by {spec.sequence_by!r} = {_shown(example['seq'])}" if spec.sequence_by else ""
+    same = " with the same sequence_by value" if spec.sequence_by else ""
+    return KeyViolationError(
+        f"{spec.table_name}: primary key ({keys}) does not determine a row: {count} {what} {'have' if count != 1 else 'has'} "
+        f"differing rows{same} in this batch, e.g. ({shown}){at}; dedup would keep one of them and drop the others. "
+        "Add the column that tells them apart to primary_keys (or to sequence_by), or fix the mapping that multiplies "
+        "them (a join matching several rows); exact duplicates are fine"
+    )
 
 
 # -- pandera's verdict -----------------------------------------------------------------------
@@ -153,14 +186,20 @@ def validate(spec: TableSpec, batch: DataFrame) -> ValidatedBatch:
     The scan computes every check's failure count (:func:`measures`); pandera then judges the
     one-row frame of counts, so its report names each failed check
     while no check rescans the batch. Only when a ``warn`` check failed is the batch split.
+    The same scan counts the keys dedup found differing rows for (``_hm_key_conflict``): any, and
+    the table fails with :class:`~framework.errors.KeyViolationError` before the checks are judged.
     """
     named = measures(spec, batch)
     ranges = [(k, F.min(F.col(quote_ident(k))).cast("string"), F.max(F.col(quote_ident(k))).cast("string")) for k in spec.primary_keys]
+    conflicts = any(name == KEY_CONFLICTS for name, _ in named)
     first = batch.agg(
         *[column.alias(f"m{i}") for i, (_, column) in enumerate(named)],
         *[c for i, (_, lo, hi) in enumerate(ranges) for c in (lo.alias(f"lo{i}"), hi.alias(f"hi{i}"))],
+        *([conflict_example(spec).alias("conflict")] if conflicts else []),
     ).first()
     counts = {name: int(first[f"m{i}"] or 0) for i, (name, _) in enumerate(named)}
+    if counts.get(KEY_CONFLICTS):
+        raise key_violation(spec, counts[KEY_CONFLICTS], first["conflict"])
     key_ranges = None
     if not any(counts[f"_nulls_{k}"] for k in spec.primary_keys) and all(first[f"lo{i}"] is not None for i in range(len(ranges))):
         key_ranges = {k: (first[f"lo{i}"], first[f"hi{i}"]) for i, (k, _, _) in enumerate(ranges)}

@@ -16,14 +16,12 @@ from framework.errors import FrameworkError, SpecError, SpecIssue
 from framework.metadata.control import read_control, upsert_specs
 from framework.metadata.explode import explode_rows
 from framework.metadata.flatten import expand_flattens
+from framework.metadata.narrowing import narrowing_issues
 from framework.metadata.probe import sql_issues
+from framework.metadata.shapes import BRONZE_PREFIX, spec_shape, table_shape
 from framework.metadata.spec import ExplodeSpec, TableSpec, find_issues, parse_specs
 from framework.platform.lakehouse import Lakehouse
 from framework.platform.params import fill_placeholders
-from framework.platform.source_schemas import source_tables
-from framework.platform.sqltext import quote_table
-
-BRONZE_PREFIX = "${catalog}.${bronze_schema}."
 
 
 def load_file(path: str | Path) -> list[dict]:
@@ -39,14 +37,21 @@ def load_file(path: str | Path) -> list[dict]:
 
 
 def check_specs(lakehouse: Lakehouse, specs: list[TableSpec]) -> None:
-    """Every problem of ``specs`` in context of what is already onboarded; raises once."""
+    """Every problem of ``specs`` in context of what is already onboarded; raises once.
+
+    Besides structure and parsing, each column's declared type is held against the type its
+    expression yields over the source (:mod:`framework.metadata.narrowing`): a narrowing cast is
+    an error unless ``expr`` states it.
+    """
     existing = read_control(lakehouse)
     others = [s for name, s in existing.specs.items() if name not in {x.table_name for x in specs}]
     issues = [
         i for i in find_issues(specs + others) if i.table in {s.table_name for s in specs}
     ]
+    gold_specs = {s.table_name: s for s in others + specs}  # a join to a Gold table not created yet: its declared columns
     for spec in specs:
         issues.extend(sql_issues(spec, lakehouse.spark))
+        issues.extend(narrowing_issues(spec, spec_shape(lakehouse, spec, gold_specs), lakehouse.spark))
     if issues:
         raise SpecError(issues)
 
@@ -55,34 +60,28 @@ def _source_rows(lakehouse: Lakehouse, raw: dict):
     """A zero-row frame shaped like the rows ``raw``'s column expressions see, and what it is.
 
     The live source when it exists; else, for a Bronze copy of a system table, the packaged DDL
-    (a table is often onboarded before its Bronze copy is first loaded). The spec's ``explode``
-    is applied, so an exploded element can be flattened too.
+    (:mod:`framework.metadata.shapes`). The spec's ``explode`` is applied, so an exploded element
+    can be flattened too.
     """
     from pyspark.errors import PySparkException
 
-    spark = lakehouse.spark
     text = raw.get("source_table")
     if not isinstance(text, str):
         raise LookupError(f"needs the struct's type, and source_table {text!r} is not a table name")
     try:
-        name = fill_placeholders(text, lakehouse.params)
-        if spark.catalog.tableExists(name):
-            df, described = spark.table(quote_table(name)).limit(0), f"source {name!r}"
-        else:
-            known = [t for t in source_tables().values() if text.startswith(BRONZE_PREFIX) and t.name == text[len(BRONZE_PREFIX):]]
-            if len(known) != 1:
-                raise LookupError(
-                    f"needs the struct's type: source {name!r} does not exist and is not the Bronze copy of a "
-                    f"packaged system table ({BRONZE_PREFIX}<table>)"
-                )
-            df = spark.createDataFrame([], known[0].schema_ddl)
-            described = f"{known[0].system_table} (packaged DDL; {name!r} does not exist yet)"
+        shape = table_shape(lakehouse, text)
+        if shape is None:
+            raise LookupError(
+                f"needs the struct's type: source {fill_placeholders(text, lakehouse.params)!r} does not exist and is not "
+                f"the Bronze copy of a packaged system table ({BRONZE_PREFIX}<table>)"
+            )
+        df = shape.rows
         explode = raw.get("explode")
         if isinstance(explode, dict) and isinstance(explode.get("expr"), str) and isinstance(explode.get("alias"), str):
             df = explode_rows(df, ExplodeSpec.from_dict(explode))
     except (FrameworkError, PySparkException) as exc:
         raise LookupError(f"needs the struct's type, and the source cannot be read: {str(exc).strip().splitlines()[0]}") from exc
-    return df.alias("s"), described
+    return df.alias("s"), shape.described
 
 
 def expand_columns(lakehouse: Lakehouse, raw: dict) -> tuple[dict, list[SpecIssue]]:

@@ -69,7 +69,8 @@ _EXPECTED = _ExpectedInThisThread()
 
 
 @contextmanager
-def _expected_errors_muted():
+def expected_errors_muted():
+    """pyspark's error logs of analysis errors dropped in this thread for the block (the caller expects them)."""
     from pyspark.logger import PySparkLogger
 
     for name in _QUERY_CONTEXT_LOGGERS:
@@ -94,7 +95,7 @@ def _parse_problem(build, spark=None) -> str | None:
     from pyspark.errors import AnalysisException, ParseException
 
     try:
-        with _expected_errors_muted():
+        with expected_errors_muted():
             _session(spark).range(0).select(*build()).schema
     except ParseException as exc:
         return _first_line(exc)
@@ -108,7 +109,7 @@ def _type_problem(text: str, spark=None) -> str | None:
     from pyspark.sql import functions as F
 
     try:
-        with _expected_errors_muted():
+        with expected_errors_muted():
             _session(spark).range(0).select(F.lit(None).cast(text)).schema
     except (PySparkException, ValueError, TypeError) as exc:  # no column involved: any error is the type's
         return _first_line(exc)
@@ -126,13 +127,31 @@ def parse_expression(text: str, spark=None) -> str | None:
     return None if problem is None else f"does not parse as a Spark SQL expression: {text!r} ({problem})"
 
 
+TYPE_EXAMPLES = "STRING, BIGINT, DECIMAL(38,18), TIMESTAMP, ARRAY<STRING>, MAP<STRING,STRING>"
+
+
+def _unclosed(text: str) -> str | None:
+    """The first bracket of a type that is never closed (a truncated ``DECIMAL(38``), or None."""
+    depth = {"(": 0, "<": 0}
+    for char in text:
+        if char in depth:
+            depth[char] += 1
+        elif char in ")>":
+            depth["(" if char == ")" else "<"] -= 1
+    return next((b for b, d in depth.items() if d > 0), None)
+
+
 def parse_type(text: str, spark=None) -> str | None:
     """Why ``text`` is not a Spark SQL type, or None."""
     reason = check_fragment(text)
     if reason:
         return reason
     problem = _type_problem(text, spark)
-    return None if problem is None else f"is not a Spark SQL type: {text!r} ({problem})"
+    if problem is None:
+        return None
+    bracket = _unclosed(text)
+    truncated = f"; its {bracket!r} is never closed (truncated?)" if bracket else ""
+    return f"is not a Spark SQL type: {text!r} ({problem}){truncated}; types look like {TYPE_EXAMPLES}"
 
 
 def _expressions(spec: TableSpec) -> list[tuple[str, str]]:

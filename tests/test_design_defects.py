@@ -1,0 +1,309 @@
+"""Design defects are caught, not copied (issue 9, item 4).
+
+The Gold designs hold a truncated type (``DECIMAL(38``), a bare ``DECIMAL`` (DECIMAL(10,0) to
+Spark) over DECIMAL(38,18) quantities, and primary keys that do not determine a row. Onboarding
+refuses the first two, naming table, column and both types; a run refuses the third, writing
+nothing. Pure tests of the narrowing rule first, then real Spark + Delta.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from pyspark.sql.types import (
+    ArrayType,
+    BooleanType,
+    ByteType,
+    DateType,
+    DecimalType,
+    DoubleType,
+    FloatType,
+    IntegerType,
+    LongType,
+    MapType,
+    NullType,
+    ShortType,
+    StringType,
+    StructField,
+    StructType,
+    TimestampNTZType,
+    TimestampType,
+)
+
+from framework.errors import SpecError
+from framework.metadata.narrowing import loss
+from tests.builders import raw_spec
+from tests.harness import add_rows, audit, control_row, gold, hydrate, make_source, onboard, ts, version
+
+# -- pure: what a cast can lose -----------------------------------------------------------------------
+
+D = DecimalType
+
+
+@pytest.mark.parametrize("source, declared, lost", [
+    # equal and widening: nothing lost
+    (D(38, 18), D(38, 18), None),
+    (D(10, 2), D(12, 4), None),
+    (IntegerType(), LongType(), None),
+    (ByteType(), ShortType(), None),
+    (LongType(), D(19, 0), None),
+    (IntegerType(), D(10, 0), None),
+    (D(9, 0), IntegerType(), None),
+    (IntegerType(), DoubleType(), None),
+    (D(15, 5), DoubleType(), None),
+    (FloatType(), DoubleType(), None),
+    (DateType(), TimestampType(), None),
+    (TimestampType(), TimestampNTZType(), None),
+    (NullType(), IntegerType(), None),
+    (BooleanType(), IntegerType(), None),
+    (StringType(), IntegerType(), None),  # a parse, not judged: a value that does not parse is NULL
+    # anything -> STRING
+    (D(38, 18), StringType(), None),
+    (TimestampType(), StringType(), None),
+    (MapType(StringType(), D(38, 18)), StringType(), None),
+    # narrowing
+    (D(38, 18), D(10, 0), "fewer integer digits, 10 < 20: larger values overflow to NULL; less scale, 0 < 18: digits after the point are rounded away"),
+    (D(38, 18), D(38, 6), "less scale, 6 < 18: digits after the point are rounded away"),
+    (D(20, 2), D(19, 2), "fewer integer digits, 17 < 18: larger values overflow to NULL"),
+    (LongType(), D(18, 0), "fewer integer digits, 18 < 19: larger values overflow to NULL"),
+    (LongType(), IntegerType(), "a smaller integral type: larger values overflow"),
+    (ShortType(), ByteType(), "a smaller integral type: larger values overflow"),
+    (D(10, 0), IntegerType(), "fewer integer digits, 9 < 10: larger values overflow"),
+    (D(10, 2), LongType(), "the fraction is dropped (scale 2)"),
+    (DoubleType(), D(38, 18), "a floating-point value has no fixed scale: it is rounded, and overflows to NULL beyond the integer digits"),
+    (DoubleType(), LongType(), "the fraction is dropped, and values beyond the integral range overflow"),
+    (DoubleType(), FloatType(), "15 significant digits, of which FLOAT keeps 6 exactly"),
+    (LongType(), DoubleType(), "19 significant digits, of which DOUBLE keeps 15 exactly"),
+    (D(38, 18), DoubleType(), "38 significant digits, of which DOUBLE keeps 15 exactly"),
+    (IntegerType(), BooleanType(), "only true/false is kept of a number"),
+    (TimestampType(), DateType(), "the time of day is dropped"),
+    (TimestampNTZType(), DateType(), "the time of day is dropped"),
+    (ArrayType(D(38, 18)), ArrayType(D(38, 6)), "in the array's elements: less scale, 6 < 18: digits after the point are rounded away"),
+    (MapType(StringType(), LongType()), MapType(StringType(), IntegerType()), "in the map's values: a smaller integral type: larger values overflow"),
+    (StructType([StructField("a", StringType()), StructField("t", TimestampType())]),
+     StructType([StructField("a", StringType()), StructField("day", DateType())]), "in field 'day': the time of day is dropped"),
+])
+def test_a_cast_loses_exactly_what_the_declared_type_cannot_hold(source, declared, lost):
+    assert loss(source, declared) == lost
+
+
+# -- Spark: onboarding refuses an unparsable type and a narrowing cast -------------------------------
+
+def control_rows(lh) -> int:
+    return lh.spark.table(lh.params.control("gold_table_control")).count()
+
+
+def refused(lh, *raws) -> list[str]:
+    """The issues onboarding reports for ``raws``; the control table must stay empty."""
+    with pytest.raises(SpecError) as caught:
+        onboard(lh, *raws)
+    assert control_rows(lh) == 0
+    return [str(i) for i in caught.value.issues]
+
+
+def test_a_truncated_type_is_refused_naming_table_and_column(lakehouse):
+    # the design's fact_account_prices has `type: DECIMAL(38` (the ",18)" lost)
+    issues = refused(lakehouse, raw_spec(columns=[
+        {"name": "id", "expr": "id", "type": "STRING", "nullable": False},
+        {"name": "amount", "expr": "amount", "type": "DECIMAL(38"},
+    ]))
+    assert len(issues) == 1
+    assert issues[0].startswith("dim_thing.columns[amount].type: is not a Spark SQL type: 'DECIMAL(38' ([PARSE_SYNTAX_ERROR]")
+    assert issues[0].endswith(
+        "; its '(' is never closed (truncated?); types look like STRING, BIGINT, DECIMAL(38,18), TIMESTAMP, ARRAY<STRING>, MAP<STRING,STRING>"
+    )
+
+
+USAGE = "record_id STRING, sku STRING, qty DECIMAL(38,18), n BIGINT, ratio DOUBLE, at TIMESTAMP"
+PRICES = "sku STRING, price DECIMAL(38,18)"
+
+
+def usage_spec(*columns, **overrides) -> dict:
+    return raw_spec(**{
+        "table_name": "fact_use", "source_table": "${catalog}.${bronze_schema}.use", "load_type": "fact_upsert",
+        "primary_keys": ["record_id"], "sequence_by": None, "watermark_column": None, "lookback": None,
+        "joins": [{"table": "${catalog}.${bronze_schema}.prices", "alias": "p", "on": "p.sku = s.sku"}],
+        "columns": [{"name": "record_id", "expr": "record_id", "type": "STRING", "nullable": False}, *columns],
+        **overrides,
+    })
+
+
+NARROWING = [
+    {"name": "qty", "expr": "qty", "type": "DECIMAL"},  # the design's fact_usage.usage_quantity
+    {"name": "n", "expr": "n", "type": "INT"},
+    {"name": "ratio", "expr": "ratio", "type": "DECIMAL(18,6)"},
+    {"name": "day", "expr": "at", "type": "DATE"},
+    {"name": "price", "expr": "p.price", "type": "DECIMAL(38,6)"},  # typed over the joined table
+]
+PASSING = [
+    {"name": "qty_exact", "expr": "qty", "type": "decimal(38, 18)"},
+    {"name": "qty_text", "expr": "qty", "type": "STRING"},
+    {"name": "n_wide", "expr": "n", "type": "DECIMAL(20,0)"},
+    {"name": "qty_rounded", "expr": "CAST(qty AS DECIMAL(10,2))", "type": "DECIMAL(10,2)"},  # the loss, stated
+    {"name": "seen", "expr": "CAST(at AS DATE)", "type": "DATE"},
+    {"name": "cost", "expr": "CAST(qty * p.price AS DECIMAL(18,6))", "type": "DECIMAL(18,6)"},
+]
+
+
+def test_a_narrowing_cast_is_refused_naming_the_types_and_how_to_state_it(lakehouse, clock):
+    make_source(lakehouse, "use", USAGE, [("r1", "A", Decimal("1.123456789012345678"), 5, 0.5, ts(1))])
+    make_source(lakehouse, "prices", PRICES)
+    table = f"source {lakehouse.params.bronze('use')!r} joined with p = source {lakehouse.params.bronze('prices')!r}"
+    issues = refused(lakehouse, usage_spec(*NARROWING, *PASSING))
+    assert issues == [
+        f"fact_use.columns[qty].type: narrowing cast: expr 'qty' is DECIMAL(38,18) over {table}, and the declared "
+        "'DECIMAL' (which Spark reads as DECIMAL(10,0)) cannot hold it without loss (fewer integer digits, 10 < 20: larger "
+        "values overflow to NULL; less scale, 0 < 18: digits after the point are rounded away). Declare DECIMAL(38,18), or, "
+        "if the loss is intended, write the cast in expr: CAST(qty AS DECIMAL(10,0))",
+        f"fact_use.columns[n].type: narrowing cast: expr 'n' is BIGINT over {table}, and the declared 'INT' cannot "
+        "hold it without loss (a smaller integral type: larger values overflow). Declare BIGINT, or, if the loss is intended, "
+        "write the cast in expr: CAST(n AS INT)",
+        f"fact_use.columns[ratio].type: narrowing cast: expr 'ratio' is DOUBLE over {table}, and the declared "
+        "'DECIMAL(18,6)' cannot hold it without loss (a floating-point value has no fixed scale: it is rounded, and overflows "
+        "to NULL beyond the integer digits). Declare DOUBLE, or, if the loss is intended, write the cast in expr: "
+        "CAST(ratio AS DECIMAL(18,6))",
+        f"fact_use.columns[day].type: narrowing cast: expr 'at' is TIMESTAMP over {table}, and the declared 'DATE' "
+        "cannot hold it without loss (the time of day is dropped). Declare TIMESTAMP, or, if the loss is intended, write the "
+        "cast in expr: CAST(at AS DATE)",
+        f"fact_use.columns[price].type: narrowing cast: expr 'p.price' is DECIMAL(38,18) over {table}, and the "
+        "declared 'DECIMAL(38,6)' cannot hold it without loss (less scale, 6 < 18: digits after the point are rounded away). "
+        "Declare DECIMAL(38,18), or, if the loss is intended, write the cast in expr: CAST(p.price AS DECIMAL(38,6))",
+    ]
+
+    # each cast the message suggests, written in expr, states the intent: onboarded, and the run casts as stated
+    stated = [{**c, "expr": issue.rsplit("write the cast in expr: ", 1)[1]} for c, issue in zip(NARROWING, issues)]
+    onboard(lakehouse, usage_spec(*stated, *PASSING))
+    assert [c.name for c in control_row(lakehouse, "fact_use").columns] == ["record_id"] + [c["name"] for c in stated + PASSING]
+    add_rows(lakehouse, "prices", PRICES, [("A", Decimal("0.250000123"))])
+    assert [r.status for r in hydrate(lakehouse, clock).rows] == ["SUCCEEDED"]
+    assert gold(lakehouse, "fact_use", ["qty", "qty_exact", "qty_rounded", "price", "cost"]) == [
+        (Decimal("1"), Decimal("1.123456789012345678"), Decimal("1.12"), Decimal("0.250000"), Decimal("0.280864")),
+    ]
+
+
+def test_aggregates_are_typed_as_groups_and_the_packaged_ddl_stands_in_for_a_missing_bronze_copy(lakehouse, clock):
+    # no Bronze table `usage` yet: the packaged DDL of system.billing.usage types the expressions
+    by_sku = raw_spec(
+        table_name="fact_sku_use", source_table="${catalog}.${bronze_schema}.usage", load_type="fact_upsert",
+        primary_keys=["sku_name"], aggregate=True, sequence_by=None, watermark_column=None, lookback=None,
+        columns=[{"name": "sku_name", "expr": "sku_name", "type": "STRING", "nullable": False},
+                 {"name": "quantity", "expr": "SUM(usage_quantity)", "type": "DECIMAL(38,6)"},
+                 {"name": "records", "expr": "COUNT(*)", "type": "INT"},
+                 {"name": "first_day", "expr": "MIN(usage_date)", "type": "DATE"}],
+    )
+    packaged = f"system.billing.usage (packaged DDL; {lakehouse.params.bronze('usage')!r} does not exist yet)"
+    assert refused(lakehouse, by_sku) == [
+        f"fact_sku_use.columns[quantity].type: narrowing cast: expr 'SUM(usage_quantity)' is DECIMAL(38,18) over {packaged}, "
+        "and the declared 'DECIMAL(38,6)' cannot hold it without loss (less scale, 6 < 18: digits after the point are rounded "
+        "away). Declare DECIMAL(38,18), or, if the loss is intended, write the cast in expr: CAST(SUM(usage_quantity) AS DECIMAL(38,6))",
+        f"fact_sku_use.columns[records].type: narrowing cast: expr 'COUNT(*)' is BIGINT over {packaged}, and the declared 'INT' "
+        "cannot hold it without loss (a smaller integral type: larger values overflow). Declare BIGINT, or, if the loss is "
+        "intended, write the cast in expr: CAST(COUNT(*) AS INT)",
+    ]
+    # a source that neither exists nor is a packaged system table: nothing to type against, the run types it
+    elsewhere = {**by_sku, "source_table": "${catalog}.${bronze_schema}.not_yet_there"}
+    onboard(lakehouse, elsewhere)
+    assert control_rows(lakehouse) == 1
+
+
+def test_a_join_to_a_gold_table_onboarded_alongside_is_typed_by_its_declared_columns(lakehouse):
+    make_source(lakehouse, "prices", PRICES)
+    make_source(lakehouse, "use", USAGE)
+    prices = raw_spec(table_name="fact_price", source_table="${catalog}.${bronze_schema}.prices", load_type="snapshot",
+                      primary_keys=["sku"], sequence_by=None, watermark_column=None, lookback=None,
+                      columns=[{"name": "sku", "expr": "sku", "type": "STRING", "nullable": False},
+                               {"name": "price", "expr": "CAST(price AS DECIMAL(20,4))", "type": "DECIMAL(20,4)"}])
+    use = usage_spec({"name": "price", "expr": "p.price", "type": "DECIMAL(18,2)"}, depends_on=["fact_price"],
+                     joins=[{"table": "${catalog}.${gold_schema}.fact_price", "alias": "p", "on": "p.sku = s.sku"}])
+    assert refused(lakehouse, prices, use) == [
+        f"fact_use.columns[price].type: narrowing cast: expr 'p.price' is DECIMAL(20,4) over source {lakehouse.params.bronze('use')!r} "
+        f"joined with p = the declared columns of 'fact_price' ({lakehouse.params.gold('fact_price')!r} does not exist yet), and the "
+        "declared 'DECIMAL(18,2)' cannot hold it without loss (less scale, 2 < 4: digits after the point are rounded away). "
+        "Declare DECIMAL(20,4), or, if the loss is intended, write the cast in expr: CAST(p.price AS DECIMAL(18,2))"
+    ]
+
+
+# -- Spark: a run refuses a key that does not determine a row -----------------------------------------
+
+THINGS = "id STRING, name STRING, amount BIGINT, ts TIMESTAMP, deleted BOOLEAN"
+
+
+def test_differing_rows_of_one_key_fail_the_run_and_leave_gold_and_watermark_as_they_were(lakehouse, clock):
+    make_source(lakehouse, "things", THINGS, [("a", "a1", 1, ts(1), False), ("b", "b1", 2, ts(1), False)])
+    onboard(lakehouse, raw_spec(delete_condition="deleted"))  # scd1, sequence_by ts
+    assert [r.status for r in hydrate(lakehouse, clock).rows] == ["SUCCEEDED"]
+    before = (gold(lakehouse, "dim_thing", ["id", "name", "amount"]), version(lakehouse, "dim_thing"), control_row(lakehouse, "dim_thing").watermark_value)
+
+    add_rows(lakehouse, "things", THINGS, [
+        ("b", "b2", 2, ts(2), False), ("b", "b2", 3, ts(2), False),  # same key, same sequence value, different amount
+        ("c", "c1", 1, ts(2), False), ("c", "c2", 1, ts(2), False), ("c", "c3", 1, ts(2), False),
+        ("d", "d1", 1, ts(2), False), ("d", "d1", 1, ts(2), False),  # an exact duplicate: fine
+        ("e", "e1", 1, ts(2), False), ("e", "e2", 1, ts(3), False),  # two versions: the latest wins
+        ("f", "f1", 1, ts(2), False), ("f", "f2", 1, ts(2), False),
+    ])
+    result = hydrate(lakehouse, clock)
+    row = result.rows[0]
+    assert row.status == "FAILED" and result.failed
+    assert row.error_message == (
+        "dim_thing: primary key (id) does not determine a row: 3 keys have differing rows with the same sequence_by value in "
+        "this batch, e.g. (id=b) at sequence_by 'ts' = 2026-01-01 02:00:00; dedup would keep one of them and drop the others. "
+        "Add the column that tells them apart to primary_keys (or to sequence_by), or fix the mapping that multiplies them "
+        "(a join matching several rows); exact duplicates are fine"
+    )
+    assert audit(lakehouse, "dim_thing")[-1].error_message == row.error_message
+    state = control_row(lakehouse, "dim_thing")
+    assert (gold(lakehouse, "dim_thing", ["id", "name", "amount"]), version(lakehouse, "dim_thing"), state.watermark_value) == before
+    assert state.last_status == "FAILED"
+
+
+def test_exact_duplicates_and_a_deletion_beside_a_version_are_no_violation(lakehouse, clock):
+    make_source(lakehouse, "things", THINGS, [
+        ("a", "a1", 1, ts(1), False), ("a", "a1", 1, ts(1), False), ("a", "a1", 1, ts(1), False),  # re-delivered
+        ("b", "b1", 2, ts(1), False), ("b", None, None, ts(1), True),  # deleted at the instant of its version: deletion wins
+        ("c", "c1", 3, ts(1), False), ("c", "c2", 4, ts(2), False),  # versions
+    ])
+    onboard(lakehouse, raw_spec(delete_condition="deleted"))
+    row = hydrate(lakehouse, clock).rows[0]
+    assert row.status == "SUCCEEDED", row.error_message
+    assert gold(lakehouse, "dim_thing", ["id", "name", "amount"]) == [("a", "a1", 1), ("c", "c2", 4)]
+    assert (row.rows_read, row.rows_deduplicated) == (7, 4)
+
+
+def test_without_sequence_by_any_differing_rows_of_a_key_violate_whatever_their_order(spark, home, clock):
+    from framework.platform.lakehouse import Lakehouse
+    from framework.platform.params import RunParams
+
+    rows = [("k", f"n{i % 3}", i % 2, ts(i), False) for i in range(6)] + [("j", "same", 1, ts(1), False)] * 2
+    messages = []
+    for suffix, ordered in (("fwd", rows), ("rev", list(reversed(rows)))):
+        lh = Lakehouse(spark, RunParams(bronze_schema=f"b_keys_{suffix}", gold_schema=f"g_keys_{suffix}", control_schema=f"c_keys_{suffix}"), home)
+        lh.bootstrap()
+        make_source(lh, "things", THINGS, ordered)
+        onboard(lh, raw_spec(load_type="fact_insert", sequence_by=None))
+        row = hydrate(lh, clock).rows[0]
+        assert row.status == "FAILED" and not lh.exists(lh.params.gold("dim_thing"))
+        messages.append(row.error_message)
+    assert messages[0] == messages[1]
+    assert messages[0].startswith("dim_thing: primary key (id) does not determine a row: 1 key has differing rows in this batch, e.g. (id=k); ")
+
+
+def test_scd2_versions_of_one_key_at_one_instant_must_agree(lakehouse, clock):
+    events = "id STRING, name STRING, ts TIMESTAMP"
+    make_source(lakehouse, "events", events, [("j", "A", ts(1)), ("j", "B", ts(2)), ("j", "B", ts(2))])
+    spec = raw_spec(table_name="dim_hist", source_table="${catalog}.${bronze_schema}.events", load_type="scd2", lookback="30 days",
+                    columns=[{"name": "id", "expr": "id", "type": "STRING", "nullable": False},
+                             {"name": "name", "expr": "name", "type": "STRING"}])
+    onboard(lakehouse, spec)
+    assert [r.status for r in hydrate(lakehouse, clock).rows] == ["SUCCEEDED"]
+    history = gold(lakehouse, "dim_hist", ["id", "name", "valid_from"])
+    assert history == [("j", "A", ts(1)), ("j", "B", ts(2))]
+
+    add_rows(lakehouse, "events", events, [("j", "C", ts(3)), ("j", "D", ts(3)), ("k", "X", ts(3)), ("k", "Y", ts(3))])
+    row = hydrate(lakehouse, clock).rows[0]
+    assert row.status == "FAILED"
+    assert row.error_message.startswith(
+        "dim_hist: primary key (id) does not determine a row: 2 key versions (key and sequence_by value) have differing rows "
+        "with the same sequence_by value in this batch, e.g. (id=j) at sequence_by 'ts' = 2026-01-01 03:00:00; "
+    )
+    assert gold(lakehouse, "dim_hist", ["id", "name", "valid_from"]) == history
