@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from framework.errors import SpecError, SpecIssue
-from framework.metadata.probe import sql_issues
+from framework.metadata.probe import specs_sql_issues
 from framework.metadata.spec import STATE_COLUMNS, TableSpec, find_issues
 from framework.platform.commit_retry import retry_on_conflict
 from framework.platform.lakehouse import Lakehouse
@@ -65,10 +65,8 @@ def read_control(lakehouse: Lakehouse) -> ControlSnapshot:
             invalid[name] = exc.issues
     for issue in find_issues(list(specs.values()), known_tables=set(domains)):
         invalid.setdefault(issue.table, []).append(issue)
-    for name, spec in specs.items():
-        problems = sql_issues(spec, lakehouse.spark)
-        if problems:
-            invalid.setdefault(name, []).extend(problems)
+    for name, problems in specs_sql_issues(list(specs.values()), lakehouse.spark).items():
+        invalid.setdefault(name, []).extend(problems)
     for name in invalid:
         specs.pop(name, None)
     return ControlSnapshot(specs, states, invalid, domains)

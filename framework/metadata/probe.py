@@ -168,6 +168,21 @@ def _expressions(spec: TableSpec) -> list[tuple[str, str]]:
     return [(f, t) for f, t in found if t is not None]
 
 
+def specs_sql_issues(specs: list[TableSpec], spark=None) -> dict[str, list[SpecIssue]]:
+    """:func:`sql_issues` of many specs: one probe for all of them (a run reads every control row,
+    and each analysis costs the session a round trip); per spec only when that one fails."""
+    from pyspark.sql import functions as F
+
+    texts = [(t, typ) for spec in specs for t, typ in [(e, "expr") for _, e in _expressions(spec)] + [(c.type, "type") for c in spec.columns if c.type]]
+    if texts and all(check_fragment(t) is None for t, _ in texts) and _parse_problem(
+        lambda: [F.expr(t).alias(f"e{i}") if kind == "expr" else F.lit(None).cast(t).alias(f"e{i}") for i, (t, kind) in enumerate(texts)],
+        spark,
+    ) is None:
+        return {}
+    found = {spec.table_name: sql_issues(spec, spark) for spec in specs}
+    return {name: issues for name, issues in found.items() if issues}
+
+
 def sql_issues(spec: TableSpec, spark=None) -> list[SpecIssue]:
     """Every expression or type in ``spec`` that Spark cannot parse (probed on ``spark`` when given).
 
