@@ -43,21 +43,21 @@ def onboarding_files() -> list[Path]:
     return sorted(CONTROL.glob("*.yml"))
 
 
-def onboarded_raws() -> list[dict]:
-    """Every table mapping of every onboarding file, as written (before expansion)."""
-    return [raw for path in onboarding_files() for raw in load_file(path)]
+def onboarded_raws(files: list[Path] | None = None) -> list[dict]:
+    """Every table mapping of every onboarding file (or of ``files``), as written (before expansion)."""
+    return [raw for path in (onboarding_files() if files is None else files) for raw in load_file(path)]
 
 
-def onboarded_tables() -> list[str]:
-    return sorted(raw["table_name"] for raw in onboarded_raws())
+def onboarded_tables(files: list[Path] | None = None) -> list[str]:
+    return sorted(raw["table_name"] for raw in onboarded_raws(files))
 
 
-def onboarded_sources() -> tuple[str, ...]:
+def onboarded_sources(files: list[Path] | None = None) -> tuple[str, ...]:
     """The demo Bronze tables (``<system schema>.<name>`` keys) that the onboarded Gold tables read:
     a demo batch writes only these (each Delta commit costs about a second on 2 cores)."""
     by_name = {table.name: key for key, table in source_tables().items()}
     names = set()
-    for raw in onboarded_raws():
+    for raw in onboarded_raws(files):
         for ref in [raw.get("source_table"), *[j.get("table") for j in raw.get("joins") or []]]:
             if isinstance(ref, str) and ref.startswith(BRONZE_PREFIX):
                 names.add(ref[len(BRONZE_PREFIX):])
