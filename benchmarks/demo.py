@@ -84,6 +84,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--home", help="lakehouse home (default: a fresh temporary folder, removed after)")
+    parser.add_argument("--print-output", action="store_true", help="print each run's output (the README shows the second)")
     args = parser.parse_args()
     home = Path(args.home) if args.home else Path(tempfile.mkdtemp(prefix="healthmon-demo-bench-"))
     healthmon = str(Path(sys.executable).with_name("healthmon"))
@@ -92,8 +93,10 @@ def main() -> None:
     try:
         for n in range(1, args.runs + 1):
             seconds, peak, output = measured([healthmon, "--home", str(home), "demo"])
-            tables = sum(1 for line in output.splitlines() if " SUCCEEDED " in f" {line} ")
+            tables = len({line.split()[0].rstrip(":") for line in output.splitlines() if line.split()[1:2] == ["SUCCEEDED"]})
             rows.append((n, seconds, peak, tables))
+            if args.print_output:
+                print(output, flush=True)
             print(f"run {n}: {seconds:.1f} s, peak {peak / 2**30:.2f} GiB, {tables} tables SUCCEEDED", flush=True)
     finally:
         if not args.home:
