@@ -13,8 +13,6 @@ from datetime import UTC, datetime
 
 import pytest
 
-from framework.platform.params import RunParams
-
 os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")  # silences a pyspark.pandas warning
 
 # the session's Spark Connect server (tests/test_connect.py) and the shared demo run (tests/demo_world.py)
@@ -49,18 +47,10 @@ def spark(home):
 @pytest.fixture
 def lakehouse(spark, home):
     """A bootstrapped lakehouse with schemas no other test uses."""
-    from framework.platform.lakehouse import Lakehouse
+    from tests.harness import fresh_lakehouse
 
-    uid = next(_ids)
-    params = RunParams(
-        catalog="spark_catalog",
-        bronze_schema=f"bronze_{uid}",
-        gold_schema=f"gold_{uid}",
-        control_schema=f"control_{uid}",
-    )
-    lh = Lakehouse(spark, params, home)
-    lh.bootstrap()  # no dashboard views: the dashboard tests build their own lakehouse, with views
-    return lh
+    # no dashboard views: the dashboard tests build their own lakehouse, with views
+    return fresh_lakehouse(spark, home, str(next(_ids)))
 
 
 @pytest.fixture

@@ -24,10 +24,9 @@ from framework.engine.runner import RunResult
 from framework.metadata.onboarding import BRONZE_PREFIX, load_file
 from framework.metadata.onboarding import onboard_files as _onboard_files
 from framework.platform.lakehouse import Lakehouse
-from framework.platform.params import RunParams
 from framework.platform.source_schemas import source_tables
 from framework.platform.sqltext import quote_table
-from tests.harness import T0, hydrate
+from tests.harness import T0, fresh_lakehouse, hydrate, version
 
 CONTROL = Path(__file__).resolve().parent.parent / "control_tables"
 WORLD = pytest.mark.xdist_group("connect")
@@ -95,10 +94,6 @@ class DemoWorld:
         return Snapshot(bronze, gold)
 
 
-def gold_version(lh: Lakehouse, table: str) -> int:
-    return lh.spark.sql(f"DESCRIBE HISTORY {quote_table(lh.params.gold(table))} LIMIT 1").first()["version"]
-
-
 def build_world(lh: Lakehouse, clock) -> DemoWorld:
     """The demo flow (as ``make demo`` runs it, on the onboarded sources only), captured."""
     world = DemoWorld(lh)
@@ -110,20 +105,11 @@ def build_world(lh: Lakehouse, clock) -> DemoWorld:
     append_batch(lh, 2, tables=sources)
     world.runs.append(hydrate(lh, clock))
     world.after.append(world.snapshot())
-    world.versions_before_noop = {t: gold_version(lh, t) for t in onboarded_tables()}
+    world.versions_before_noop = {t: version(lh, t) for t in onboarded_tables()}
     world.runs.append(hydrate(lh, clock))
     return world
 
 
 @pytest.fixture(scope="session")
 def demo_world(spark, home) -> DemoWorld:
-    uid = next(_worlds)
-    params = RunParams(
-        catalog="spark_catalog",
-        bronze_schema=f"world{uid}_bronze",
-        gold_schema=f"world{uid}_gold",
-        control_schema=f"world{uid}_control",
-    )
-    lh = Lakehouse(spark, params, home)
-    lh.bootstrap()
-    return build_world(lh, fixed_clock)
+    return build_world(fresh_lakehouse(spark, home, f"world{next(_worlds)}"), fixed_clock)

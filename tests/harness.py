@@ -8,7 +8,9 @@ from datetime import UTC, datetime, timedelta
 from framework.engine.context import Context
 from framework.engine.runner import RunResult, run
 from framework.metadata.onboarding import onboard_specs
+from framework.metadata.spec import TECHNICAL_PREFIX
 from framework.platform.lakehouse import Lakehouse
+from framework.platform.params import RunParams
 from framework.platform.sqltext import quote_table
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -18,6 +20,19 @@ _run_numbers = itertools.count(1)
 def ts(hours: float) -> datetime:
     """A naive UTC timestamp ``hours`` after 2026-01-01 (the session time zone is UTC)."""
     return (T0 + timedelta(hours=hours)).replace(tzinfo=None)
+
+
+def fresh_lakehouse(spark, home, tag: str) -> Lakehouse:
+    """A bootstrapped lakehouse whose schemas (``bronze_<tag>`` ...) no other test uses."""
+    params = RunParams(catalog="spark_catalog", bronze_schema=f"bronze_{tag}", gold_schema=f"gold_{tag}", control_schema=f"control_{tag}")
+    lh = Lakehouse(spark, params, home)
+    lh.bootstrap()
+    return lh
+
+
+def business(row: dict) -> dict:
+    """A Gold row without the engine's ``_hm_*`` columns."""
+    return {k: v for k, v in row.items() if not k.startswith(TECHNICAL_PREFIX)}
 
 
 def make_source(lh: Lakehouse, table: str, ddl: str, rows: list[tuple] = ()) -> str:

@@ -14,15 +14,11 @@ import json
 from collections import defaultdict
 from datetime import datetime
 
-from framework.metadata.spec import TECHNICAL_PREFIX
 from tests.demo_world import WORLD
+from tests.harness import business
 from tests.scd2_reference import expected_history
 
 pytestmark = WORLD
-
-
-def business(row: dict) -> dict:
-    return {k: v for k, v in row.items() if not k.startswith(TECHNICAL_PREFIX)}
 
 
 def by_key(rows: list[dict], key: tuple[str, ...]) -> dict[tuple, dict]:

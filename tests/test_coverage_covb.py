@@ -15,8 +15,8 @@ from collections import defaultdict
 
 import pytest
 
-from framework.metadata.spec import TECHNICAL_PREFIX
 from tests.demo_world import WORLD
+from tests.harness import business as business_row
 from tests.scd2_reference import expected_history
 
 pytestmark = WORLD
@@ -26,7 +26,7 @@ SNAPSHOTS = {"after batch 1": 0, "after batch 2": 1}
 # -- helpers ----------------------------------------------------------------------------------
 def business(rows: list[dict]) -> list[dict]:
     """Gold rows without the engine's ``_hm_*`` columns."""
-    return [{k: v for k, v in row.items() if not k.startswith(TECHNICAL_PREFIX)} for row in rows]
+    return [business_row(row) for row in rows]
 
 
 def spark_json(value) -> str | None:

@@ -29,7 +29,6 @@ from framework.engine.context import Context
 from framework.engine.runner import run
 from framework.metadata.onboarding import onboard_files
 from framework.platform.lakehouse import Lakehouse
-from framework.platform.params import RunParams
 from framework.surfaces.dashboards import (
     datasets,
     load_dashboard,
@@ -40,6 +39,7 @@ from framework.surfaces.report import collect, write_report
 from framework.surfaces.views import ensure_views
 from tests.demo_world import onboarded_tables
 from tests.harness import ONBOARDED_SOURCES
+from tests.harness import fresh_lakehouse as harness_lakehouse
 
 pytestmark = pytest.mark.spark
 
@@ -56,9 +56,7 @@ def utc(collected: datetime) -> datetime:
 
 
 def fresh_lakehouse(spark, home) -> Lakehouse:
-    uid = uuid.uuid4().hex[:8]
-    lh = Lakehouse(spark, RunParams("spark_catalog", f"bronze_d{uid}", f"gold_d{uid}", f"control_d{uid}"), home)
-    lh.bootstrap()
+    lh = harness_lakehouse(spark, home, f"d{uuid.uuid4().hex[:8]}")
     ensure_views(lh)
     return lh
 

@@ -9,6 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import pytest
 
 from tests.demo_world import WORLD
+from tests.harness import business
 from tests.scd2_reference import expected_history
 
 pytestmark = WORLD
@@ -53,10 +54,6 @@ FEATURE_PATHS = {
 PLAIN_FEATURES = ("jobs_tier", "sql_tier", "dlt_tier", "is_serverless", "is_photon", "serving_type", "performance_target")
 USAGE_COLUMNS = ("account_id", "workspace_id", "record_id", "sku_name", "cloud", "usage_start_time", "usage_end_time", "usage_date",
                  "usage_unit", "usage_quantity", "record_type", "ingestion_date", "billing_origin_product", "usage_type", "custom_tags")
-
-
-def business(row: dict) -> dict:
-    return {k: v for k, v in row.items() if not k.startswith("_hm_")}
 
 
 def _field(struct, *path):

@@ -12,6 +12,7 @@ from framework.metadata.spec import TECHNICAL_PREFIX
 from framework.platform.sqltext import quote_table
 from tests.demo_world import WORLD, onboarded_raws, onboarded_tables
 from tests.gold_design import Deviation, designs, deviations, differences, normal_type, yaml_design
+from tests.harness import version
 
 pytestmark = WORLD
 SPECS = {raw["table_name"]: raw for raw in onboarded_raws()}
@@ -23,9 +24,7 @@ def test_the_demo_run_hydrates_every_onboarded_table_and_a_run_with_nothing_new_
             (r.table_name, r.error_message) for r in run.rows if r.status != "SUCCEEDED"
         ]
     assert all(r.target_version is None for r in demo_world.runs[-1].rows)
-    lh = demo_world.lakehouse
-    versions = {t: lh.spark.sql(f"DESCRIBE HISTORY {quote_table(lh.params.gold(t))} LIMIT 1").first()["version"] for t in onboarded_tables()}
-    assert versions == demo_world.versions_before_noop
+    assert {t: version(demo_world.lakehouse, t) for t in onboarded_tables()} == demo_world.versions_before_noop
     assert all(demo_world.last.gold[t] for t in onboarded_tables()), "every Gold table has rows"
 
 
