@@ -7,7 +7,7 @@ STAMP   := $(VENV)/.installed
 
 .PHONY: setup demo test lint clean
 
-setup: $(STAMP) $(JARS)/.fetched
+setup: $(STAMP) $(JARS)/.fetched $(JARS)/.archived
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -n "$(PY)" || { echo "need python3.11 (or python3 >= 3.11) on PATH"; exit 1; }
@@ -20,6 +20,11 @@ $(STAMP): requirements.txt pyproject.toml
 $(JARS)/.fetched: bootstrap/pom.xml
 	bash bootstrap/fetch_jars.sh $(JARS)
 	touch $(JARS)/.fetched
+
+# The driver JVM's class archive (framework/platform/class_archive.py): a faster cold start.
+$(JARS)/.archived: $(JARS)/.fetched $(STAMP)
+	$(BIN)/python -m framework.platform.class_archive
+	touch $(JARS)/.archived
 
 demo: setup
 	$(BIN)/healthmon demo

@@ -136,3 +136,17 @@ def test_version(capsys):
     with pytest.raises(SystemExit) as stop:
         main(["--version"])
     assert stop.value.code == 0 and capsys.readouterr().out.strip() == f"healthmon {__version__}"
+
+
+def test_only_queries_skip_the_catalog_journal():
+    """`healthmon sql` lists the catalog around a statement to journal what it changed; a query
+    cannot change it, so that listing is skipped for queries and only for them."""
+    from framework.surfaces.cli import reads_only
+
+    for query in ["SELECT 1", "  select * from t", "(SELECT 1) UNION (SELECT 2)", "WITH a AS (SELECT 1) SELECT * FROM a",
+                  "SHOW TABLES IN bronze", "DESCRIBE TABLE x", "desc x", "EXPLAIN SELECT 1", "VALUES (1)",
+                  "-- a comment\nSELECT 1", "/* note */ SELECT 1"]:
+        assert reads_only(query), query
+    for statement in ["CREATE TABLE x (id INT)", "DROP VIEW v", "ALTER TABLE x RENAME TO y", "INSERT INTO x VALUES (1)",
+                      "USE lab", "CREATE VIEW selected AS SELECT 1", "-- SELECT\nDROP TABLE x", "SELECTED", "REPLACE TABLE x AS SELECT 1"]:
+        assert not reads_only(statement), statement

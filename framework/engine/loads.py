@@ -6,7 +6,10 @@ Every load type is reduced to the same steps, and each class below answers them 
   that a row changed;
 - **diff** — join the prepared batch with the Gold table and keep only rows that will change
   something (new keys, changed values, newer versions, deletions). A re-run with no new data
-  yields no rows and the MERGE is skipped, so the Gold table's Delta version does not move;
+  yields no rows, and a MERGE over no rows commits nothing, so the Gold table's Delta version
+  does not move. (A MERGE's own clause conditions would not do: Delta rewrites every file holding
+  a matched row, changed or not.) A load that only inserts (``inserts_only``) has no diff: Delta's
+  insert-only MERGE is itself the anti join, and commits nothing when every key is known;
 - **clauses** — the MERGE's WHEN clauses over that diff;
 - **desired** — the whole Gold content from the batch alone (``--full-refresh``).
 
@@ -32,6 +35,7 @@ class Upsert:
     """scd1 / fact_upsert: keyed upsert; with ``sequence_by`` an older version never overwrites a newer."""
 
     reads_whole_target = False  # only Gold rows of the batch's keys can change
+    inserts_only = False  # True: the MERGE source is the batch itself (no diff), NOT MATCHED -> INSERT only
 
     def added_fields(self, spec: TableSpec, seq_type: DataType) -> list[StructField]:
         return [StructField(SEQ, seq_type, True)] if spec.sequence_by else []
@@ -97,20 +101,23 @@ class Snapshot(Upsert):
 
 
 class InsertOnly(Upsert):
-    """fact_insert: only keys the Gold table has never seen; nothing is updated or deleted."""
+    """fact_insert: only keys the Gold table has never seen; nothing is updated or deleted.
+
+    No diff: the MERGE over the batch's rows with only ``WHEN NOT MATCHED THEN INSERT`` is Delta's
+    insert-only MERGE, an anti join against the Gold files the key range keeps, written as an append.
+    """
+
+    inserts_only = True
 
     def clauses(self, spec: TableSpec) -> tuple[WhenClause, ...]:
-        return (WhenClause("NOT MATCHED", "INSERT"),)
-
-    def diff(self, spec: TableSpec, lay: TargetLayout, batch: DataFrame, gold: DataFrame) -> DataFrame:
-        fresh = batch.where(~F.col(IS_DELETE)).alias("s")
-        return fresh.join(gold.alias("t"), same("s", "t", list(spec.primary_keys), batch.schema), "left_anti")
+        return INSERT_ONLY
 
 
 class History:
     """scd2: versions on ``[valid_from, valid_to)``; the batch's keys get their history recomputed."""
 
     reads_whole_target = False
+    inserts_only = False
 
     def added_fields(self, spec: TableSpec, seq_type: DataType) -> list[StructField]:
         return [StructField(VALID_FROM, seq_type, True), StructField(VALID_TO, seq_type, True), StructField(IS_CURRENT, BooleanType(), True)]
@@ -213,11 +220,17 @@ def layout(spec: TableSpec, batch_schema: StructType) -> TargetLayout:
     return TargetLayout(StructType(fields), tuple(spec.column_names), load.compared(spec), load.merge_keys(spec))
 
 
-def plan_merge(spec: TableSpec, lay: TargetLayout, target: str, source_view: str, target_filter: str | None = None) -> MergePlan:
-    """The MERGE of ``spec``'s load type over the diff in ``source_view``."""
+INSERT_ONLY = (WhenClause("NOT MATCHED", "INSERT"),)
+
+
+def plan_merge(spec: TableSpec, lay: TargetLayout, target: str, source_view: str, target_filter: str | None = None,
+               *, inserts_only: bool = False) -> MergePlan:
+    """The MERGE of ``spec``'s load type over the diff in ``source_view``; with ``inserts_only``
+    (an empty Gold table: the rows are the whole desired content) only its NOT MATCHED insert."""
     columns = tuple(f.name for f in lay.schema.fields)
     updatable = tuple(c for c in columns if c not in lay.merge_keys)
-    return MergePlan(target, source_view, lay.merge_keys, updatable, columns, load_of(spec).clauses(spec), target_filter)
+    clauses = INSERT_ONLY if inserts_only else load_of(spec).clauses(spec)
+    return MergePlan(target, source_view, lay.merge_keys, updatable, columns, clauses, target_filter)
 
 
 def key_range(ranges: dict[str, tuple[str, str]], schema: StructType, alias: str | None = None) -> str:

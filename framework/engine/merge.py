@@ -3,7 +3,8 @@
 A :class:`MergePlan` (immutable clauses, null-safe keys, options named as dbt-databricks names
 them) renders to one ``MERGE INTO`` over the rows :mod:`framework.engine.loads` computed. Counts
 come from the commit's ``operationMetrics`` (found by the run id stored in the commit's
-``userMetadata``), never from extra ``count()`` scans.
+``userMetadata``, one ``DESCRIBE HISTORY`` per commit), never from extra ``count()`` scans; a
+MERGE whose result row says it changed nothing made no commit and reads no history.
 """
 
 from __future__ import annotations
@@ -133,15 +134,22 @@ def commit_marker(run_id: str, table: str, watermark_to: str | None) -> str:
 
 
 def write_changes(spark: SparkSession, plan: MergePlan, changes: DataFrame, marker: str) -> Commit:
-    """Run the MERGE over ``changes`` (already materialized); skip it when there is nothing."""
-    if changes.isEmpty():
-        return NO_COMMIT
+    """Run the MERGE over ``changes``; its commit, or NO_COMMIT when it changed no row.
+
+    ``changes`` is not materialized here: Delta materializes a MERGE source that is not a plain
+    Delta scan itself (``merge.materializeSource``), so a checkpoint of ours would be a second copy.
+    Nothing is counted beforehand either: a MERGE whose source is empty, or whose insert-only
+    anti join leaves nothing, commits nothing, and its result row says so (``num_affected_rows``
+    = 0), so the table's history is read only for a commit that exists.
+    """
     changes.createOrReplaceTempView(plan.source)
     try:
         with _CommitTag(spark, marker):
-            spark.sql(plan.sql())
+            result = spark.sql(plan.sql()).first()
     finally:
         spark.catalog.dropTempView(plan.source)
+    if result is not None and "num_affected_rows" in result.asDict() and not result["num_affected_rows"]:
+        return NO_COMMIT
     return _commit_for(spark, plan.target, marker)
 
 

@@ -117,7 +117,7 @@ def hydrate_table(ctx: Context, spec: TableSpec, state: TableState, run_id: str,
         merge_plan = plan_merge(spec, target_layout, target, f"__hm_changes_{spec.table_name}")
         return TableOutcome(audit, merge_plan.sql())
     with step("target"):
-        ensure_target(ctx.lakehouse, spec, target, target_layout, metadata_changed=fingerprint.metadata_changed(spec, state.input_versions))
+        created = ensure_target(ctx.lakehouse, spec, target, target_layout, metadata_changed=fingerprint.metadata_changed(spec, state.input_versions))
         gold = spark.table(target)
     ranges = None if load.reads_whole_target else checked.key_ranges
     marker = commit_marker(run_id, spec.table_name, window.watermark_to)
@@ -127,14 +127,18 @@ def hydrate_table(ctx: Context, spec: TableSpec, state: TableState, run_id: str,
             rows = stamp(load.desired(spec, checked.good, gold.limit(0)), target_layout, run_id, now)
             commit = overwrite(spark, target, target_layout, rows, f"__hm_full_{spec.table_name}", marker)
     else:
+        # A Gold table created just now holds nothing: the desired rows are the batch's own, and an
+        # insert-only MERGE writes them (no diff join). fact_insert never needs a diff either.
+        inserts_only = created or load.inserts_only
         with step("diff"):
-            touched = gold if ranges is None else gold.where(F.expr(key_range(ranges, batch.schema)))
-            changes = stamp(load.diff(spec, target_layout, checked.good, touched), target_layout, run_id, now)
-            # materialized once: the MERGE reads its source more than once (match, then write)
-            changes = materialize(changes)
+            if inserts_only:
+                changes = stamp(load.desired(spec, checked.good, gold.limit(0)), target_layout, run_id, now)
+            else:
+                touched = gold if ranges is None else gold.where(F.expr(key_range(ranges, batch.schema)))
+                changes = stamp(load.diff(spec, target_layout, checked.good, touched), target_layout, run_id, now)
         with step("merge"):
-            target_filter = None if ranges is None else key_range(ranges, batch.schema, "t")
-            merge_plan = plan_merge(spec, target_layout, target, f"__hm_changes_{spec.table_name}", target_filter)
+            target_filter = None if ranges is None or created else key_range(ranges, batch.schema, "t")
+            merge_plan = plan_merge(spec, target_layout, target, f"__hm_changes_{spec.table_name}", target_filter, inserts_only=inserts_only)
             commit = write_changes(spark, merge_plan, changes, marker)
     if checked.quarantine is not None:
         with step("quarantine"):

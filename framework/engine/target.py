@@ -108,14 +108,17 @@ def align_layout(lakehouse: Lakehouse, name: str, physical: PhysicalLayout) -> l
     return statements
 
 
-def ensure_target(lakehouse: Lakehouse, spec: TableSpec, name: str, wanted: TargetLayout, *, metadata_changed: bool = True) -> None:
+def ensure_target(lakehouse: Lakehouse, spec: TableSpec, name: str, wanted: TargetLayout, *, metadata_changed: bool = True) -> bool:
     """Create the Gold table, or add the columns the metadata gained (and, when the metadata
-    changed since the table's last success, align its physical layout); refuse type changes."""
+    changed since the table's last success, align its physical layout); refuse type changes.
+
+    True when the table was created just now: it holds no rows, so the run's write can be a plain
+    insert (no diff against Gold)."""
     spark = lakehouse.spark
     physical = physical_layout(spec)
     if not lakehouse.exists(name):
         spark.sql(create_statement(lakehouse, spec, name, wanted, physical))
-        return
+        return True
     if metadata_changed:
         align_layout(lakehouse, name, physical)
     existing = {f.name.lower(): f for f in spark.table(quote_table(name)).schema.fields}
@@ -131,3 +134,4 @@ def ensure_target(lakehouse: Lakehouse, spec: TableSpec, name: str, wanted: Targ
     if missing:
         added = ", ".join(_column_ddl(StructField(f.name, f.dataType, True, f.metadata)) for f in missing)
         spark.sql(f"ALTER TABLE {quote_table(name)} ADD COLUMNS ({added})")
+    return False

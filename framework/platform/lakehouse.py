@@ -11,7 +11,11 @@ Databricks (``home`` is None) tables are Unity Catalog managed and nothing is re
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +30,22 @@ from framework.platform.sqltext import (
 )
 
 CONTROL_TABLES = ("gold_table_control", "gold_run_audit", "gold_quarantine")
+BOOTSTRAP_STAMP = "bootstrap.json"  # under home: what bootstrap last applied there
+REGISTER_THREADS = 4
+
+
+def _read_stamp(path: Path | None) -> dict:
+    try:
+        return json.loads(path.read_text()) if path is not None else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _write_stamp(path: Path, content: dict) -> None:
+    """Written whole, then renamed: a concurrent reader sees the old or the new stamp."""
+    partial = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.partial")
+    partial.write_text(json.dumps(content, sort_keys=True, indent=1))
+    os.replace(partial, path)
 
 
 @dataclass(frozen=True)
@@ -90,8 +110,10 @@ class Lakehouse:
         if catalog is not None:
             catalog.restore_tables()
         tables = self.local_tables()
-        for full_name, folder in tables.items():
-            self.register(full_name, folder)
+        # Each registration reads its table's Delta log: a round trip that mostly waits, so a few
+        # run at once (one session, several threads; a cold command registers every table).
+        with ThreadPoolExecutor(max_workers=REGISTER_THREADS, thread_name_prefix="healthmon-register") as pool:
+            list(pool.map(lambda item: self.register(*item), tables.items()))
         if catalog is not None:
             catalog.restore_views()
         return len(tables)
@@ -136,8 +158,23 @@ class Lakehouse:
             self.spark.sql(f"ALTER TABLE {quote_table(full_name)} ADD COLUMNS ({added})")
 
     def ensure_control_tables(self) -> None:
-        for table in CONTROL_TABLES:
-            self.run_ddl_file(control_dir() / f"{table}.sql")
+        """Create the control tables, or add the columns a newer DDL declares.
+
+        Locally the DDL last applied to this home is remembered (``<home>/bootstrap.json``): when
+        it is unchanged and the tables exist, the per-table schema comparison is skipped, which
+        every cold command would otherwise pay.
+        """
+        files = [control_dir() / f"{table}.sql" for table in CONTROL_TABLES]
+        digest = hashlib.sha256("\n".join(f.read_text() for f in files).encode()).hexdigest()
+        stamp = None if self.home is None else self.home / BOOTSTRAP_STAMP
+        key = f"control_ddl:{self.params.catalog}.{self.params.control_schema}"
+        applied = _read_stamp(stamp)
+        if applied.get(key) == digest and all(self.exists(self.params.control(t)) for t in CONTROL_TABLES):
+            return
+        for path in files:
+            self.run_ddl_file(path)
+        if stamp is not None:
+            _write_stamp(stamp, {**_read_stamp(stamp), key: digest})
 
     def bootstrap(self) -> None:
         """Schemas, local registrations, control and audit tables: idempotent.

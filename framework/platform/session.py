@@ -20,7 +20,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from framework.errors import FrameworkError
-from framework.platform import local_jvm
+from framework.platform import class_archive, local_jvm
 from framework.platform.jars import delta_jars
 
 # Measured on 2 cores: these make repeated small actions ~3x faster than the defaults.
@@ -63,15 +63,17 @@ def local_spark(home: str | os.PathLike, *, app_name: str = "healthmon", extra_c
         return active
     home = Path(home).resolve()
     home.mkdir(parents=True, exist_ok=True)
+    jars = delta_jars()
+    java_options = f"-Dderby.system.home={home} {class_archive.java_options(jars)}".strip()
     builder = (
         SparkSession.builder.master(os.environ.get("HEALTHMON_SPARK_MASTER", "local[2]"))
         .appName(app_name)
-        .config("spark.jars", ",".join(delta_jars()))
+        .config("spark.jars", ",".join(jars))
         .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
         .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
         .config("spark.sql.warehouse.dir", str(home / "warehouse"))
         .config("spark.pyspark.python", sys.executable)  # Python workers use this venv too
-        .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={home}")
+        .config("spark.driver.extraJavaOptions", java_options)  # the class archive: a faster cold start
     )
     for key, value in {**FAST_LOCAL_CONF, **(extra_conf or {})}.items():
         builder = builder.config(key, value)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -168,13 +169,27 @@ def _cmd_status(args) -> int:
     return 0
 
 
+_READ_ONLY = re.compile(r"^[\s(]*(SELECT|WITH|SHOW|DESCRIBE|DESC|EXPLAIN|VALUES|TABLE|FROM)\b", re.IGNORECASE)
+_COMMENT = re.compile(r"^\s*(--[^\n]*\n|/\*.*?\*/)", re.DOTALL)
+
+
+def reads_only(statement: str) -> bool:
+    """Whether ``statement`` is a query (SELECT, WITH, SHOW, DESCRIBE, EXPLAIN, ...): it cannot
+    create, alter or drop a catalog object, so listing the catalog around it is skipped."""
+    text = statement
+    while (m := _COMMENT.match(text)):
+        text = text[m.end():]
+    return bool(_READ_ONLY.match(text))
+
+
 def _cmd_sql(args) -> int:
     from contextlib import nullcontext
 
     from framework.surfaces.output import to_csv, to_json
 
     ctx = _context(args)
-    catalog = ctx.lakehouse.catalog  # what the statement creates, alters or drops is journaled
+    # what the statement creates, alters or drops is journaled; a query changes no catalog object
+    catalog = None if reads_only(args.query) else ctx.lakehouse.catalog
     with catalog.recording() if catalog is not None else nullcontext():
         df = ctx.spark.sql(args.query)  # DDL and DML run here, queries when printed
     sys.stdout.write(to_json(df) + "\n" if args.format == "json" else to_csv(df))

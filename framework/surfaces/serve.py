@@ -44,7 +44,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from framework.errors import FrameworkError
-from framework.platform import local_jvm, server_file
+from framework.platform import class_archive, local_jvm, server_file
 from framework.platform.catalog_journal import created_as_managed
 from framework.platform.lakehouse import Lakehouse
 from framework.platform.params import RunParams
@@ -97,7 +97,7 @@ def endpoint_conf(home: Path, port: int, connect_port: int = CONNECT_DEFAULT_POR
         # The server keeps a throw-away in-memory Derby metastore for Hive sessions; with
         # session.py's `derby.system.home` set, closing a client session logs "Failed to create
         # database 'memory:'" (measured). Only the log location is kept.
-        "spark.driver.extraJavaOptions": f"-Dderby.stream.error.file={work / 'derby.log'}",
+        "spark.driver.extraJavaOptions": f"-Dderby.stream.error.file={work / 'derby.log'} {class_archive.java_options(delta_jars())}".strip(),
     }
 
 

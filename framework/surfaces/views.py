@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from framework.platform.params import fill_placeholders
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from framework.platform.lakehouse import Lakehouse
 
 VERSION_PROPERTY = "healthmon.views_sha256"
+VIEW_THREADS = 4
 _VIEW_NAME = re.compile(r"^CREATE\s+OR\s+REPLACE\s+VIEW\s+(\S+)", re.IGNORECASE)
 
 
@@ -52,7 +54,9 @@ def ensure_views(lakehouse: Lakehouse) -> bool:
     marker = list(statements)[-1]
     if _stored_hash(lakehouse, marker) == digest:
         return False
-    for statement in statements.values():
-        lakehouse.spark.sql(statement)
+    # each view reads only the control and audit tables, never another view: created side by side
+    # (each CREATE is an analysis round trip; a cold local command creates them all)
+    with ThreadPoolExecutor(max_workers=VIEW_THREADS, thread_name_prefix="healthmon-views") as pool:
+        list(pool.map(lakehouse.spark.sql, statements.values()))
     lakehouse.spark.sql(f"ALTER VIEW {marker} SET TBLPROPERTIES ('{VERSION_PROPERTY}' = '{digest}')")
     return True
