@@ -129,24 +129,37 @@ class Lakehouse:
         )
         return True
 
-    def run_ddl_file(self, path: Path) -> None:
-        """Run one CREATE TABLE file with placeholders filled and (locally) a location added."""
+    def run_ddl_file(self, path: Path, declared: list[str] | None = None) -> list[str]:
+        """Run one CREATE TABLE file with placeholders filled and (locally) a location added; on an
+        existing table add the columns it lacks. The names of the columns the file declares.
+
+        ``declared`` (those names, remembered from an earlier call) spares parsing the DDL when the
+        table already has every one of them.
+        """
         text = "\n".join(
             line for line in path.read_text().splitlines() if not line.lstrip().startswith("--")
         )
         statement = fill_placeholders(text, self.params).strip().rstrip(";")
         table = path.stem
         full_name = self.params.control(table)
-        if self.exists(full_name):
-            self._add_missing_columns(full_name, statement)
-            return
-        self.spark.sql(statement + self._location_clause(full_name))
+        if not self.exists(full_name):
+            self.spark.sql(statement + self._location_clause(full_name))
+            return declared or self._declared(statement).names
+        if declared is not None:
+            present = {c.lower() for c in self.spark.table(quote_table(full_name)).columns}
+            if all(name.lower() in present for name in declared):
+                return declared
+        return self._add_missing_columns(full_name, statement)
 
-    def _add_missing_columns(self, full_name: str, statement: str) -> None:
-        """Columns a newer DDL file declares are added to an existing table (nullable, at the end)."""
+    def _declared(self, statement: str):
+        """The columns a CREATE TABLE statement declares, parsed by the session (classic or Connect)."""
         columns_text = statement[statement.index("(") + 1 : statement.rindex(") USING")]
-        # an empty frame with the DDL as schema: the session parses it (classic or Spark Connect)
-        declared = self.spark.createDataFrame([], columns_text).schema
+        return self.spark.createDataFrame([], columns_text).schema
+
+    def _add_missing_columns(self, full_name: str, statement: str) -> list[str]:
+        """Columns a newer DDL file declares are added to an existing table (nullable, at the end);
+        the names it declares."""
+        declared = self._declared(statement)
         present = {f.name.lower() for f in self.spark.table(quote_table(full_name)).schema.fields}
         missing = [f for f in declared.fields if f.name.lower() not in present]
         if missing:
@@ -156,25 +169,24 @@ class Lakehouse:
                 for f in missing
             )
             self.spark.sql(f"ALTER TABLE {quote_table(full_name)} ADD COLUMNS ({added})")
+        return declared.names
 
     def ensure_control_tables(self) -> None:
         """Create the control tables, or add the columns a newer DDL declares.
 
-        Locally the DDL last applied to this home is remembered (``<home>/bootstrap.json``): when
-        it is unchanged and the tables exist, the per-table schema comparison is skipped, which
-        every cold command would otherwise pay.
+        Locally the column names each DDL file declares are remembered per file content in
+        ``<home>/bootstrap.json``: an unchanged file is then checked by comparing names with the
+        table's columns, without parsing the DDL again (a round trip every cold command paid).
         """
-        files = [control_dir() / f"{table}.sql" for table in CONTROL_TABLES]
-        digest = hashlib.sha256("\n".join(f.read_text() for f in files).encode()).hexdigest()
         stamp = None if self.home is None else self.home / BOOTSTRAP_STAMP
-        key = f"control_ddl:{self.params.catalog}.{self.params.control_schema}"
-        applied = _read_stamp(stamp)
-        if applied.get(key) == digest and all(self.exists(self.params.control(t)) for t in CONTROL_TABLES):
-            return
-        for path in files:
-            self.run_ddl_file(path)
-        if stamp is not None:
-            _write_stamp(stamp, {**_read_stamp(stamp), key: digest})
+        remembered = _read_stamp(stamp).get("ddl_columns", {})
+        learned = {}
+        for table in CONTROL_TABLES:
+            path = control_dir() / f"{table}.sql"
+            digest = hashlib.sha256(path.read_text().encode()).hexdigest()
+            learned[digest] = self.run_ddl_file(path, remembered.get(digest))
+        if stamp is not None and learned != {d: remembered.get(d) for d in learned}:
+            _write_stamp(stamp, {"ddl_columns": learned})
 
     def bootstrap(self) -> None:
         """Schemas, local registrations, control and audit tables: idempotent.
