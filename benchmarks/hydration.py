@@ -300,12 +300,12 @@ def bench_validation(b: Bench, rows: int) -> list[str]:
     ).localCheckpoint(eager=True)
     framework, baseline = [], []
     for _ in range(b.reps):
-        framework.append(timed(lambda: validate(s, batch)))
-        baseline.append(timed(lambda: batch.agg(*[c.alias(f"m{i}") for i, (_, c) in enumerate(measures(s, batch))]).first()))
+        framework.append(timed(lambda: validate(s, batch, deduplicated=True)))  # as the engine calls it
+        baseline.append(timed(lambda: batch.agg(*[c.alias(f"m{i}") for i, (_, c) in enumerate(measures(s, batch, deduplicated=True))]).first()))
     f, a = median(framework), median(baseline)
     return [
         "| measure | one aggregate pass (s) | validate(): pandera verdict + split (s) | ratio | target |", "| --- | --- | --- | --- | --- |",
-        f"| {len(s.checks)} checks + not-null + key uniqueness on {rows:,} rows | {a:.2f} | {f:.2f} | {f / a:.2f}x | <= 1.2x |",
+        f"| {len(s.checks)} checks + not-null + key range on {rows:,} deduplicated rows | {a:.2f} | {f:.2f} | {f / a:.2f}x | <= 1.2x |",
     ]
 
 

