@@ -1,5 +1,5 @@
 """Tables of one layer run in parallel (each thread on its own session) with the same outcome as
-one at a time, and a run's bookkeeping is two commits (one audit append, one state MERGE)."""
+one at a time, and a run's bookkeeping is two commits (one audit append, one state UPDATE)."""
 
 from __future__ import annotations
 
@@ -56,7 +56,7 @@ def test_parallel_layers_give_the_same_gold_and_audit_as_one_at_a_time(spark, ho
         counts = {t: [(r.status, r.rows_read, r.rows_inserted) for r in audit(lh, t)] for t in tables}
         assert [r.table_name for r in result.rows][-1] == "dim_ab"  # the dependent layer after the first
         assert commits(lh, "gold_run_audit") == audit_before + 1  # one append per run
-        assert commits(lh, "gold_table_control") == control_before + 1  # one state MERGE
+        assert commits(lh, "gold_table_control") == control_before + 1  # one state UPDATE
         outcomes.append((tables, counts))
     assert outcomes[0] == outcomes[1]
     tables, counts = outcomes[0]
