@@ -215,7 +215,8 @@ class Profile:
             setattr(runner, name, self.wrapped(name, getattr(runner, name)))
 
     def job_count(self) -> int:
-        return len(self.tracker.getJobIdsForGroup(None))
+        """The highest job id so far: ids only grow, while the tracker forgets old jobs."""
+        return max(self.tracker.getJobIdsForGroup(None), default=-1)
 
     @contextmanager
     def measure(self, name: str):
