@@ -94,19 +94,23 @@ class DemoWorld:
         return Snapshot(bronze, gold)
 
 
+PARALLEL = 2  # as `healthmon run` and `make demo` run (the CLI's default): a layer's tables two at a time
+
+
 def build_world(lh: Lakehouse, clock) -> DemoWorld:
-    """The demo flow (as ``make demo`` runs it, on the onboarded sources only), captured."""
+    """The demo flow (as ``make demo`` runs it, on the onboarded sources only, tables two at a
+    time as the CLI runs them), captured."""
     world = DemoWorld(lh)
     sources = onboarded_sources()
     append_batch(lh, 1, tables=sources)
     _onboard_files(lh, onboarding_files(), now=T0)
-    world.runs.append(hydrate(lh, clock))
+    world.runs.append(hydrate(lh, clock, parallel=PARALLEL))
     world.after.append(world.snapshot())
     append_batch(lh, 2, tables=sources)
-    world.runs.append(hydrate(lh, clock))
+    world.runs.append(hydrate(lh, clock, parallel=PARALLEL))
     world.after.append(world.snapshot())
     world.versions_before_noop = {t: version(lh, t) for t in onboarded_tables()}
-    world.runs.append(hydrate(lh, clock))
+    world.runs.append(hydrate(lh, clock, parallel=PARALLEL))
     return world
 
 

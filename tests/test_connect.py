@@ -35,7 +35,7 @@ from tests import test_design_defects as design_defects
 from tests import test_load_types as load_types
 from tests import test_runner as runner_tests
 from tests.connect_fixture import ROOT, subprocess_env
-from tests.demo_world import CONTROL, onboarded_sources, onboarded_tables
+from tests.demo_world import CONTROL, PARALLEL, onboarded_sources, onboarded_tables
 from tests.harness import T0, audit, hydrate
 from tests.test_demo_flow import capture, check_gold_matches_bronze
 from tests.test_fanout import JOB_RUN, play_job_run
@@ -143,12 +143,12 @@ def demo_flow(lh: Lakehouse, clock, files: list[Path]) -> dict[str, list[dict]]:
     tables = onboarded_tables(files)
     append_batch(lh, 1, tables=onboarded_sources(files))
     onboard_files(lh, files, now=T0)
-    first = hydrate(lh, clock)
+    first = hydrate(lh, clock, parallel=PARALLEL)
     assert {r.table_name: r.status for r in first.rows} == dict.fromkeys(tables, "SUCCEEDED"), [r.error_message for r in first.rows]
     check_gold_matches_bronze(*capture(lh))
     append_batch(lh, 2, tables=onboarded_sources(files))
-    hydrate(lh, clock)
-    last = hydrate(lh, clock)
+    hydrate(lh, clock, parallel=PARALLEL)
+    last = hydrate(lh, clock, parallel=PARALLEL)
     assert all(r.status == "SUCCEEDED" and r.target_version is None for r in last.rows), [(r.table_name, r.status, r.error_message) for r in last.rows]
     check_gold_matches_bronze(*capture(lh))
     return outcome(lh, tables)
