@@ -122,17 +122,20 @@ def hydrate_table(ctx: Context, spec: TableSpec, state: TableState, run_id: str,
     ranges = None if load.reads_whole_target else checked.key_ranges
     marker = commit_marker(run_id, spec.table_name, window.watermark_to)
     now = ctx.clock()
+
+    def whole_content():  # the Gold rows from the batch alone: a full refresh's, or an empty table's
+        return stamp(load.desired(spec, checked.good, gold.limit(0)), target_layout, run_id, now)
+
     if full_refresh:
         with step("merge"):
-            rows = stamp(load.desired(spec, checked.good, gold.limit(0)), target_layout, run_id, now)
-            commit = overwrite(spark, target, target_layout, rows, f"__hm_full_{spec.table_name}", marker)
+            commit = overwrite(spark, target, target_layout, whole_content(), f"__hm_full_{spec.table_name}", marker)
     else:
         # A Gold table created just now holds nothing: the desired rows are the batch's own, and an
         # insert-only MERGE writes them (no diff join). fact_insert never needs a diff either.
         inserts_only = created or load.inserts_only
         with step("diff"):
             if inserts_only:
-                changes = stamp(load.desired(spec, checked.good, gold.limit(0)), target_layout, run_id, now)
+                changes = whole_content()
             else:
                 touched = gold if ranges is None else gold.where(F.expr(key_range(ranges, batch.schema)))
                 changes = stamp(load.diff(spec, target_layout, checked.good, touched), target_layout, run_id, now)
