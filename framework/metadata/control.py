@@ -9,14 +9,14 @@ from __future__ import annotations
 import getpass
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from framework.errors import SpecError, SpecIssue
 from framework.metadata.probe import specs_sql_issues
 from framework.metadata.spec import STATE_COLUMNS, TableSpec, find_issues
 from framework.platform.commit_retry import retry_on_conflict
 from framework.platform.lakehouse import Lakehouse
-from framework.platform.sqltext import quote_ident, quote_table, sql_string
+from framework.platform.sqltext import quote_ident, quote_table, sql_string, sql_timestamp
 
 CONTROL_TABLE = "gold_table_control"
 METADATA_COLUMNS = tuple(f for f in TableSpec.__dataclass_fields__)
@@ -113,8 +113,7 @@ def _literal(value) -> str:
     if value is None:
         return "NULL"
     if isinstance(value, datetime):
-        instant = value.astimezone(UTC)  # a naive datetime is local time, as createDataFrame reads it
-        return f"TIMESTAMP {sql_string(instant.strftime('%Y-%m-%d %H:%M:%S.%f') + '+00:00')}"
+        return sql_timestamp(value)
     return sql_string(str(value))
 
 

@@ -30,7 +30,7 @@ from framework.platform.sqltext import (
 )
 
 CONTROL_TABLES = ("gold_table_control", "gold_run_audit", "gold_quarantine")
-BOOTSTRAP_STAMP = "bootstrap.json"  # under home: what bootstrap last applied there
+BOOTSTRAP_STAMP = "bootstrap.json"  # under home: the columns each control DDL file declares, per file content
 REGISTER_THREADS = 4
 
 
