@@ -10,6 +10,7 @@ SEQ = "_hm_sequence"  # the sequence_by value; also stored in Gold (guards again
 IS_DELETE = "_hm_is_delete"  # the delete_condition
 SOURCE_ROWS = "_hm_source_rows"  # how many source rows collapsed into this one
 KEY_CONFLICT = "_hm_key_conflict"  # dedup: a struct (seq) when rows of this key and one sequence value differed, else NULL
+WATERMARK = "_hm_watermark"  # the source row's watermark value (per kept row: the highest of the rows it stands for)
 ORIGIN = "_hm_origin"  # scd2 history: 0 = from the batch, 1 = implied by stored Gold rows
 
 # -- stored in every Gold table ------------------------------------------------------------------

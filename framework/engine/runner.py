@@ -26,6 +26,7 @@ from framework.engine.audit import (
     write_audit,
     write_quarantine,
 )
+from framework.engine.columns import WATERMARK
 from framework.engine.context import Context
 from framework.engine.job_run import FAILURES, latest_outcomes
 from framework.engine.loads import key_range, layout, load_of, plan_merge
@@ -99,16 +100,19 @@ def hydrate_table(ctx: Context, spec: TableSpec, state: TableState, run_id: str,
 
     with step("read"):
         window = read_window(spark, spec, source_table, state.watermark_value, full_refresh=full_refresh)
-    audit = _zero_audit(ctx, spec, run_id, started, window.watermark_from, window.watermark_to, full_refresh, window.unused_columns)
-    if window.empty:
-        return TableOutcome(replace(audit, step_seconds=timer.seconds), None, inputs.to_json() if inputs else None)
-
     load = load_of(spec)
     with step("prepare"):  # map, (scd2, aggregate) touched keys' history, dedup; materialized once
         mapped = prepared_rows(spark, spec, window.df, window.source, joins)
         batch = materialize(deduplicate(spec, mapped))
-    with step("validate"):
-        checked = validate(spec, batch, deduplicated=True)  # dedup made the keys unique
+    upper = window.next_watermark()
+    with step("validate"):  # the same scan finds where the window ends: no query of its own
+        checked = validate(spec, batch, deduplicated=True, also={"watermark_to": upper} if upper is not None else None)  # dedup made the keys unique
+    watermark_to = checked.also.get("watermark_to")
+    audit = _zero_audit(ctx, spec, run_id, started, window.watermark_from, watermark_to, full_refresh, window.unused_columns)
+    if upper is not None and watermark_to is None:  # nothing in the window: the watermark stays
+        audit = replace(audit, watermark_to=window.watermark_from, step_seconds=timer.seconds)
+        return TableOutcome(audit, None, inputs.to_json() if inputs else None)
+    rows = checked.good.drop(WATERMARK)  # the window's bound is taken; Gold does not store it
     refusal = load.check_batch(spec, checked.rows_read)
     if refusal:
         raise SourceError(f"{spec.table_name}: {refusal}")
@@ -120,11 +124,11 @@ def hydrate_table(ctx: Context, spec: TableSpec, state: TableState, run_id: str,
         created = ensure_target(ctx.lakehouse, spec, target, target_layout, metadata_changed=fingerprint.metadata_changed(spec, state.input_versions))
         gold = spark.table(target)
     ranges = None if load.reads_whole_target else checked.key_ranges
-    marker = commit_marker(run_id, spec.table_name, window.watermark_to)
+    marker = commit_marker(run_id, spec.table_name, watermark_to)
     now = ctx.clock()
 
     def whole_content():  # the Gold rows from the batch alone: a full refresh's, or an empty table's
-        return stamp(load.desired(spec, checked.good, gold.limit(0)), target_layout, run_id, now)
+        return stamp(load.desired(spec, rows, gold.limit(0)), target_layout, run_id, now)
 
     if full_refresh:
         with step("merge"):
@@ -138,7 +142,7 @@ def hydrate_table(ctx: Context, spec: TableSpec, state: TableState, run_id: str,
                 changes = whole_content()
             else:
                 touched = gold if ranges is None else gold.where(F.expr(key_range(ranges, batch.schema)))
-                changes = stamp(load.diff(spec, target_layout, checked.good, touched), target_layout, run_id, now)
+                changes = stamp(load.diff(spec, target_layout, rows, touched), target_layout, run_id, now)
         with step("merge"):
             target_filter = None if ranges is None or created else key_range(ranges, batch.schema, "t")
             merge_plan = plan_merge(spec, target_layout, target, f"__hm_changes_{spec.table_name}", target_filter, inserts_only=inserts_only)

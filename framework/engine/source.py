@@ -1,10 +1,14 @@
-"""Reading a table's source: the incremental window between the watermark and a fixed upper bound.
+"""Reading a table's source: the incremental window from the watermark on, and where it ends.
 
 The lower bound is the stored watermark minus ``lookback`` (inclusive, so rows at the watermark
-instant and late rows inside the lookback are re-read; the MERGE is idempotent). The upper bound
-is the source's maximum watermark value, read once when the table's run starts; the watermark
-advances to it only after the Gold commit. Bounds travel as strings formatted by Spark in the
-session time zone, never through Python datetimes.
+instant and late rows inside the lookback are re-read; the MERGE is idempotent). There is no
+separate query for the upper bound: the prepared batch carries each source row's watermark value
+(``_hm_watermark``, :mod:`framework.engine.transform`), and the validation scan of the
+materialized batch takes its maximum (:meth:`SourceWindow.next_watermark`). The window's rows and
+its upper bound therefore come from one read of one snapshot: a commit landing during the run is
+either wholly in the batch and below the new watermark, or left for the next run. The watermark
+advances to that bound only after the Gold commit. Bounds travel as strings formatted by Spark in
+the session time zone, never through Python datetimes.
 """
 
 from __future__ import annotations
@@ -12,9 +16,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from framework.engine.columns import WATERMARK
 from framework.errors import SourceError
 from framework.metadata.spec import TableSpec
 from framework.metadata.vetting import lookback_interval_sql
@@ -23,14 +28,24 @@ from framework.platform.sqltext import quote_ident, quote_table, sql_string
 
 @dataclass(frozen=True)
 class SourceWindow:
-    """The rows to process and the bounds they were cut with."""
+    """The rows to process, cut at the lower bound; where the next window starts comes from the batch."""
 
     df: DataFrame
     source: DataFrame  # the whole (filtered) source: scd2 re-reads the history of the keys it touches
     watermark_from: str | None  # the stored watermark the window started from
-    watermark_to: str | None  # the upper bound; the new watermark after the commit
-    empty: bool  # nothing new: the run can stop here
+    watermark_type: str | None  # the watermark column's Spark SQL type; None: no watermark (the whole source)
     unused_columns: tuple[str, ...]
+
+    def next_watermark(self) -> Column | None:
+        """An aggregate over the prepared batch: the highest watermark value it read, never below the
+        stored one (after a full refresh the watermark does not move backwards), as a Spark string;
+        NULL for an empty batch. None when the table has no watermark."""
+        if self.watermark_type is None:
+            return None
+        highest = F.max(F.col(WATERMARK))
+        if self.watermark_from is not None:
+            highest = F.greatest(highest, F.expr(f"CAST({sql_string(self.watermark_from)} AS {self.watermark_type})"))
+        return F.when(F.max(F.col(WATERMARK)).isNotNull(), highest).cast("string")
 
 
 def open_source(spark: SparkSession, spec: TableSpec, source_table: str) -> DataFrame:
@@ -74,27 +89,17 @@ def read_window(
     whole = df
     wm = spec.watermark_column
     if wm is None:
-        return SourceWindow(df, whole, None, None, False, unused)
+        return SourceWindow(df, whole, None, None, unused)
     if wm not in df.columns:
         raise SourceError(
             f"{spec.table_name}: watermark_column {wm!r} is not a column of source {source_table!r}; "
             f"source columns are: {', '.join(df.columns)}"
         )
     wm_type = df.schema[wm].dataType.simpleString()
-    column = F.col(quote_ident(wm))
     start = None if full_refresh else watermark
     if start is not None:
         lower = f"CAST({sql_string(start)} AS {wm_type})"
         if spec.lookback:
             lower = f"{lower} - {lookback_interval_sql(spec.lookback)}"
-        df = df.where(column >= F.expr(lower))
-    highest = F.max(column)
-    if watermark is not None:  # a watermark never moves backwards (e.g. after a full refresh)
-        highest = F.greatest(highest, F.expr(f"CAST({sql_string(watermark)} AS {wm_type})"))
-    bounds = df.agg(
-        F.max(column).cast("string").alias("upper"), highest.cast("string").alias("next")
-    ).first()
-    if bounds["upper"] is None:
-        return SourceWindow(df.limit(0), whole, watermark, watermark, True, unused)
-    df = df.where(column <= F.expr(f"CAST({sql_string(bounds['upper'])} AS {wm_type})"))
-    return SourceWindow(df, whole, watermark, bounds["next"], False, unused)
+        df = df.where(F.col(quote_ident(wm)) >= F.expr(lower))
+    return SourceWindow(df, whole, watermark, wm_type, unused)

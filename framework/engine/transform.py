@@ -2,8 +2,10 @@
 
 The prepared batch carries the Gold columns (cast to their declared types) and three technical
 columns: ``_hm_sequence`` (the ``sequence_by`` value), ``_hm_is_delete`` (the
-``delete_condition``) and ``_hm_source_rows`` (how many source rows collapsed into this one, so
-``rows_read`` and ``rows_deduplicated`` come out of one aggregate later, not extra scans).
+``delete_condition``), ``_hm_source_rows`` (how many source rows collapsed into this one, so
+``rows_read`` and ``rows_deduplicated`` come out of one aggregate later, not extra scans) and, for
+a table with a watermark, ``_hm_watermark`` (the highest watermark value of those rows, so the
+window's upper bound comes out of that aggregate too).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
-from framework.engine.columns import IS_DELETE, KEY_CONFLICT, SEQ, SOURCE_ROWS
+from framework.engine.columns import IS_DELETE, KEY_CONFLICT, SEQ, SOURCE_ROWS, WATERMARK
 from framework.engine.compare import rows_of_keys, with_comparable_values
 from framework.engine.folds import all_of
 from framework.errors import SourceError
@@ -98,27 +100,37 @@ def _key_values(spec: TableSpec) -> list[Column]:
     return [F.expr(spec.column(k).expr).cast(spec.column(k).type) for k in spec.primary_keys]
 
 
+def _source_watermark(spec: TableSpec) -> list[Column]:
+    """The source row's watermark value (the source's own column, whatever the joins bring)."""
+    if spec.watermark_column is None:
+        return []
+    return [F.col(f"{SOURCE_ALIAS}.{quote_ident(spec.watermark_column)}")]
+
+
 def _mapped(spec: TableSpec, joined: DataFrame) -> DataFrame:
     from pyspark.errors import AnalysisException
 
+    watermark = _source_watermark(spec)
     try:
         if spec.aggregate:
             keys = [value.alias(k) for value, k in zip(_key_values(spec), spec.primary_keys)]
             others = [
                 F.expr(c.expr).cast(c.type).alias(c.name) for c in spec.columns if c.name not in spec.primary_keys
             ]
-            grouped = joined.groupBy(*keys).agg(*others, F.count(F.lit(1)).alias(SOURCE_ROWS))
+            grouped = joined.groupBy(*keys).agg(*others, F.count(F.lit(1)).alias(SOURCE_ROWS), *[F.max(w).alias(WATERMARK) for w in watermark])
             mapped = grouped.select(
                 *[F.col(quote_ident(c)) for c in spec.column_names],
                 F.lit(None).cast("string").alias(SEQ),
                 F.lit(False).alias(IS_DELETE),
                 F.col(SOURCE_ROWS),
+                *[F.col(WATERMARK) for _ in watermark],
             )
         else:
             seq = F.expr(spec.sequence_by) if spec.sequence_by else F.lit(None).cast("string")
             is_delete = F.coalesce(F.expr(spec.delete_condition), F.lit(False)) if spec.delete_condition else F.lit(False)
             mapped = joined.select(
-                *_mapped_columns(spec), seq.alias(SEQ), is_delete.alias(IS_DELETE), F.lit(1).alias(SOURCE_ROWS)
+                *_mapped_columns(spec), seq.alias(SEQ), is_delete.alias(IS_DELETE), F.lit(1).alias(SOURCE_ROWS),
+                *[w.alias(WATERMARK) for w in watermark],
             )
         mapped.schema  # force analysis here, where the error can be explained
     except AnalysisException as exc:
@@ -189,8 +201,11 @@ def deduplicate(spec: TableSpec, df: DataFrame) -> DataFrame:
     rank = F.row_number().over(window)
     ranked = staged.select("*", rank.alias("_hm_rank")).withColumn("_hm_differs", key_conflict(window, content))
     conflict = F.max(F.when(F.col("_hm_differs"), F.struct(F.col(SEQ).alias("seq")))).over(whole)
+    collapsed = {SOURCE_ROWS: F.sum(SOURCE_ROWS).over(whole), KEY_CONFLICT: conflict}
+    if WATERMARK in df.columns:  # the kept row stands for the highest watermark of the rows it replaces
+        collapsed[WATERMARK] = F.max(WATERMARK).over(whole)
     return (
-        ranked.withColumns({SOURCE_ROWS: F.sum(SOURCE_ROWS).over(whole), KEY_CONFLICT: conflict})
+        ranked.withColumns(collapsed)
         .where(F.col("_hm_rank") == 1)
         .drop("_hm_rank", "_hm_differs", *helpers)
     )

@@ -14,7 +14,7 @@ fail a ``warn`` check are split off for the quarantine only when such a check fa
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 import pandera.pandas as pa
@@ -51,6 +51,7 @@ class ValidatedBatch:
     rows_deduplicated: int
     rows_quarantined: int
     key_ranges: dict[str, tuple[str, str]] | None = None  # key -> (min, max) as Spark strings; None: a NULL key
+    also: dict[str, object] = field(default_factory=dict)  # the caller's own aggregates, by name (validate's ``also``)
 
 
 
@@ -185,7 +186,7 @@ def failed_checks_of(spec: TableSpec, counts: dict[str, int]) -> list[FailedChec
 
 
 # -- the step ----------------------------------------------------------------------------------
-def validate(spec: TableSpec, batch: DataFrame, *, deduplicated: bool = False) -> ValidatedBatch:
+def validate(spec: TableSpec, batch: DataFrame, *, deduplicated: bool = False, also: dict[str, Column] | None = None) -> ValidatedBatch:
     """Validate the materialized batch with one scan; fail on ``error`` checks, split rows on ``warn``.
 
     The scan computes every check's failure count (:func:`measures`); pandera then judges the
@@ -193,7 +194,10 @@ def validate(spec: TableSpec, batch: DataFrame, *, deduplicated: bool = False) -
     while no check rescans the batch. Only when a ``warn`` check failed is the batch split.
     The same scan counts the keys dedup found differing rows for (``_hm_key_conflict``): any, and
     the table fails with :class:`~framework.errors.KeyViolationError` before the checks are judged.
+    ``also``: other aggregates the caller needs from the batch (the runner: the window's upper
+    watermark), computed by the same scan and returned by name in ``ValidatedBatch.also``.
     """
+    also = also or {}
     named = measures(spec, batch, deduplicated=deduplicated)
     ranges = [(k, F.min(F.col(quote_ident(k))).cast("string"), F.max(F.col(quote_ident(k))).cast("string")) for k in spec.primary_keys]
     conflicts = any(name == KEY_CONFLICTS for name, _ in named)
@@ -201,6 +205,7 @@ def validate(spec: TableSpec, batch: DataFrame, *, deduplicated: bool = False) -
         *[column.alias(f"m{i}") for i, (_, column) in enumerate(named)],
         *[c for i, (_, lo, hi) in enumerate(ranges) for c in (lo.alias(f"lo{i}"), hi.alias(f"hi{i}"))],
         *([conflict_example(spec).alias("conflict")] if conflicts else []),
+        *[column.alias(f"also{i}") for i, column in enumerate(also.values())],
     ).first()
     counts = {name: int(first[f"m{i}"] or 0) for i, (name, _) in enumerate(named)}
     if counts.get(KEY_CONFLICTS):
@@ -240,4 +245,5 @@ def validate(spec: TableSpec, batch: DataFrame, *, deduplicated: bool = False) -
         rows_deduplicated=counts["_read"] - counts["_kept"],
         rows_quarantined=counts.get("_quarantined", 0) if failed_warn else 0,
         key_ranges=key_ranges,
+        also={name: first[f"also{i}"] for i, name in enumerate(also)},
     )
