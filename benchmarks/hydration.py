@@ -332,6 +332,10 @@ def bench_startup(reps: int) -> list[str]:
             f"| the same without the class archive (`HEALTHMON_NO_CLASS_ARCHIVE=1`) | {median(without):.2f} | - |"]
 
 
+def _load(values) -> str:
+    return ", ".join(f"{x:.1f}" for x in values)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -342,7 +346,7 @@ def main() -> None:
     chosen = set(args.only.split(","))
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     command = "`.venv/bin/python benchmarks/hydration.py " + " ".join(sys.argv[1:]) + "`"
-    header = [f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine} with {command}; medians of {args.reps} repetitions.", ""]
+    started, load_before = datetime.now(UTC), os.getloadavg()
     sections: dict[str, list[str]] = {}
     if chosen & {"upsert", "refresh", "fixed", "validation"}:
         b = Bench(args.reps)
@@ -358,6 +362,9 @@ def main() -> None:
         shutil.rmtree(b.home, ignore_errors=True)
     if "startup" in chosen:
         sections["startup"] = bench_startup(args.reps)
+    header = [f"Measured {started:%Y-%m-%d %H:%M} UTC on {machine} with {command}; medians of {args.reps} repetitions; "
+              f"load average before {_load(load_before)}, after {_load(os.getloadavg())} "
+              "(the machine is shared: compare the figures within a section, not across days).", ""]
     for name, lines in sections.items():
         write_section(ROOT / "docs" / "benchmarks.md", f"hydration-{name}", header + lines)
         print("\n".join(lines), flush=True)

@@ -43,6 +43,31 @@ def test_window_starts_at_watermark_minus_lookback_and_watermark_follows_commit(
     assert control_row(lakehouse, "dim_thing").watermark_value == "2026-01-03 02:00:00"
 
 
+def test_the_new_watermark_is_the_highest_of_the_rows_the_batch_was_built_from(lakehouse, clock):
+    """Decision 98: the upper bound comes from the batch's own rows (one read, one snapshot). A row an
+    inner join drops does not move the watermark past it, so it is read again once it can join."""
+    make_source(lakehouse, "things", THINGS, [("a", "a", 1, ts(1), False), ("b", "b", 2, ts(5), False)])
+    make_source(lakehouse, "owners", "owned STRING, owner STRING", [("a", "ann")])
+    onboard(lakehouse, raw_spec(
+        lookback=None, joins=[{"table": "${catalog}.${bronze_schema}.owners", "alias": "o", "on": "o.owned = s.name", "how": "inner"}],
+        columns=[*raw_spec()["columns"], {"name": "owner", "expr": "o.owner", "type": "STRING"}],
+    ))
+    hydrate(lakehouse, clock)
+    row = audit(lakehouse, "dim_thing")[-1]
+    assert gold(lakehouse, "dim_thing", ["id", "owner"]) == [("a", "ann")]
+    assert (row.rows_read, row.watermark_to) == (1, "2026-01-01 01:00:00")  # b (ts 5) did not join: not past it
+
+    add_rows(lakehouse, "owners", "owned STRING, owner STRING", [("b", "bob")])
+    hydrate(lakehouse, clock)
+    row = audit(lakehouse, "dim_thing")[-1]
+    assert gold(lakehouse, "dim_thing", ["id", "owner"]) == [("a", "ann"), ("b", "bob")]
+    assert (row.watermark_from, row.watermark_to) == ("2026-01-01 01:00:00", "2026-01-01 05:00:00")
+    assert control_row(lakehouse, "dim_thing").watermark_value == "2026-01-01 05:00:00"
+
+    hydrate(lakehouse, clock)  # nothing at or after the watermark joins anew: the watermark stays
+    assert control_row(lakehouse, "dim_thing").watermark_value == "2026-01-01 05:00:00"
+
+
 def test_error_check_fails_the_table_without_writing_or_moving_the_watermark(lakehouse, clock):
     make_source(lakehouse, "things", THINGS, [("a", "ok", 1, ts(1), False)])
     onboard(lakehouse, raw_spec(checks=[{"column": "amount", "check": "ge", "args": 0, "severity": "error"}]))
