@@ -46,9 +46,16 @@ def same(left: str, right: str, names, schema) -> Column:
     return all_of(equal)  # a balanced tree: Spark Connect refuses plans nested > 100 levels
 
 
-def rows_of_keys(rows: DataFrame, keys_from: DataFrame, keys: list[str]) -> DataFrame:
-    """The rows of ``rows`` whose key (null-safe) occurs in ``keys_from`` (a semi join)."""
+def rows_of_keys(rows: DataFrame, keys_from: DataFrame, keys: list[str], *, broadcast: bool = False) -> DataFrame:
+    """The rows of ``rows`` whose key (null-safe) occurs in ``keys_from`` (a semi join).
+
+    ``broadcast``: ``keys_from`` is small; its keys go to every task, so ``rows`` is scanned once
+    and neither shuffled nor sorted (the plan Spark picks from size estimates can be the reverse:
+    ``rows`` collected into a hash table, or both sides sorted).
+    """
     touched = keys_from.select(*[F.col(quote_ident(k)).alias(f"_hm_k{i}") for i, k in enumerate(keys)]).distinct()
+    if broadcast:
+        touched = F.broadcast(touched)
     on = all_of([F.col(quote_ident(k)).eqNullSafe(F.col(f"_hm_k{i}")) for i, k in enumerate(keys)])
     return rows.join(touched, on, "left_semi")
 
