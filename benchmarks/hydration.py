@@ -81,6 +81,9 @@ WHEN NOT MATCHED THEN INSERT *
 """
 
 
+MERGE_METRICS = ("executionTimeMs", "materializeSourceTimeMs", "scanTimeMs", "rewriteTimeMs", "numSourceRows",
+                 "numTargetRowsInserted", "numTargetRowsUpdated", "numTargetRowsCopied", "numTargetFilesAdded", "numTargetFilesRemoved")
+
 INITIAL_HOURS = 100  # the first load's rows are spread over this many hours, ids growing with time
 
 
@@ -137,6 +140,7 @@ def bench_upsert(b: Bench, rows: int) -> list[str]:
     increment = rows // 100
     times: dict[str, dict[str, list[float]]] = {s: {"hand": [], "framework": []} for s in ("initial", "increment", "noop")}
     steps: dict[str, dict[str, list[float]]] = {s: {} for s in times}  # the framework's step_seconds, per measure
+    merges: dict[str, dict[str, list[float]]] = {"hand": {}, "framework": {}}  # the increment's MERGE commit metrics
     for rep in range(b.reps):
         lh = b.lakehouse()
         bronze, hand = lh.params.bronze("events"), lh.params.gold("hand_events")
@@ -158,6 +162,10 @@ def bench_upsert(b: Bench, rows: int) -> list[str]:
         both("initial", "TIMESTAMP '2025-12-01 00:00:00'")
         append(b.spark, bronze, rows, increment - increment // 2, hour=INITIAL_HOURS + 1, updates=increment // 2)
         both("increment", f"TIMESTAMP '2026-01-01 00:00:00' + INTERVAL {INITIAL_HOURS} HOURS")
+        for side, table in (("hand", hand), ("framework", lh.params.gold("fact_events"))):
+            metrics = b.spark.sql(f"DESCRIBE HISTORY {table} LIMIT 1").first()["operationMetrics"]
+            for name in MERGE_METRICS:
+                merges[side].setdefault(name, []).append(float(metrics.get(name) or 0))
         both("noop", f"TIMESTAMP '2026-01-01 00:00:00' + INTERVAL {INITIAL_HOURS + 1} HOURS")
         print(f"upsert rep {rep + 1}: " + ", ".join(f"{s} {times[s]['framework'][-1]:.1f}/{times[s]['hand'][-1]:.1f}s" for s in times), flush=True)
     lines = ["| step | hand-written dedup + MERGE (s) | framework run (s) | ratio | target |", "| --- | --- | --- | --- | --- |"]
@@ -173,6 +181,10 @@ def bench_upsert(b: Bench, rows: int) -> list[str]:
         lines.append(f"| {name} | " + " | ".join(f"{median(steps[s].get(name, [0.0])):.2f}" for s in labels) + " |")
     rest = [median(times[s]["framework"]) - sum(median(steps[s].get(n, [0.0])) for n in names) for s in labels]
     lines.append("| the rest (per run) | " + " | ".join(f"{r:.2f}" for r in rest) + " |")
+    lines += ["", "The increment's MERGE as Delta reports it (its commit's `operationMetrics`, medians):", "",
+              "| metric | hand-written | framework |", "| --- | --- | --- |"]
+    for name in MERGE_METRICS:
+        lines.append(f"| {name} | {median(merges['hand'][name]):,.0f} | {median(merges['framework'][name]):,.0f} |")
     return lines
 
 
