@@ -30,6 +30,10 @@ from framework.engine.target import TargetLayout
 from framework.metadata.spec import TableSpec
 from framework.platform.sqltext import quote_ident, sql_string
 
+# A batch of at most this many rows looks its keys up in Gold by broadcast (decision 99): Gold is
+# scanned once, and the few Gold rows found are broadcast to the diff's join in turn.
+SMALL_BATCH_ROWS = 200_000
+
 
 class Upsert:
     """scd1 / fact_upsert: keyed upsert; with ``sequence_by`` an older version never overwrites a newer."""
@@ -59,9 +63,11 @@ class Upsert:
             WhenClause("NOT MATCHED", "INSERT", f"NOT {is_delete}"),
         )
 
-    def diff(self, spec: TableSpec, lay: TargetLayout, batch: DataFrame, gold: DataFrame) -> DataFrame:
-        """Rows that insert, update or delete something."""
+    def diff(self, spec: TableSpec, lay: TargetLayout, batch: DataFrame, gold: DataFrame, *, small_batch: bool = False) -> DataFrame:
+        """Rows that insert, update or delete something (``small_batch``: see :data:`SMALL_BATCH_ROWS`)."""
         keys = list(spec.primary_keys)
+        if small_batch:
+            gold = F.broadcast(rows_of_keys(gold, batch, keys, broadcast=True))
         t = gold.select(*[quote_ident(c) for c in gold.columns]).withColumn("_hm_present", F.lit(True))
         joined = batch.alias("s").join(t.alias("t"), same("s", "t", keys, batch.schema), "left")
         present = F.col("t._hm_present").isNotNull()
@@ -86,10 +92,10 @@ class Snapshot(Upsert):
 
     reads_whole_target = True  # any Gold key may be absent from the snapshot
 
-    def diff(self, spec: TableSpec, lay: TargetLayout, batch: DataFrame, gold: DataFrame) -> DataFrame:
+    def diff(self, spec: TableSpec, lay: TargetLayout, batch: DataFrame, gold: DataFrame, *, small_batch: bool = False) -> DataFrame:
         keys = list(spec.primary_keys)
         gone = gold.alias("t").join(batch.alias("s"), same("t", "s", keys, batch.schema), "left_anti")
-        return super().diff(spec, lay, batch, gold).unionByName(
+        return super().diff(spec, lay, batch, gold, small_batch=small_batch).unionByName(
             gone.select(*[quote_ident(k) for k in keys]).withColumn(IS_DELETE, F.lit(True)),
             allowMissingColumns=True,
         )
@@ -184,9 +190,9 @@ class History:
             F.lit(False).alias(IS_DELETE),
         )
 
-    def diff(self, spec: TableSpec, lay: TargetLayout, batch: DataFrame, gold: DataFrame) -> DataFrame:
+    def diff(self, spec: TableSpec, lay: TargetLayout, batch: DataFrame, gold: DataFrame, *, small_batch: bool = False) -> DataFrame:
         """Versions to insert or update and stored versions to delete, for the batch's keys only."""
-        existing = rows_of_keys(gold, batch, list(spec.primary_keys))
+        existing = rows_of_keys(gold, batch, list(spec.primary_keys), broadcast=small_batch)
         history = self.history(spec, batch, existing)
         schema = history.schema
         upserts = history.alias("s").join(

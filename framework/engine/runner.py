@@ -27,10 +27,9 @@ from framework.engine.audit import (
     write_quarantine,
 )
 from framework.engine.columns import WATERMARK
-from framework.engine.compare import rows_of_keys
 from framework.engine.context import Context
 from framework.engine.job_run import FAILURES, latest_outcomes
-from framework.engine.loads import key_range, layout, load_of, plan_merge
+from framework.engine.loads import SMALL_BATCH_ROWS, key_range, layout, load_of, plan_merge
 from framework.engine.merge import commit_marker, overwrite, stamp, write_changes
 from framework.engine.source import open_source, read_window, unused_columns
 from framework.engine.steps import StepTimer
@@ -52,10 +51,6 @@ from framework.platform.logs import copy_to_file, run_log_path
 from framework.platform.params import fill_placeholders
 
 log = logging.getLogger(__name__)
-
-# A batch of at most this many rows looks its keys up in Gold by broadcast (decision 99): Gold is
-# scanned once, and the few Gold rows found are broadcast to the diff's join in turn.
-SMALL_BATCH_ROWS = 200_000
 
 
 @dataclass(frozen=True)
@@ -147,9 +142,8 @@ def hydrate_table(ctx: Context, spec: TableSpec, state: TableState, run_id: str,
                 changes = whole_content()
             else:
                 touched = gold if ranges is None else gold.where(F.expr(key_range(ranges, batch.schema)))
-                if not load.reads_whole_target and checked.rows_read - checked.rows_deduplicated <= SMALL_BATCH_ROWS:
-                    touched = F.broadcast(rows_of_keys(touched, rows, list(spec.primary_keys), broadcast=True))
-                changes = stamp(load.diff(spec, target_layout, rows, touched), target_layout, run_id, now)
+                small = checked.rows_kept <= SMALL_BATCH_ROWS
+                changes = stamp(load.diff(spec, target_layout, rows, touched, small_batch=small), target_layout, run_id, now)
         with step("merge"):
             target_filter = None if ranges is None or created else key_range(ranges, batch.schema, "t")
             merge_plan = plan_merge(spec, target_layout, target, f"__hm_changes_{spec.table_name}", target_filter, inserts_only=inserts_only)

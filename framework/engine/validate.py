@@ -53,6 +53,11 @@ class ValidatedBatch:
     key_ranges: dict[str, tuple[str, str]] | None = None  # key -> (min, max) as Spark strings; None: a NULL key
     also: dict[str, object] = field(default_factory=dict)  # the caller's own aggregates, by name (validate's ``also``)
 
+    @property
+    def rows_kept(self) -> int:
+        """Rows of the batch after dedup (deletions included), before the quarantine split."""
+        return self.rows_read - self.rows_deduplicated
+
 
 
 
