@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.sections import write_section  # noqa: E402
 from framework.engine.context import Context  # noqa: E402
 from framework.engine.runner import run  # noqa: E402
-from framework.metadata.onboarding import onboard_specs  # noqa: E402
+from framework.onboarding.onboard import onboard_specs  # noqa: E402
 from framework.platform.lakehouse import Lakehouse  # noqa: E402
 from framework.platform.params import RunParams  # noqa: E402
 from framework.platform.session import local_spark  # noqa: E402
@@ -324,10 +324,8 @@ def bench_fixed(b: Bench, tables: int = 8) -> list[str]:
 
 
 def bench_validation(b: Bench, rows: int) -> list[str]:
-
-    from pyspark.sql import functions as F
-
-    from framework.engine.validate import measures, validate
+    from framework.engine.batch_stats import stat_measures
+    from framework.engine.validate import check_measures, validate
     from framework.metadata.spec import TableSpec
 
     s = TableSpec.from_dict(spec("fact_v", "v"))
@@ -336,11 +334,10 @@ def bench_validation(b: Bench, rows: int) -> list[str]:
         "date_add(DATE '2025-01-01', CAST(id % 365 AS INT)) AS event_date", "TIMESTAMP '2026-01-01 00:00:00' AS ts",
         "TIMESTAMP '2026-01-01 00:00:00' AS _hm_sequence", "false AS _hm_is_delete", "1 AS _hm_source_rows",
     ).localCheckpoint(eager=True)
-    # the same aggregate validate()'s pass computes: every check's count and the key range (which the
-    # diff and the MERGE prune with); what validate() adds is pandera's verdict and the split
+    # the same aggregate validate()'s pass computes: the batch statistics (counts, the key range the
+    # diff and the MERGE prune with) and every check's count; what validate() adds is pandera's verdict and the split
     def one_pass():  # built per run, as a script builds its query each run
-        return [c.alias(f"m{i}") for i, (_, c) in enumerate(measures(s, batch, deduplicated=True))] + [
-            F.min("id").cast("string").alias("lo"), F.max("id").cast("string").alias("hi")]
+        return [c.alias(f"m{i}") for i, (_, c) in enumerate(stat_measures(s, None) + check_measures(s, batch, deduplicated=True))]
     validate(s, batch, deduplicated=True)  # pandera's first verdict in a process imports its backends (~0.1 s)
     framework, baseline = [], []
     for _ in range(max(b.reps, 5)):  # cheap: more repetitions for a steadier median

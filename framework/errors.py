@@ -34,6 +34,11 @@ class SpecError(FrameworkError):
         super().__init__(f"{len(self.issues)} metadata error(s):\n{lines}")
 
 
+class UnknownLoadTypeError(FrameworkError):
+    """A load type name that is not in the registry (:mod:`framework.engine.loads.registry`); the
+    message lists the valid ones."""
+
+
 class UnsafeSqlError(FrameworkError):
     """An identifier or SQL fragment from metadata that must not reach a statement."""
 

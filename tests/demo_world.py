@@ -21,8 +21,8 @@ import pytest
 
 from framework.demo.bronze import append_batch
 from framework.engine.runner import RunResult
-from framework.metadata.onboarding import BRONZE_PREFIX, load_file
-from framework.metadata.onboarding import onboard_files as _onboard_files
+from framework.onboarding.onboard import BRONZE_PREFIX, load_file
+from framework.onboarding.onboard import onboard_files as _onboard_files
 from framework.platform.lakehouse import Lakehouse
 from framework.platform.source_schemas import source_tables
 from framework.platform.sqltext import quote_table

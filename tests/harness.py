@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from framework.engine.context import Context
 from framework.engine.runner import RunResult, run
-from framework.metadata.onboarding import onboard_specs
 from framework.metadata.spec import TECHNICAL_PREFIX
+from framework.onboarding.onboard import onboard_specs
 from framework.platform.lakehouse import Lakehouse
 from framework.platform.params import RunParams
 from framework.platform.sqltext import quote_table

@@ -25,7 +25,7 @@ from types import SimpleNamespace
 import pytest
 
 from framework.demo.bronze import append_batch
-from framework.metadata.onboarding import onboard_files
+from framework.onboarding.onboard import onboard_files
 from framework.platform.lakehouse import Lakehouse
 from framework.platform.server_file import ServerInfo, serving_url
 from framework.platform.server_file import write as write_server_file

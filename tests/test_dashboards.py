@@ -27,7 +27,7 @@ import pytest
 from framework.demo.bronze import append_batch
 from framework.engine.context import Context
 from framework.engine.runner import run
-from framework.metadata.onboarding import onboard_files
+from framework.onboarding.onboard import onboard_files
 from framework.platform.lakehouse import Lakehouse
 from framework.surfaces.dashboards import (
     datasets,

@@ -32,7 +32,7 @@ from pyspark.sql.types import (
 )
 
 from framework.errors import SpecError
-from framework.metadata.narrowing import loss
+from framework.onboarding.narrowing import loss
 from tests.builders import raw_spec
 from tests.harness import add_rows, audit, control_row, gold, hydrate, make_source, onboard, ts, version
 

@@ -18,11 +18,12 @@ from pathlib import Path
 
 import pytest
 
+from framework.engine.control import ControlSnapshot, record_states
 from framework.engine.fanout import EMPTY_SLOT, MAX_LAYERS, plan_fanout
 from framework.errors import FrameworkError, SpecIssue
-from framework.metadata.control import ControlSnapshot, StateUpdate, record_states
 from framework.metadata.spec import TableSpec
 from framework.platform.commit_retry import CommitConflictError
+from framework.platform.control_store import StateUpdate
 from tests.builders import raw_spec
 from tests.harness import T0, audit, control_row, gold, make_source, onboard, ts
 

@@ -11,9 +11,10 @@ from decimal import Decimal
 import pytest
 from pyspark.sql.types import ArrayType, DecimalType, IntegerType, MapType, StringType, StructField, StructType
 
+from framework.engine.loads import find_issues, load_of
 from framework.errors import SpecError
-from framework.metadata.flatten import expand_flattens, sql_type
-from framework.metadata.spec import TableSpec, find_issues, parse_specs
+from framework.metadata.spec import TableSpec, parse_specs
+from framework.onboarding.flatten import expand_flattens, sql_type
 from tests.builders import raw_spec
 from tests.harness import add_rows, control_row, gold, hydrate, make_source, onboard, ts
 
@@ -77,13 +78,14 @@ def test_explode_entry_shape_and_names():
 
 
 def test_which_specs_recompute_the_touched_keys_history():
-    def spec(**overrides):
-        return parse_specs([raw_spec(**overrides)])[0]
+    def recomputes(**overrides) -> bool:
+        spec = parse_specs([raw_spec(**overrides)])[0]
+        return load_of(spec).reads_key_history(spec)
 
-    assert spec().recomputes_key_history is False
-    assert spec(aggregate=True, sequence_by=None).recomputes_key_history is True
-    assert spec(load_type="scd2").recomputes_key_history is True
-    assert spec(load_type="fact_insert").recomputes_key_history is False
+    assert recomputes() is False
+    assert recomputes(aggregate=True, sequence_by=None) is True
+    assert recomputes(load_type="scd2") is True
+    assert recomputes(load_type="fact_insert") is False
 
 
 USAGE = StructType([
@@ -168,7 +170,7 @@ def test_flatten_from_the_live_source_gives_typed_columns_and_values(lakehouse, 
 
 
 def test_flatten_before_the_bronze_copy_exists_uses_the_packaged_ddl_and_errors_name_the_field(lakehouse):
-    from framework.metadata.onboarding import expand_columns
+    from framework.onboarding.onboard import expand_columns
     from framework.platform.source_schemas import source_table
 
     declared = next(c.data_type for c in source_table("billing.usage").columns if c.name == "usage_metadata")
@@ -314,7 +316,7 @@ def test_map_json_round_trip_and_a_time_range_join(lakehouse, clock):
 def test_bootstrap_adds_explode_to_an_older_control_table_and_rows_round_trip(lakehouse, tmp_path):
     from dataclasses import replace
 
-    from framework.metadata.control import read_control
+    from framework.engine.control import read_control
     from framework.platform.lakehouse import Lakehouse
     from framework.platform.resources import control_dir
 

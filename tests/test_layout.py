@@ -1,29 +1,76 @@
-"""The package's shape: load types decided in one place each, JVM internals in one module.
+"""The package's shape: one home per load type, nothing else deciding by load type, errors named.
 
-Import layering itself is held by import-linter (pyproject.toml, run by `make test`).
+Import layering itself (metadata free of Spark, each layer importing only the ones below) is held by
+import-linter (pyproject.toml, run by `make test`).
 """
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
-from framework.engine.loads import LOADS
-from framework.metadata.load_types import LOAD_TYPES
+import pytest
+
+from framework.engine.loads import LOADS, LoadType, find_issues, load_of
+from framework.engine.loads.base import LoadType as Base
+from framework.errors import UnknownLoadTypeError
+from framework.metadata.spec import TableSpec
+from tests.builders import raw_spec
 
 PACKAGE = Path(__file__).resolve().parent.parent / "framework"
+LOADS_PACKAGE = "engine/loads/"
+FLAGS = ("deletion_vectors_default", "added_columns")  # data the entries carry, read by name (never branched on)
 
 
 def sources():
     return {p.relative_to(PACKAGE).as_posix(): p.read_text() for p in PACKAGE.rglob("*.py")}
 
 
-def test_every_load_type_has_its_rules_and_its_behaviour():
-    assert set(LOADS) == set(LOAD_TYPES)
+def test_every_load_type_has_its_rules_and_its_behaviour_in_one_entry():
+    for name, load in LOADS.items():
+        assert isinstance(load, LoadType) and load.name == name
+        for method in ("clauses", "diff", "desired"):  # behaviour the base leaves open
+            assert getattr(type(load), method) is not getattr(Base, method), f"{name} lacks {method}"
+        assert callable(load.spec_issues) and callable(load.dedup_grain)
 
 
 def test_no_module_branches_on_a_load_type_name():
-    names = "|".join(LOAD_TYPES)
+    names = "|".join(LOADS)
     compared = re.compile(rf"load_type\s*(==|!=|\bin\b|\bnot in\b)|==\s*['\"]({names})['\"]")
     offenders = {path: m.group(0) for path, text in sources().items() if (m := compared.search(text))}
-    assert offenders == {}, "decide by framework.metadata.load_types / framework.engine.loads, not by name"
+    assert offenders == {}, "decide by the load type's entry (framework.engine.loads), not by its name"
+
+
+def test_outside_the_load_types_no_module_reads_a_load_type_attribute_but_its_methods():
+    """``load.<attribute>`` outside framework/engine/loads is a method call or one of FLAGS' data."""
+    offenders = []
+    for path, text in sources().items():
+        if path.startswith(LOADS_PACKAGE):
+            continue
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.Attribute) and isinstance(node.value, (ast.Name, ast.Attribute)):
+                owner = node.value.attr if isinstance(node.value, ast.Attribute) else node.value.id
+                if owner == "load" and not hasattr(getattr(Base, node.attr, None), "__call__") and node.attr not in FLAGS:
+                    offenders.append(f"{path}: load.{node.attr}")
+    assert offenders == []
+
+
+def test_an_unknown_load_type_lists_the_valid_ones():
+    with pytest.raises(UnknownLoadTypeError, match=r"unknown load type 'scd3'; valid load types are: scd1, scd2, fact_upsert, fact_insert, snapshot"):
+        load_of("scd3")
+    spec = TableSpec.from_dict(raw_spec(load_type="scd3"))
+    assert [str(i) for i in find_issues([spec]) if i.field == "load_type"] == [
+        "dim_thing.load_type: must be one of scd1, scd2, fact_upsert, fact_insert, snapshot, found 'scd3'"]
+
+
+def test_each_load_type_says_what_a_spec_of_its_type_must_not_say():
+    def issues(**overrides):
+        return sorted(f"{i.field}: {i.message}" for i in load_of(overrides["load_type"]).spec_issues(TableSpec.from_dict(raw_spec(**overrides))))
+
+    assert issues(load_type="scd2", sequence_by=None) == ["sequence_by: is required for scd2 (it orders versions and becomes valid_from)"]
+    assert issues(load_type="snapshot", sequence_by=None, delete_condition="deleted")[0].startswith("delete_condition: is not supported for snapshot")
+    assert issues(load_type="fact_insert", delete_condition="deleted") == [
+        "delete_condition: is not supported for fact_insert (fact_insert never deletes; snapshot deletes absent keys)"]
+    assert issues(load_type="scd1", track_columns=["name"]) == ["track_columns: applies to scd2 only"]
+    assert issues(load_type="scd1") == [] and issues(load_type="scd2") == []

@@ -6,9 +6,11 @@ from __future__ import annotations
 import pytest
 from pyspark.sql.types import StringType, StructField, StructType
 
-from framework.engine.target import TargetLayout, create_statement, physical_layout
+from framework.engine.loads import validate_specs
+from framework.engine.layout import TargetLayout
+from framework.engine.target import create_statement, physical_layout
 from framework.errors import SpecError
-from framework.metadata.spec import TableSpec, validate_specs
+from framework.metadata.spec import TableSpec
 from framework.platform.lakehouse import Lakehouse
 from framework.platform.params import RunParams
 from framework.platform.sqltext import quote_table

@@ -8,8 +8,8 @@ audit nor state), then running normally.
 from __future__ import annotations
 
 from framework.engine.context import Context
-from framework.engine.runner import hydrate_table
-from framework.metadata.control import read_control
+from framework.engine.control import read_control
+from framework.engine.table_run import hydrate_table
 from tests.builders import raw_spec
 from tests.harness import (
     add_rows,

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from framework.engine.loads import validate_specs
 from framework.errors import FrameworkError, PlaceholderError, SpecError, UnsafeSqlError
 from framework.metadata.graph import dependency_cycles
 from framework.metadata.planner import plan, select
-from framework.metadata.spec import TableSpec, parse_specs, validate_specs
+from framework.metadata.spec import TableSpec, parse_specs
 from framework.metadata.vetting import check_fragment, lookback_interval_sql
 from framework.platform.params import RunParams, fill_placeholders
 from framework.platform.sqltext import quote_ident, quote_table
@@ -141,7 +142,7 @@ def test_merge_plan_renders_null_safe_quoted_sql():
         TimestampType,
     )
 
-    from framework.engine.loads import layout, plan_merge
+    from framework.engine.write_plan import layout, plan_merge
 
     spec = TableSpec.from_dict(raw_spec(delete_condition="deleted"))
     batch = StructType([
@@ -157,7 +158,8 @@ def test_merge_plan_renders_null_safe_quoted_sql():
 
 # -- strict parsing: typos and wrong shapes are errors naming the field --------------------------
 def _issues(**overrides) -> list[str]:
-    from framework.metadata.spec import find_issues, parse_specs
+    from framework.engine.loads import find_issues
+    from framework.metadata.spec import parse_specs
 
     try:
         return [str(i) for i in find_issues(parse_specs([raw_spec(**overrides)]))]

@@ -18,6 +18,5 @@ RUN_ID = "_hm_run_id"
 UPDATED_AT = "_hm_updated_at"
 
 # -- scd2 validity (user-facing, named by the spec) -----------------------------------------------
-from framework.metadata.load_types import SCD2_COLUMNS  # noqa: E402  (user-facing: the spec names them)
-
+SCD2_COLUMNS = ("valid_from", "valid_to", "is_current")  # added by scd2 (framework.engine.loads.history)
 VALID_FROM, VALID_TO, IS_CURRENT = SCD2_COLUMNS

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from framework.engine.control import ControlSnapshot
 from framework.errors import FrameworkError
-from framework.metadata.control import ControlSnapshot
 from framework.metadata.graph import layers_of
 from framework.metadata.planner import select
 

@@ -10,8 +10,10 @@ MERGE whose result row says it changed nothing made no commit and reads no histo
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field
 
+from pyspark.errors import PySparkException
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
@@ -20,9 +22,11 @@ from framework.engine.columns import (
     RUN_ID,
     UPDATED_AT,
 )
-from framework.engine.target import TargetLayout
+from framework.engine.layout import TargetLayout
 from framework.errors import MergeError
 from framework.platform.sqltext import quote_ident, quote_table
+
+log = logging.getLogger(__name__)
 
 
 # -- the MERGE statement ------------------------------------------------------------------------
@@ -114,19 +118,37 @@ def _commit_for(spark: SparkSession, target: str, marker: str) -> Commit:
     raise MergeError(f"{target}: the commit of this run ({marker}) is not in the table history")
 
 
-class _CommitTag:
-    """Stores ``marker`` in the userMetadata of the commit(s) made inside the block."""
+class _SessionConfs:
+    """Session confs set for the statement(s) run inside the block, then unset.
 
-    KEY = "spark.databricks.delta.commitInfo.userMetadata"
+    The commit marker (``userMetadata``) says which run made the commit. ``materializeSource``
+    ``none``: the MERGE's source is the framework's own diff over its materialized batch and a
+    Delta scan of Gold, deterministic already, so Delta's copy of it (``auto`` copies any source
+    that is not a plain Delta scan) would be a second materialization. A session that refuses a
+    conf (serverless allows only some) keeps Delta's default: slower, never wrong.
+    """
 
-    def __init__(self, spark: SparkSession, marker: str):
-        self.spark, self.marker = spark, marker
+    USER_METADATA = "spark.databricks.delta.commitInfo.userMetadata"
+    MATERIALIZE_SOURCE = "spark.databricks.delta.merge.materializeSource"
+
+    def __init__(self, spark: SparkSession, marker: str, *, merge: bool = False):
+        self.spark = spark
+        self.confs = {self.USER_METADATA: marker} | ({self.MATERIALIZE_SOURCE: "none"} if merge else {})
+        self.set: list[str] = []
 
     def __enter__(self):
-        self.spark.conf.set(self.KEY, self.marker)
+        for key, value in self.confs.items():
+            try:
+                self.spark.conf.set(key, value)
+                self.set.append(key)
+            except PySparkException:
+                if key == self.USER_METADATA:
+                    raise
+                log.info("%s cannot be set on this session; Delta's default applies", key)
 
     def __exit__(self, *exc):
-        self.spark.conf.unset(self.KEY)
+        for key in self.set:
+            self.spark.conf.unset(key)
 
 
 def commit_marker(run_id: str, table: str, watermark_to: str | None) -> str:
@@ -136,15 +158,15 @@ def commit_marker(run_id: str, table: str, watermark_to: str | None) -> str:
 def write_changes(spark: SparkSession, plan: MergePlan, changes: DataFrame, marker: str) -> Commit:
     """Run the MERGE over ``changes``; its commit, or NO_COMMIT when it changed no row.
 
-    ``changes`` is not materialized here: Delta materializes a MERGE source that is not a plain
-    Delta scan itself (``merge.materializeSource``), so a checkpoint of ours would be a second copy.
+    ``changes`` is not materialized again, neither here nor by Delta (:class:`_SessionConfs`): it
+    is built from the batch the framework materialized once and a Delta scan of Gold.
     Nothing is counted beforehand either: a MERGE whose source is empty, or whose insert-only
     anti join leaves nothing, commits nothing, and its result row says so (``num_affected_rows``
     = 0), so the table's history is read only for a commit that exists.
     """
     changes.createOrReplaceTempView(plan.source)
     try:
-        with _CommitTag(spark, marker):
+        with _SessionConfs(spark, marker, merge=True):
             result = spark.sql(plan.sql()).first()
     finally:
         spark.catalog.dropTempView(plan.source)
@@ -158,7 +180,7 @@ def overwrite(spark: SparkSession, target: str, lay: TargetLayout, rows: DataFra
     rows.createOrReplaceTempView(view)
     columns = ", ".join(quote_ident(f.name) for f in lay.schema.fields)
     try:
-        with _CommitTag(spark, marker):
+        with _SessionConfs(spark, marker):
             spark.sql(f"INSERT OVERWRITE TABLE {quote_table(target)} SELECT {columns} FROM {quote_ident(view)}")
     finally:
         spark.catalog.dropTempView(view)

@@ -7,13 +7,10 @@ overwriting newer ones), and ``_hm_run_id``/``_hm_updated_at`` (which run last w
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from pyspark.sql.types import StructField
 
-from pyspark.sql.types import (
-    StructField,
-    StructType,
-)
-
+from framework.engine.layout import PhysicalLayout, TargetLayout
+from framework.engine.loads import load_of
 from framework.errors import TargetSchemaError
 from framework.metadata.spec import CLUSTER_AUTO, TableSpec
 from framework.platform.lakehouse import Lakehouse
@@ -21,25 +18,6 @@ from framework.platform.runtime import on_databricks
 from framework.platform.sqltext import quote_ident, quote_table, sql_string
 
 DELETION_VECTORS = "delta.enableDeletionVectors"
-
-
-@dataclass(frozen=True)
-class PhysicalLayout:
-    """How the Gold table's files are organized: liquid clustering and deletion vectors.
-
-    ``cluster_by`` is () for none, the columns, or ("AUTO",) where Databricks chooses them.
-    """
-
-    cluster_by: tuple[str, ...]
-    deletion_vectors: bool
-
-    @property
-    def cluster_clause(self) -> str:
-        if not self.cluster_by:
-            return "NONE"
-        if self.cluster_by == (CLUSTER_AUTO,):
-            return CLUSTER_AUTO
-        return "(" + ", ".join(quote_ident(c) for c in self.cluster_by) + ")"
 
 
 def physical_layout(spec: TableSpec, databricks: bool | None = None) -> PhysicalLayout:
@@ -54,18 +32,8 @@ def physical_layout(spec: TableSpec, databricks: bool | None = None) -> Physical
     wanted = (CLUSTER_AUTO,) if spec.cluster_by is None else tuple(spec.cluster_by)
     if wanted == (CLUSTER_AUTO,) and not databricks:
         wanted = ()
-    vectors = spec.load.default_deletion_vectors if spec.deletion_vectors is None else spec.deletion_vectors
+    vectors = load_of(spec).deletion_vectors_default if spec.deletion_vectors is None else spec.deletion_vectors
     return PhysicalLayout(wanted, vectors)
-
-
-@dataclass(frozen=True)
-class TargetLayout:
-    """The Gold table's columns, and which of them the engine compares to detect a change."""
-
-    schema: StructType
-    business: tuple[str, ...]  # metadata columns
-    compared: tuple[str, ...]  # columns whose difference means "changed"
-    merge_keys: tuple[str, ...]  # MERGE ON columns
 
 
 def _column_ddl(field: StructField) -> str:

@@ -15,9 +15,10 @@ from pyspark.sql import functions as F
 
 from framework.engine.columns import IS_DELETE, KEY_CONFLICT, SEQ, SOURCE_ROWS, WATERMARK
 from framework.engine.compare import rows_of_keys, with_comparable_values
+from framework.engine.explode import explode_rows
 from framework.engine.folds import all_of
+from framework.engine.loads import load_of
 from framework.errors import SourceError
-from framework.metadata.explode import explode_rows
 from framework.metadata.spec import TableSpec
 from framework.platform.sqltext import quote_ident, quote_table
 
@@ -162,7 +163,7 @@ def aggregate_history(spark: SparkSession, spec: TableSpec, window: DataFrame, s
 
 def prepared_rows(spark: SparkSession, spec: TableSpec, window: DataFrame, source: DataFrame, join_tables: list[str]) -> DataFrame:
     """The mapped batch before dedup; widened to the touched keys' history when the spec says so."""
-    if not spec.recomputes_key_history or spec.watermark_column is None:  # no watermark: the window is the source
+    if not load_of(spec).reads_key_history(spec) or spec.watermark_column is None:  # no watermark: the window is the source
         return map_rows(spark, spec, window, join_tables)
     if spec.aggregate:
         return aggregate_history(spark, spec, window, source, join_tables)
@@ -179,7 +180,8 @@ def key_history(spec: TableSpec, window_rows: DataFrame, all_rows: DataFrame) ->
 
 
 def deduplicate(spec: TableSpec, df: DataFrame) -> DataFrame:
-    """One row per key (per key and sequence for scd2): latest ``sequence_by`` wins.
+    """One row per value of the load type's dedup grain (the key; key and sequence for scd2):
+    latest ``sequence_by`` wins.
 
     Ties are broken by a fixed rule, so the same input always yields the same output whatever its
     order: a deletion wins over a version at the same instant, then the greatest row by its column
@@ -192,8 +194,7 @@ def deduplicate(spec: TableSpec, df: DataFrame) -> DataFrame:
     """
     if spec.aggregate:
         return df
-    keys = [F.col(quote_ident(k)) for k in spec.primary_keys]
-    partition = keys + ([F.col(SEQ)] if spec.load.keeps_history else [])  # scd2 keeps one row per version
+    partition = [F.col(quote_ident(c)) for c in load_of(spec).dedup_grain(spec)]  # scd2: one row per version
     staged, content, helpers = with_comparable_values(spec, df)  # maps sorted into entries once per row
     order = [F.col(SEQ).desc_nulls_last(), F.col(IS_DELETE).desc()] + [c.desc_nulls_last() for c in content]
     window = Window.partitionBy(*partition).orderBy(*order)

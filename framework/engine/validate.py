@@ -14,15 +14,17 @@ fail a ``warn`` check are split off for the quarantine only when such a check fa
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pandas as pd
 import pandera.pandas as pa
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
-from framework.engine.columns import IS_DELETE, KEY_CONFLICT, SEQ, SOURCE_ROWS
+from framework.engine.batch_stats import BatchStats, batch_stats, scan, stat_measures
+from framework.engine.columns import IS_DELETE, KEY_CONFLICT
 from framework.engine.folds import all_of, union_all
+from framework.engine.loads import load_of
 from framework.errors import KeyViolationError, ValidationFailedError
 from framework.metadata.spec import CheckSpec, TableSpec
 from framework.platform.sqltext import quote_ident
@@ -42,23 +44,21 @@ class FailedCheck:
 
 @dataclass(frozen=True)
 class ValidatedBatch:
-    """What survives validation, what is set aside, and the counts of the batch."""
+    """What survives validation, what is set aside, and the batch's statistics."""
 
     good: DataFrame  # rows to merge (deletions included)
     quarantine: DataFrame | None  # check_name, severity, row_json; None when nothing failed
     failed_checks: tuple[FailedCheck, ...]
-    rows_read: int
-    rows_deduplicated: int
     rows_quarantined: int
-    key_ranges: dict[str, tuple[str, str]] | None = None  # key -> (min, max) as Spark strings; None: a NULL key
-    also: dict[str, object] = field(default_factory=dict)  # the caller's own aggregates, by name (validate's ``also``)
+    stats: BatchStats
 
     @property
-    def rows_kept(self) -> int:
-        """Rows of the batch after dedup (deletions included), before the quarantine split."""
-        return self.rows_read - self.rows_deduplicated
+    def rows_read(self) -> int:
+        return self.stats.rows_read
 
-
+    @property
+    def rows_deduplicated(self) -> int:
+        return self.stats.rows_deduplicated
 
 
 # -- predicates (row split) -----------------------------------------------------------------
@@ -97,21 +97,16 @@ def _fails(predicate: Column, rows: Column) -> Column:
     return F.sum(F.when(rows & ~predicate, 1).otherwise(0))
 
 
-def measures(spec: TableSpec, batch: DataFrame, *, deduplicated: bool = False) -> list[tuple[str, Column]]:
+def check_measures(spec: TableSpec, batch: DataFrame, *, deduplicated: bool = False) -> list[tuple[str, Column]]:
     """(name, aggregate) of every count validation needs, all computable in one scan of the batch.
 
-    Batch statistics (``_read``, ``_kept``), one failure count per metadata check, one null count
-    per non-nullable column, duplicated keys, and ``_quarantined`` (rows failing any warn check).
-    Duplicated keys are not counted for a ``deduplicated`` batch (the engine's: dedup keeps one row
-    per key, or per key and version, by construction): a distinct count is the one measure that
-    costs more than the scan itself (a hash set of every key; measured at 3 M rows it took longer
-    than preparing the batch).
+    One failure count per metadata check, one null count per non-nullable column, duplicated keys,
+    and ``_quarantined`` (rows failing any warn check). Duplicated keys are not counted for a
+    ``deduplicated`` batch (the engine's: dedup keeps one row per value of the load type's grain,
+    by construction): a distinct count is the one measure that costs more than the scan itself.
     """
     rows = ~F.col(IS_DELETE)
-    out: list[tuple[str, Column]] = [
-        ("_read", F.coalesce(F.sum(SOURCE_ROWS), F.lit(0))),
-        ("_kept", F.count(F.lit(1))),
-    ]
+    out: list[tuple[str, Column]] = []
     for chk in spec.checks:
         if chk.check == "unique":  # non-null values that occur more than once among the rows
             col = F.when(rows, F.col(quote_ident(chk.column)))
@@ -122,20 +117,20 @@ def measures(spec: TableSpec, batch: DataFrame, *, deduplicated: bool = False) -
         if not c.nullable:
             out.append((f"{c.name}_not_nullable", _fails(F.col(quote_ident(c.name)).isNotNull(), rows)))
     if not deduplicated:
-        key = [F.col(quote_ident(k)) for k in spec.primary_keys] + ([F.col(SEQ)] if spec.load.keeps_history else [])
-        out.append((KEY_UNIQUE, F.sum(F.when(rows, 1).otherwise(0)) - F.count_distinct(F.when(rows, F.struct(*key)))))
-    for k in spec.primary_keys:  # the batch's key range: the diff and the MERGE read only Gold files that can hold it
-        out.append((f"_nulls_{k}", F.sum(F.when(F.col(quote_ident(k)).isNull(), 1).otherwise(0))))
+        grain = [F.col(quote_ident(c)) for c in load_of(spec).dedup_grain(spec)]
+        out.append((KEY_UNIQUE, F.sum(F.when(rows, 1).otherwise(0)) - F.count_distinct(F.when(rows, F.struct(*grain)))))
     warn = [passes(c) for c in spec.checks if c.severity == "warn" and c.check != "unique"]
     if warn:
         out.append(("_quarantined", _fails(all_of(warn), rows)))
     if KEY_CONFLICT in batch.columns:  # set by dedup (aggregates have none: their keys are GROUP BY)
         out.append((KEY_CONFLICTS, F.count(F.col(KEY_CONFLICT))))
+        out.append((CONFLICT_EXAMPLE, conflict_example(spec)))
     return out
 
 
 # -- a key that does not determine a row ---------------------------------------------------------
 KEY_CONFLICTS = "_key_conflicts"  # kept rows whose key had differing rows at one sequence value
+CONFLICT_EXAMPLE = "_conflict_example"  # the least such key
 
 
 def conflict_example(spec: TableSpec) -> Column:
@@ -153,8 +148,7 @@ def key_violation(spec: TableSpec, count: int, example) -> KeyViolationError:
     """``fact_x: primary key (a, b) does not determine a row: 3 keys have differing rows in this batch, e.g. (a=1, b=2)``."""
     keys = ", ".join(spec.primary_keys)
     shown = ", ".join(f"{k}={_shown(example[f'k{i}'])}" for i, k in enumerate(spec.primary_keys))
-    history = spec.load.keeps_history  # scd2: one kept row per key and sequence value
-    what = ("key versions (key and sequence_by value)" if history else "keys") if count != 1 else ("key version" if history else "key")
+    what = load_of(spec).grain_words(many=count != 1)
     at = f" at sequence_by {spec.sequence_by!r} = {_shown(example['seq'])}" if spec.sequence_by else ""
     same = " with the same sequence_by value" if spec.sequence_by else ""
     return KeyViolationError(
@@ -191,64 +185,53 @@ def failed_checks_of(spec: TableSpec, counts: dict[str, int]) -> list[FailedChec
 
 
 # -- the step ----------------------------------------------------------------------------------
-def validate(spec: TableSpec, batch: DataFrame, *, deduplicated: bool = False, also: dict[str, Column] | None = None) -> ValidatedBatch:
-    """Validate the materialized batch with one scan; fail on ``error`` checks, split rows on ``warn``.
-
-    The scan computes every check's failure count (:func:`measures`); pandera then judges the
-    one-row frame of counts, so its report names each failed check
-    while no check rescans the batch. Only when a ``warn`` check failed is the batch split.
-    The same scan counts the keys dedup found differing rows for (``_hm_key_conflict``): any, and
-    the table fails with :class:`~framework.errors.KeyViolationError` before the checks are judged.
-    ``also``: other aggregates the caller needs from the batch (the runner: the window's upper
-    watermark), computed by the same scan and returned by name in ``ValidatedBatch.also``.
-    """
-    also = also or {}
-    named = measures(spec, batch, deduplicated=deduplicated)
-    ranges = [(k, F.min(F.col(quote_ident(k))).cast("string"), F.max(F.col(quote_ident(k))).cast("string")) for k in spec.primary_keys]
-    conflicts = any(name == KEY_CONFLICTS for name, _ in named)
-    first = batch.agg(
-        *[column.alias(f"m{i}") for i, (_, column) in enumerate(named)],
-        *[c for i, (_, lo, hi) in enumerate(ranges) for c in (lo.alias(f"lo{i}"), hi.alias(f"hi{i}"))],
-        *([conflict_example(spec).alias("conflict")] if conflicts else []),
-        *[column.alias(f"also{i}") for i, column in enumerate(also.values())],
-    ).first()
-    counts = {name: int(first[f"m{i}"] or 0) for i, (name, _) in enumerate(named)}
+def judge(spec: TableSpec, values: dict[str, object]) -> list[FailedCheck]:
+    """The verdict on a scan's counts: a key conflict or a failed ``error`` check raises, else the
+    failed ``warn`` checks (to quarantine by)."""
+    counts = {name: int(value or 0) for name, value in values.items() if not name.startswith("_") or name in (KEY_CONFLICTS,)}
     if counts.get(KEY_CONFLICTS):
-        raise key_violation(spec, counts[KEY_CONFLICTS], first["conflict"])
-    key_ranges = None
-    if not any(counts[f"_nulls_{k}"] for k in spec.primary_keys) and all(first[f"lo{i}"] is not None for i in range(len(ranges))):
-        key_ranges = {k: (first[f"lo{i}"], first[f"hi{i}"]) for i, (k, _, _) in enumerate(ranges)}
+        raise key_violation(spec, counts[KEY_CONFLICTS], values[CONFLICT_EXAMPLE])
     failed = failed_checks_of(spec, counts)
     blocking = [f for f in failed if f.severity == "error"]
     if blocking:
         raise ValidationFailedError(spec.table_name, [str(f) for f in blocking])
+    return failed
 
+
+def split(spec: TableSpec, batch: DataFrame, failed: list[FailedCheck], values: dict[str, object]) -> tuple[DataFrame, DataFrame | None, int]:
+    """The rows to merge, the quarantine rows (one per row and failed warn check) and how many rows
+    were set aside; the batch as it is when no warn check failed."""
     failed_warn = [c for c in spec.checks if c.severity == "warn" and c.check_name in {f.name for f in failed}]
-    good, quarantine = batch, None
-    if failed_warn:
-        rows = batch.where(~F.col(IS_DELETE))
-        flags = {c.check_name: passes(c) for c in failed_warn}
-        flagged = rows.select("*", *[flag.alias(f"_hm_ok_{i}") for i, flag in enumerate(flags.values())])
-        ok_all = all_of([F.col(f"_hm_ok_{i}") for i in range(len(flags))])
-        row_json = F.to_json(F.struct(*[F.col(quote_ident(c)) for c in spec.column_names]))
-        parts = [
-            flagged.where(~F.col(f"_hm_ok_{i}")).select(
-                F.lit(name).alias("check_name"), F.lit("warn").alias("severity"), row_json.alias("row_json")
-            )
-            for i, name in enumerate(flags)
-        ]
-        quarantine = union_all(parts)
-        keep = flagged.where(ok_all).drop(*[f"_hm_ok_{i}" for i in range(len(flags))])
-        good = keep.unionByName(batch.where(F.col(IS_DELETE)))
-        if any(c.check == "unique" for c in failed_warn):  # a window predicate: not in the one pass
-            counts["_quarantined"] = flagged.where(~ok_all).count()
-    return ValidatedBatch(
-        good=good,
-        quarantine=quarantine,
-        failed_checks=tuple(failed),
-        rows_read=counts["_read"],
-        rows_deduplicated=counts["_read"] - counts["_kept"],
-        rows_quarantined=counts.get("_quarantined", 0) if failed_warn else 0,
-        key_ranges=key_ranges,
-        also={name: first[f"also{i}"] for i, name in enumerate(also)},
-    )
+    if not failed_warn:
+        return batch, None, 0
+    rows = batch.where(~F.col(IS_DELETE))
+    flags = {c.check_name: passes(c) for c in failed_warn}
+    flagged = rows.select("*", *[flag.alias(f"_hm_ok_{i}") for i, flag in enumerate(flags.values())])
+    ok_all = all_of([F.col(f"_hm_ok_{i}") for i in range(len(flags))])
+    row_json = F.to_json(F.struct(*[F.col(quote_ident(c)) for c in spec.column_names]))
+    quarantine = union_all([
+        flagged.where(~F.col(f"_hm_ok_{i}")).select(F.lit(name).alias("check_name"), F.lit("warn").alias("severity"), row_json.alias("row_json"))
+        for i, name in enumerate(flags)
+    ])
+    good = flagged.where(ok_all).drop(*[f"_hm_ok_{i}" for i in range(len(flags))]).unionByName(batch.where(F.col(IS_DELETE)))
+    if any(c.check == "unique" for c in failed_warn):  # a window predicate: not in the one pass
+        return good, quarantine, flagged.where(~ok_all).count()
+    return good, quarantine, int(values.get("_quarantined") or 0)
+
+
+def validate(spec: TableSpec, batch: DataFrame, *, deduplicated: bool = False, values: dict[str, object] | None = None,
+             stats: BatchStats | None = None) -> ValidatedBatch:
+    """Validate the materialized batch; fail on ``error`` checks, split rows on ``warn``.
+
+    ``values``: the batch's one scan (:func:`framework.engine.batch_stats.scan` over
+    :func:`check_measures` and the statistics) when the caller made it, else it is made here.
+    pandera then judges the one-row frame of counts, so its report names each failed check while
+    no check rescans the batch. Only when a ``warn`` check failed is the batch split. Keys that
+    dedup found differing rows for (``_hm_key_conflict``) fail the table with
+    :class:`~framework.errors.KeyViolationError` before the checks are judged.
+    """
+    if values is None:
+        values = scan(batch, stat_measures(spec, None) + check_measures(spec, batch, deduplicated=deduplicated))
+    failed = judge(spec, values)
+    good, quarantine, quarantined = split(spec, batch, failed, values)
+    return ValidatedBatch(good, quarantine, tuple(failed), quarantined, stats or batch_stats(spec, values))

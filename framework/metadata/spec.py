@@ -1,9 +1,10 @@
 """Typed metadata: one frozen dataclass per control-table row type, validated once at load.
 
 Field names are the control table's column names (docs/control-table.md). ``TableSpec.from_dict``
-accepts a YAML mapping or a control-table row; :func:`validate_specs` collects *every* problem
-across all specs, each naming table and field, and fails once. Checks that need Spark's parser
-(expressions, types) live in :mod:`framework.spec_sql` so this module stays JVM-free.
+accepts a YAML mapping or a control-table row; :mod:`framework.metadata.validation` collects *every* problem
+across all specs, each naming table and field, and fails once. The rules a spec must follow live in
+:mod:`framework.metadata.validation`; those that need Spark's parser (expressions, types) in
+:mod:`framework.engine.probe`, so metadata stays JVM-free.
 """
 
 from __future__ import annotations
@@ -12,12 +13,10 @@ import json
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from framework.errors import SpecError, SpecIssue, UnsafeSqlError
-from framework.metadata.graph import dependency_cycles
-from framework.metadata.load_types import LOAD_TYPES, LoadType, load_type
-from framework.metadata.vetting import check_fragment, parse_lookback
-from framework.platform.params import unknown_placeholders
-from framework.platform.sqltext import is_plain_identifier, split_table_name
+from framework.errors import SpecError, SpecIssue
+from framework.metadata.vetting import check_fragment
+from framework.platform.control_columns import AUDIT_COLUMNS, STATE_COLUMNS
+from framework.platform.sqltext import is_plain_identifier
 
 SEVERITIES = ("error", "warn")
 JOIN_TYPES = ("left", "inner")
@@ -227,21 +226,6 @@ class TableSpec:
 
     # -- derived views the engine uses ------------------------------------------------------
     @property
-    def load(self) -> LoadType | None:
-        """What the load type means (None for an unknown one, which validation reports)."""
-        return load_type(self.load_type)
-
-    @property
-    def recomputes_key_history(self) -> bool:
-        """Whether a batch re-reads the whole (filtered) source history of the keys it touches.
-
-        scd2 re-sorts a key's versions (a late one may fall between collapsed ones); an aggregate
-        regroups a key's rows (a group's rows may arrive over several batches, and a group of
-        only the window's rows would overwrite the complete one).
-        """
-        return self.aggregate or bool(self.load and self.load.keeps_history)
-
-    @property
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]
 
@@ -280,7 +264,7 @@ ITEM_KEYS = {"columns": ("name", "expr", "type", "nullable", "comment"), "joins"
              "checks": ("column", "check", "args", "severity", "name")}
 EXPLODE_KEYS = ("expr", "alias", "outer", "position")
 # A ``columns`` entry with a ``flatten`` key stands for one column per field of a source struct;
-# onboarding expands it (framework.metadata.flatten), so control rows hold explicit columns only.
+# onboarding expands it (framework.onboarding.flatten), so control rows hold explicit columns only.
 FLATTEN_KEYS = ("flatten", "prefix", "except", "depth")
 
 
@@ -363,232 +347,6 @@ def shape_issues(raw: dict) -> list[SpecIssue]:
     if deletion_vectors is not None and not isinstance(deletion_vectors, bool):
         issues.append(SpecIssue(table, "deletion_vectors", f"must be true or false, found {deletion_vectors!r}"))
     return issues
-
-
-STATE_COLUMNS = ("watermark_value", "last_run_id", "last_status", "last_run_at", "input_versions")
-AUDIT_COLUMNS = ("updated_at", "updated_by")
-
-
-def _issues_for(spec: TableSpec) -> list[SpecIssue]:
-    """Every structural problem of one spec (no Spark needed)."""
-    issues: list[SpecIssue] = []
-    table = str(spec.table_name)
-
-    def add(field_name: str, message: str) -> None:
-        issues.append(SpecIssue(table, field_name, message))
-
-    if not is_plain_identifier(spec.table_name):
-        add("table_name", f"must be an identifier ([A-Za-z_][A-Za-z0-9_]*), found {spec.table_name!r}")
-    if not spec.domain or not isinstance(spec.domain, str):
-        add("domain", f"is required, found {spec.domain!r}")
-    load = spec.load
-    if load is None:
-        add("load_type", f"must be one of {', '.join(LOAD_TYPES)}, found {spec.load_type!r}")
-        load = LoadType("?", "unknown")  # keep checking the rest against neutral rules
-
-    # source table: placeholders first, then the shape of the name they produce
-    if not spec.source_table or not isinstance(spec.source_table, str):
-        add("source_table", f"is required, found {spec.source_table!r}")
-    else:
-        for name in unknown_placeholders(spec.source_table):
-            add("source_table", f"unknown placeholder ${{{name}}}; valid: ${{catalog}}, ${{bronze_schema}}, ${{gold_schema}}, ${{control_schema}}")
-        probe = spec.source_table.replace("${", "").replace("}", "")
-        try:
-            split_table_name(probe)
-        except UnsafeSqlError as exc:
-            add("source_table", str(exc))
-
-    # columns
-    names = [c.name for c in spec.columns]
-    if not spec.columns:
-        add("columns", "at least one column is required")
-    seen: set[str] = set()
-    for col in spec.columns:
-        where = f"columns[{col.name}]"
-        if not is_plain_identifier(col.name):
-            add("columns", f"column name must be an identifier, found {col.name!r}")
-            continue
-        if col.name.lower() in seen:
-            add(where, "duplicate column name")
-        seen.add(col.name.lower())
-        if col.name.startswith(TECHNICAL_PREFIX):
-            add(where, f"names starting with {TECHNICAL_PREFIX!r} are reserved for the framework")
-        if col.name in load.added_columns:
-            add(where, f"{col.name!r} is added by {load.name} itself; remove it from columns")
-        if not col.type:
-            add(where + ".type", "is required (a Spark SQL type, e.g. STRING, DECIMAL(18,6))")
-        reason = check_fragment(col.expr)
-        if reason:
-            add(where + ".expr", reason)
-
-    # keys
-    if not spec.primary_keys:
-        add("primary_keys", "at least one key column is required")
-    for key in spec.primary_keys:
-        if key not in names:
-            add("primary_keys", f"key {key!r} is not among the columns; columns are: {', '.join(names)}")
-
-    # incremental read
-    if spec.lookback is not None:
-        if spec.watermark_column is None:
-            add("lookback", "needs a watermark_column (lookback is re-read behind the watermark)")
-        try:
-            parse_lookback(spec.lookback)
-        except UnsafeSqlError as exc:
-            add("lookback", str(exc))
-    if spec.freshness_sla is not None:
-        try:
-            parse_lookback(spec.freshness_sla)
-        except UnsafeSqlError:
-            add("freshness_sla", f"must look like '<n> <unit>' (unit: minute, hour, day, week), e.g. '1 day', found {spec.freshness_sla!r}")
-    if spec.watermark_column is not None and not is_plain_identifier(spec.watermark_column):
-        add("watermark_column", f"must be a source column name, found {spec.watermark_column!r}")
-    if not load.takes_watermark and spec.watermark_column is not None:
-        add("watermark_column", f"must be empty for {load.name}: keys absent from the read are deleted, so the read must be the whole source")
-
-    for field_name in ("source_filter", "sequence_by", "delete_condition"):
-        value = getattr(spec, field_name)
-        if value is not None:
-            reason = check_fragment(value)
-            if reason:
-                add(field_name, reason)
-            for name in unknown_placeholders(value):
-                add(field_name, f"unknown placeholder ${{{name}}}")
-
-    # load-type combinations
-    if load.sequence_required and not spec.sequence_by:
-        add("sequence_by", f"is required for {load.name} (it orders versions and becomes valid_from)")
-    if spec.delete_condition and not load.takes_delete_condition:
-        add("delete_condition", f"is not supported for {load.name} (fact_insert never deletes; snapshot deletes absent keys)")
-    if spec.track_columns is not None:
-        if not load.keeps_history:
-            add("track_columns", "applies to scd2 only")
-        for col in spec.track_columns:
-            if col not in names or col in spec.primary_keys:
-                add("track_columns", f"{col!r} is not a non-key column; non-key columns are: {', '.join(spec.non_key_columns)}")
-    if spec.cluster_by:
-        gold_columns = names + list(load.added_columns)
-        if CLUSTER_AUTO in spec.cluster_by and len(spec.cluster_by) > 1:
-            add("cluster_by", "AUTO lets Databricks choose the columns; list columns or AUTO, not both")
-        for col in spec.cluster_by:
-            if col != CLUSTER_AUTO and col not in gold_columns:
-                add("cluster_by", f"{col!r} is not a Gold column; Gold columns are: {', '.join(gold_columns)}")
-        if len(spec.cluster_by) > MAX_CLUSTER_COLUMNS:
-            add("cluster_by", f"lists {len(spec.cluster_by)} columns; Delta clusters by at most {MAX_CLUSTER_COLUMNS}")
-        if len(set(spec.cluster_by)) < len(spec.cluster_by):
-            add("cluster_by", "lists a column twice")
-    if spec.aggregate and not load.takes_aggregate:
-        add("aggregate", f"cannot be combined with {load.name} (versions need one source row each)")
-    if spec.aggregate and spec.sequence_by:
-        add("sequence_by", "must be empty when aggregate is true (a group yields one row per key)")
-
-    # joins
-    aliases = {"s"}
-    for i, join in enumerate(spec.joins):
-        where = f"joins[{i}]"
-        if not join.table:
-            add(where + ".table", "is required")
-        else:
-            for name in unknown_placeholders(join.table):
-                add(where + ".table", f"unknown placeholder ${{{name}}}")
-        if not is_plain_identifier(join.alias) or join.alias in aliases:
-            add(where + ".alias", f"must be a unique identifier other than 's', found {join.alias!r}")
-        aliases.add(join.alias)
-        reason = check_fragment(join.on)
-        if reason:
-            add(where + ".on", reason)
-        gold_prefix = "${catalog}.${gold_schema}."
-        if isinstance(join.table, str) and join.table.startswith(gold_prefix) and join.table[len(gold_prefix):] not in spec.depends_on:
-            add(where + ".table", f"joins the Gold table {join.table[len(gold_prefix):]!r}, which must then be in depends_on (so it is hydrated first)")
-        if join.how not in JOIN_TYPES:
-            add(where + ".how", f"must be one of {', '.join(JOIN_TYPES)}, found {join.how!r}")
-
-    if spec.explode is not None:
-        explode = spec.explode
-        if not isinstance(explode.expr, str) or not explode.expr.strip():
-            add("explode.expr", f"is required (an array expression over the source), found {explode.expr!r}")
-        else:
-            reason = check_fragment(explode.expr)
-            if reason:
-                add("explode.expr", reason)
-        for key in ("alias", "position"):
-            value = getattr(explode, key)
-            if value is None and key == "position":
-                continue
-            if not is_plain_identifier(value) or value in aliases or value.startswith(TECHNICAL_PREFIX):
-                add(f"explode.{key}", f"must be an identifier other than 's', the join aliases and {TECHNICAL_PREFIX}*, found {value!r}")
-            aliases.add(value)
-
-    # checks
-    check_names: set[str] = set()
-    for i, chk in enumerate(spec.checks):
-        where = f"checks[{i}]"
-        if chk.check not in CHECK_ARGS:
-            add(where + ".check", f"must be one of {', '.join(CHECK_ARGS)}, found {chk.check!r}")
-            continue
-        if chk.check != "expr" and chk.column not in names:
-            add(where + ".column", f"{chk.column!r} is not a Gold column; columns are: {', '.join(names)}")
-        if chk.severity not in SEVERITIES:
-            add(where + ".severity", f"must be one of {', '.join(SEVERITIES)}, found {chk.severity!r}")
-        if chk.check_name in check_names:
-            add(where + ".name", f"duplicate check name {chk.check_name!r}; give one of them a name")
-        check_names.add(chk.check_name)
-        problem = _args_problem(chk)
-        if problem:
-            add(where + ".args", problem)
-
-    for dep in spec.depends_on:
-        if dep == spec.table_name:
-            add("depends_on", "a table cannot depend on itself")
-    return issues
-
-
-def _args_problem(chk: CheckSpec) -> str | None:
-    kind = CHECK_ARGS[chk.check]
-    try:
-        value = chk.value
-    except ValueError:
-        return f"must be JSON, found {chk.args!r}"
-    if kind is None:
-        return None if value is None else f"{chk.check} takes no args, found {chk.args!r}"
-    if kind == "list" and not (isinstance(value, list) and value):
-        return f"{chk.check} needs a non-empty JSON list, e.g. [\"A\", \"B\"], found {chk.args!r}"
-    if kind == "scalar" and not isinstance(value, (int, float, str)):
-        return f"{chk.check} needs one JSON number or string, e.g. 0, found {chk.args!r}"
-    if kind == "pair" and not (isinstance(value, list) and len(value) == 2):
-        return f"{chk.check} needs a JSON pair [min, max], e.g. [0, 100], found {chk.args!r}"
-    if kind == "string" and not (isinstance(value, str) and value):
-        return f"{chk.check} needs a JSON string, found {chk.args!r}"
-    if chk.check == "expr":
-        return check_fragment(value)
-    return None
-
-
-def find_issues(specs: list[TableSpec], known_tables: set[str] | None = None) -> list[SpecIssue]:
-    """All problems of a set of specs, including cross-table ones (unknown deps, duplicates, cycles)."""
-    issues: list[SpecIssue] = []
-    names = [s.table_name for s in specs]
-    for name in {n for n in names if names.count(n) > 1}:
-        issues.append(SpecIssue(str(name), "table_name", "appears more than once"))
-    universe = set(names) | set(known_tables or ())
-    for spec in specs:
-        issues.extend(_issues_for(spec))
-        for dep in spec.depends_on:
-            if dep not in universe:
-                issues.append(
-                    SpecIssue(spec.table_name, "depends_on", f"unknown table {dep!r}; known tables are: {', '.join(sorted(universe))}")
-                )
-    for cycle in dependency_cycles({s.table_name: list(s.depends_on) for s in specs}):
-        for table in cycle:
-            issues.append(SpecIssue(table, "depends_on", "dependency cycle: " + " -> ".join(cycle + [cycle[0]])))
-    return issues
-
-
-def validate_specs(specs: list[TableSpec], known_tables: set[str] | None = None) -> None:
-    """Raise one SpecError listing every problem, or return when all specs are runnable."""
-    issues = find_issues(specs, known_tables)
-    if issues:
-        raise SpecError(issues)
 
 
 def parse_specs(raws: list[dict]) -> list[TableSpec]:

@@ -2,7 +2,7 @@
 
 A fragment is one expression: no statement separator and no comment outside string literals (a
 comment could hide the rest of a generated statement). Pure text checks: no Spark needed, so
-spec validation stays testable without a JVM; :mod:`framework.metadata.probe` asks Spark next.
+spec validation stays testable without a JVM; :mod:`framework.engine.probe` asks Spark next.
 """
 
 from __future__ import annotations

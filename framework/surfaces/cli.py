@@ -131,7 +131,7 @@ def _cmd_bootstrap(args) -> int:
 
 
 def _cmd_onboard(args) -> int:
-    from framework.metadata.onboarding import onboard_files
+    from framework.onboarding.onboard import onboard_files
 
     ctx = _context(args)
     specs = onboard_files(ctx.lakehouse, args.files, now=ctx.clock())
@@ -205,7 +205,7 @@ def _cmd_serve(args) -> int:
 
 def _cmd_demo(args) -> int:
     from framework.demo.bronze import append_batch, next_batch_number
-    from framework.metadata.onboarding import onboard_files
+    from framework.onboarding.onboard import onboard_files
     from framework.platform.resources import control_dir, onboarding_files
 
     ctx = _context(args)

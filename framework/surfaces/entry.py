@@ -68,7 +68,7 @@ def bootstrap_lakehouse(spark, *, catalog: str, bronze_schema: str = "bronze", g
     """Schemas, control/audit/quarantine tables, then every onboarding file in control_tables/."""
     from datetime import datetime
 
-    from framework.metadata.onboarding import onboard_files
+    from framework.onboarding.onboard import onboard_files
     from framework.platform.resources import onboarding_files
 
     lakehouse = _lakehouse(spark, catalog, bronze_schema, gold_schema, control_schema, home)
@@ -81,8 +81,8 @@ def bootstrap_lakehouse(spark, *, catalog: str, bronze_schema: str = "bronze", g
 def plan_gold_hydration(spark, *, catalog: str, bronze_schema: str = "bronze", gold_schema: str = "gold", control_schema: str = "control",
                         tables: str | None = None, domain: str | None = None, home: str | None = None) -> dict[str, object]:
     """The plan task: the task values (``layer_<k>`` arrays, ``tables``) the layer tasks iterate on."""
+    from framework.engine.control import read_control
     from framework.engine.fanout import plan_fanout
-    from framework.metadata.control import read_control
 
     lakehouse = _lakehouse(spark, catalog, bronze_schema, gold_schema, control_schema, home)
     fanout = plan_fanout(read_control(lakehouse), _split(tables), _split(domain))

@@ -10,7 +10,7 @@ from datetime import datetime
 from pyspark.sql import DataFrame
 
 from framework.engine.audit import AUDIT_TABLE
-from framework.metadata.control import CONTROL_TABLE
+from framework.platform.control_columns import CONTROL_TABLE
 from framework.platform.lakehouse import Lakehouse
 from framework.platform.sqltext import quote_table, sql_timestamp
 

@@ -1,8 +1,8 @@
 """Zero-row frames shaped like the rows a spec's expressions see, for typing them before any data.
 
 Onboarding asks Spark for types: the struct a ``flatten`` entry expands
-(:mod:`framework.metadata.flatten`), the type a column's expression yields
-(:mod:`framework.metadata.narrowing`). A table's shape is the live table's when it exists; else,
+(:mod:`framework.onboarding.flatten`), the type a column's expression yields
+(:mod:`framework.onboarding.narrowing`). A table's shape is the live table's when it exists; else,
 for the Bronze copy of a system table (``${catalog}.${bronze_schema}.<table>``), the packaged
 DDL's (a table is often onboarded before its Bronze copy is first loaded); else it is unknown.
 Only the public DataFrame API (``tableExists``, ``table``, ``createDataFrame``, ``schema``), so
@@ -17,8 +17,8 @@ from pyspark.errors import PySparkException
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from framework.engine.explode import SOURCE_ALIAS, explode_rows
 from framework.errors import FrameworkError
-from framework.metadata.explode import SOURCE_ALIAS, explode_rows
 from framework.metadata.spec import TableSpec
 from framework.platform.lakehouse import Lakehouse
 from framework.platform.params import fill_placeholders

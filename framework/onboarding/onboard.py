@@ -12,14 +12,15 @@ from pathlib import Path
 
 import yaml
 
+from framework.engine.control import read_control, upsert_specs
+from framework.engine.explode import explode_rows
+from framework.engine.loads import find_issues
+from framework.engine.probe import sql_issues
 from framework.errors import FrameworkError, SpecError, SpecIssue
-from framework.metadata.control import read_control, upsert_specs
-from framework.metadata.explode import explode_rows
-from framework.metadata.flatten import expand_flattens
-from framework.metadata.narrowing import narrowing_issues
-from framework.metadata.probe import sql_issues
-from framework.metadata.shapes import BRONZE_PREFIX, spec_shape, table_shape
-from framework.metadata.spec import ExplodeSpec, TableSpec, find_issues, parse_specs
+from framework.metadata.spec import ExplodeSpec, TableSpec, parse_specs
+from framework.onboarding.flatten import expand_flattens
+from framework.onboarding.narrowing import narrowing_issues
+from framework.onboarding.shapes import BRONZE_PREFIX, spec_shape, table_shape
 from framework.platform.lakehouse import Lakehouse
 from framework.platform.params import fill_placeholders
 
@@ -40,7 +41,7 @@ def check_specs(lakehouse: Lakehouse, specs: list[TableSpec]) -> None:
     """Every problem of ``specs`` in context of what is already onboarded; raises once.
 
     Besides structure and parsing, each column's declared type is held against the type its
-    expression yields over the source (:mod:`framework.metadata.narrowing`): a narrowing cast is
+    expression yields over the source (:mod:`framework.onboarding.narrowing`): a narrowing cast is
     an error unless ``expr`` states it.
     """
     existing = read_control(lakehouse)
@@ -60,7 +61,7 @@ def _source_rows(lakehouse: Lakehouse, raw: dict):
     """A zero-row frame shaped like the rows ``raw``'s column expressions see, and what it is.
 
     The live source when it exists; else, for a Bronze copy of a system table, the packaged DDL
-    (:mod:`framework.metadata.shapes`). The spec's ``explode`` is applied, so an exploded element
+    (:mod:`framework.onboarding.shapes`). The spec's ``explode`` is applied, so an exploded element
     can be flattened too.
     """
     from pyspark.errors import PySparkException
@@ -85,7 +86,7 @@ def _source_rows(lakehouse: Lakehouse, raw: dict):
 
 
 def expand_columns(lakehouse: Lakehouse, raw: dict) -> tuple[dict, list[SpecIssue]]:
-    """``raw`` with its ``{flatten: ...}`` columns entries expanded (framework.metadata.flatten)."""
+    """``raw`` with its ``{flatten: ...}`` columns entries expanded (framework.onboarding.flatten)."""
     from pyspark.errors import PySparkException
     from pyspark.sql import functions as F
 

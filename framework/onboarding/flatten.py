@@ -3,7 +3,7 @@
 Why at onboarding: the Gold schema must be deterministic and reviewable in the control table, not
 re-derived from whatever the source looks like on the day of a run. So the entry is replaced, once,
 by one column per field (name ``prefix + field``, expr ``<struct>.<field>``, type the field's Spark
-SQL type, nullable). The struct's type is the caller's business (:mod:`framework.metadata.onboarding`
+SQL type, nullable). The struct's type is the caller's business (:mod:`framework.onboarding.onboard`
 asks the live source, else the packaged system-table DDL); this module only walks it.
 """
 

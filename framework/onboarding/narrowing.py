@@ -4,7 +4,7 @@ The run casts each column's expression to its declared ``type``. When the expres
 is wider, the cast silently rounds, truncates, overflows to NULL or drops the time of day: a
 design's bare ``DECIMAL`` (Spark reads it as DECIMAL(10,0)) over usage quantities that are
 DECIMAL(38,18) would keep whole units only. So onboarding types every expression over the source
-(:mod:`framework.metadata.shapes`: the live table, else the packaged system-table DDL) and holds
+(:mod:`framework.onboarding.shapes`: the live table, else the packaged system-table DDL) and holds
 the declared type against it with :func:`loss`. A loss that is intended is stated in ``expr``
 (``CAST(x AS DECIMAL(10,2))``): the expression's own type is then the declared one.
 
@@ -41,11 +41,11 @@ from pyspark.sql.types import (
     TimestampType,
 )
 
+from framework.engine.probe import expected_errors_muted
 from framework.errors import SpecIssue
-from framework.metadata.flatten import sql_type
-from framework.metadata.probe import expected_errors_muted
-from framework.metadata.shapes import Shape
 from framework.metadata.spec import ColumnSpec, TableSpec
+from framework.onboarding.flatten import sql_type
+from framework.onboarding.shapes import Shape
 
 # integral type -> digits of its largest value (as Spark sizes its DECIMAL), and the digits of
 # which every number fits (127 has 3 digits, but 999 does not fit a BYTE)
@@ -167,7 +167,7 @@ def expression_types(spec: TableSpec, rows: DataFrame) -> dict[str, DataType]:
 
 def declared_types(spec: TableSpec, spark) -> dict[str, DataType]:
     """Each column's declared type as Spark reads it (``DECIMAL`` is DECIMAL(10,0)); unparsable ones left out
-    (:func:`framework.metadata.probe.sql_issues` reports them)."""
+    (:func:`framework.engine.probe.sql_issues` reports them)."""
 
     def read(columns: list[ColumnSpec]) -> dict[str, DataType]:
         with expected_errors_muted():

@@ -1,0 +1,118 @@
+"""What a load type is: the rules a spec of that type must follow, and what it does to Gold.
+
+Every load type answers the same questions, in one class, so nothing else in the framework asks
+"which load type is this?":
+
+- **rules** (checked when metadata is loaded, no Spark needed) — :meth:`spec_issues`: what a spec
+  of this type must and must not say; :attr:`added_columns`: the Gold columns it adds itself;
+- **batch** — :meth:`dedup_grain`: what one kept row of a batch stands for; :meth:`reads_key_history`:
+  whether a batch re-reads the whole source history of the keys it touches;
+- **Gold** — :meth:`added_fields`, :meth:`merge_keys`, :meth:`compared`: the layout; :meth:`diff`:
+  the batch joined with Gold, keeping only rows that change something (so a re-run with no new
+  data writes nothing); :meth:`clauses`: the MERGE's WHEN clauses over that diff;
+  :meth:`desired`: the whole Gold content from the batch alone (``--full-refresh``, a new table);
+  :meth:`changes`: which of the two the MERGE reads, and :meth:`pruning`: over which Gold keys;
+  :meth:`check_batch`: a batch this type must refuse.
+
+The registry (:mod:`framework.engine.loads.registry`) maps control-table names to instances.
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql.types import DataType, StructField
+
+from framework.engine.columns import SEQ
+from framework.engine.layout import TargetLayout
+from framework.engine.merge import WhenClause
+from framework.engine.pruning import key_range
+from framework.errors import SpecIssue
+from framework.metadata.spec import TableSpec
+
+# A batch of at most this many rows looks its keys up in Gold by broadcast (decision 99): Gold is
+# scanned once, and the few Gold rows found are broadcast to the diff's join in turn.
+SMALL_BATCH_ROWS = 200_000
+
+
+class LoadType:
+    """The contract every load type fulfils; subclasses override what differs."""
+
+    name: str = "?"
+    meaning: str = ""
+    added_columns: tuple[str, ...] = ()  # Gold columns the type adds itself (metadata must not declare them)
+    deletion_vectors_default = True  # an update or delete marks rows instead of rewriting their files
+
+    def __init__(self, name: str, meaning: str):
+        self.name, self.meaning = name, meaning
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.name!r})"
+
+    # -- rules -------------------------------------------------------------------------------
+    def spec_issues(self, spec: TableSpec) -> list[SpecIssue]:
+        """What ``spec`` says that this load type does not allow (the generic rules are metadata's)."""
+        issues = []
+        if spec.track_columns is not None:
+            issues.append(SpecIssue(spec.table_name, "track_columns", "applies to scd2 only"))
+        return issues
+
+    # -- the batch ---------------------------------------------------------------------------
+    def dedup_grain(self, spec: TableSpec) -> tuple[str, ...]:
+        """The batch columns one kept row stands for (dedup keeps one row per value of them)."""
+        return tuple(spec.primary_keys)
+
+    def grain_words(self, many: bool) -> str:
+        """How a key-violation message names one value of :meth:`dedup_grain`."""
+        return "keys" if many else "key"
+
+    def reads_key_history(self, spec: TableSpec) -> bool:
+        """Whether a batch re-reads the whole (filtered) source of the keys its window touches.
+
+        An aggregate regroups a key's rows (a group's rows may arrive over several batches, and a
+        group of only the window's rows would overwrite the complete one).
+        """
+        return spec.aggregate
+
+    # -- Gold ----------------------------------------------------------------------------------
+    def added_fields(self, spec: TableSpec, seq_type: DataType) -> list[StructField]:
+        return [StructField(SEQ, seq_type, True)] if spec.sequence_by else []
+
+    def merge_keys(self, spec: TableSpec) -> tuple[str, ...]:
+        return tuple(spec.primary_keys)
+
+    def compared(self, spec: TableSpec) -> tuple[str, ...]:
+        return tuple(c for c in spec.column_names if c not in spec.primary_keys)
+
+    def clauses(self, spec: TableSpec) -> tuple[WhenClause, ...]:
+        raise NotImplementedError
+
+    def diff(self, spec: TableSpec, lay: TargetLayout, batch: DataFrame, gold: DataFrame, *, small_batch: bool = False) -> DataFrame:
+        """Rows that insert, update or delete something (``small_batch``: see :data:`SMALL_BATCH_ROWS`)."""
+        raise NotImplementedError
+
+    def desired(self, spec: TableSpec, batch: DataFrame, empty_gold: DataFrame) -> DataFrame:
+        raise NotImplementedError
+
+    def pruning(self, key_ranges: dict[str, tuple[str, str]] | None) -> dict[str, tuple[str, str]] | None:
+        """The key ranges the diff and the MERGE may restrict Gold to (None: the whole table)."""
+        return key_ranges
+
+    def changes(self, spec: TableSpec, lay: TargetLayout, batch: DataFrame, gold: DataFrame, *, ranges: dict | None,
+                rows_kept: int, created: bool) -> tuple[DataFrame, bool]:
+        """The MERGE's source, and whether that MERGE only inserts.
+
+        A Gold table created just now holds nothing: the batch's desired rows, inserted (no diff
+        join). Else the diff against the Gold rows the batch's key range can touch.
+        """
+        if created:
+            return self.desired(spec, batch, gold.limit(0)), True
+        touched = gold if ranges is None else gold.where(F.expr(key_range(ranges, batch.schema)))
+        return self.diff(spec, lay, batch, touched, small_batch=rows_kept <= SMALL_BATCH_ROWS), False
+
+    def check_batch(self, spec: TableSpec, rows_read: int) -> str | None:
+        """Why the batch must not be written, or None."""
+        return None
+
+
+INSERT_ONLY = (WhenClause("NOT MATCHED", "INSERT"),)

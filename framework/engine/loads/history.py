@@ -1,0 +1,121 @@
+"""scd2: the full version history of every key, recomputed for the keys a batch touches."""
+
+from __future__ import annotations
+
+from pyspark.sql import DataFrame, Window
+from pyspark.sql import functions as F
+from pyspark.sql.types import BooleanType, DataType, StructField
+
+from framework.engine.columns import IS_CURRENT, IS_DELETE, ORIGIN, SCD2_COLUMNS, SEQ, VALID_FROM, VALID_TO
+from framework.engine.compare import comparable, rows_of_keys, same, tie_break_values
+from framework.engine.layout import TargetLayout
+from framework.engine.loads.base import LoadType
+from framework.engine.merge import WhenClause
+from framework.errors import SpecIssue
+from framework.metadata.spec import TableSpec
+from framework.platform.sqltext import quote_ident
+
+
+class History(LoadType):
+    """Versions on ``[valid_from, valid_to)``; the batch's keys get their history recomputed."""
+
+    added_columns = SCD2_COLUMNS
+
+    def spec_issues(self, spec: TableSpec) -> list[SpecIssue]:
+        issues = []  # track_columns: the columns whose change opens a version (metadata checks the names)
+        if not spec.sequence_by:
+            issues.append(SpecIssue(spec.table_name, "sequence_by", f"is required for {self.name} (it orders versions and becomes valid_from)"))
+        if spec.aggregate:
+            issues.append(SpecIssue(spec.table_name, "aggregate", f"cannot be combined with {self.name} (versions need one source row each)"))
+        return issues
+
+    def dedup_grain(self, spec: TableSpec) -> tuple[str, ...]:
+        return tuple(spec.primary_keys) + (SEQ,)  # one kept row per version
+
+    def grain_words(self, many: bool) -> str:
+        return "key versions (key and sequence_by value)" if many else "key version"
+
+    def reads_key_history(self, spec: TableSpec) -> bool:
+        """Always: a late version may fall between versions collapsed away as unchanged; only the
+        key's complete source history puts it back in its place exactly."""
+        return True
+
+    def added_fields(self, spec: TableSpec, seq_type: DataType) -> list[StructField]:
+        return [StructField(VALID_FROM, seq_type, True), StructField(VALID_TO, seq_type, True), StructField(IS_CURRENT, BooleanType(), True)]
+
+    def merge_keys(self, spec: TableSpec) -> tuple[str, ...]:
+        return tuple(spec.primary_keys) + (VALID_FROM,)
+
+    def compared(self, spec: TableSpec) -> tuple[str, ...]:
+        return tuple(spec.column_names) + (VALID_TO, IS_CURRENT)
+
+    def clauses(self, spec: TableSpec) -> tuple[WhenClause, ...]:
+        is_delete = f"s.{IS_DELETE}"
+        return (
+            WhenClause("MATCHED", "DELETE", is_delete),
+            WhenClause("MATCHED", "UPDATE", f"NOT {is_delete}"),
+            WhenClause("NOT MATCHED", "INSERT", f"NOT {is_delete}"),
+        )
+
+    def history(self, spec: TableSpec, batch: DataFrame, existing: DataFrame) -> DataFrame:
+        """Recompute the full version history of every key in the batch.
+
+        Events are the batch's versions and deletions plus those implied by the Gold rows already
+        stored for the same keys (each version, and a deletion wherever a closed version is not
+        followed by the next one). Per key and instant one event survives (the batch's, as the
+        newer delivery). Consecutive versions with equal tracked columns collapse into the first; a
+        deletion closes the version before it. So late, out-of-order versions land in their place,
+        and re-running the same batch recomputes the same history.
+        """
+        keys = [quote_ident(k) for k in spec.primary_keys]
+        business = [quote_ident(c) for c in spec.column_names if c not in spec.primary_keys]
+        by_key = Window.partitionBy(*keys).orderBy(VALID_FROM)
+        stored = existing.withColumn("_hm_next_from", F.lead(VALID_FROM).over(by_key))
+        from_versions = stored.select(
+            *keys, *business, F.col(VALID_FROM).alias(SEQ), F.lit(False).alias(IS_DELETE), F.lit(1).alias(ORIGIN)
+        )
+        from_deletes = stored.where(
+            F.col(VALID_TO).isNotNull()
+            & (F.col("_hm_next_from").isNull() | (F.col("_hm_next_from") != F.col(VALID_TO)))
+        ).select(*keys, *business, F.col(VALID_TO).alias(SEQ), F.lit(True).alias(IS_DELETE), F.lit(1).alias(ORIGIN))
+        incoming = batch.select(*keys, *business, SEQ, IS_DELETE, F.lit(0).alias(ORIGIN))
+        events = incoming.unionByName(from_versions).unionByName(from_deletes)
+
+        one_per_instant = Window.partitionBy(*keys, SEQ).orderBy(
+            F.col(ORIGIN).asc(), F.col(IS_DELETE).desc(), *[c.desc_nulls_last() for c in tie_break_values(spec, batch)]
+        )
+        events = events.withColumn("_hm_rank", F.row_number().over(one_per_instant)).where("_hm_rank = 1").drop("_hm_rank")
+
+        in_order = Window.partitionBy(*keys).orderBy(SEQ)
+        tracked = F.struct(*[comparable(F.col(quote_ident(c)), batch.schema[c].dataType) for c in spec.tracked_columns])
+        prev_tracked = F.lag(tracked).over(in_order)
+        prev_delete = F.lag(IS_DELETE).over(in_order)
+        is_delete = F.col(IS_DELETE)
+        keep = F.when(is_delete, prev_delete.isNotNull() & ~prev_delete).otherwise(
+            prev_delete.isNull() | prev_delete | ~tracked.eqNullSafe(prev_tracked)
+        )
+        kept = events.withColumn("_hm_keep", keep).where("_hm_keep").drop("_hm_keep")
+        history = kept.withColumn(VALID_TO, F.lead(SEQ).over(in_order)).where(~F.col(IS_DELETE))
+        return history.select(
+            *keys,
+            *business,
+            F.col(SEQ).alias(VALID_FROM),
+            F.col(VALID_TO),
+            F.col(VALID_TO).isNull().alias(IS_CURRENT),
+            F.lit(False).alias(IS_DELETE),
+        )
+
+    def diff(self, spec: TableSpec, lay: TargetLayout, batch: DataFrame, gold: DataFrame, *, small_batch: bool = False) -> DataFrame:
+        """Versions to insert or update and stored versions to delete, for the batch's keys only."""
+        existing = rows_of_keys(gold, batch, list(spec.primary_keys), broadcast=small_batch)
+        history = self.history(spec, batch, existing)
+        schema = history.schema
+        upserts = history.alias("s").join(
+            existing.alias("t"), same("s", "t", list(lay.merge_keys) + list(lay.compared), schema), "left_anti"
+        )
+        stale = existing.alias("t").join(history.alias("s"), same("t", "s", list(lay.merge_keys), schema), "left_anti")
+        deletes = stale.select(*[quote_ident(k) for k in lay.merge_keys]).withColumn(IS_DELETE, F.lit(True))
+        return upserts.unionByName(deletes, allowMissingColumns=True)
+
+    def desired(self, spec: TableSpec, batch: DataFrame, empty_gold: DataFrame) -> DataFrame:
+        return self.history(spec, batch, empty_gold)

@@ -1,0 +1,36 @@
+"""fact_insert: only keys the Gold table has never seen; nothing is updated or deleted.
+
+No diff: the MERGE over the batch's rows with only ``WHEN NOT MATCHED THEN INSERT`` is Delta's
+insert-only MERGE, an anti join against the Gold files the key range keeps, written as an append.
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import DataFrame
+
+from framework.engine.layout import TargetLayout
+from framework.engine.loads.base import INSERT_ONLY
+from framework.engine.loads.upsert import Upsert
+from framework.engine.merge import WhenClause
+from framework.errors import SpecIssue
+from framework.metadata.spec import TableSpec
+
+
+class InsertOnly(Upsert):
+    """Insert-only by key; a re-delivered key is never duplicated nor overwritten."""
+
+    deletion_vectors_default = False  # never updates nor deletes: nothing to mark
+
+    def spec_issues(self, spec: TableSpec) -> list[SpecIssue]:
+        issues = super().spec_issues(spec)
+        if spec.delete_condition:
+            issues.append(SpecIssue(spec.table_name, "delete_condition",
+                                    f"is not supported for {self.name} (fact_insert never deletes; snapshot deletes absent keys)"))
+        return issues
+
+    def clauses(self, spec: TableSpec) -> tuple[WhenClause, ...]:
+        return INSERT_ONLY
+
+    def changes(self, spec: TableSpec, lay: TargetLayout, batch: DataFrame, gold: DataFrame, *, ranges: dict | None,
+                rows_kept: int, created: bool) -> tuple[DataFrame, bool]:
+        return self.desired(spec, batch, gold.limit(0)), True  # Delta's insert-only MERGE is the anti join

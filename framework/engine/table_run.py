@@ -1,0 +1,205 @@
+"""One table's run, in the order its data flows, one function per step.
+
+fingerprint → read window → prepare (map, deduplicate; materialized once) → scan (the batch's
+statistics and every check's count, one pass) → validate (pandera's verdict, the warn split) →
+target (create or evolve Gold) → diff → write (one MERGE, or an overwrite) → quarantine →
+outcome (the audit row and the state to store). The run-level bookkeeping (audit append, state) and
+the order of tables are :mod:`framework.engine.runner`'s and :mod:`framework.engine.scheduler`'s.
+Each step's wall-clock seconds land in the audit row (``step_seconds``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from pyspark.sql import DataFrame
+
+from framework.engine import fingerprint
+from framework.engine.audit import SUCCEEDED, AuditRow, write_quarantine
+from framework.engine.batch_stats import BatchStats, batch_stats, scan, stat_measures
+from framework.engine.columns import WATERMARK
+from framework.engine.context import Context
+from framework.engine.layout import TargetLayout
+from framework.engine.loads import LoadType, load_of
+from framework.engine.merge import Commit, commit_marker, overwrite, stamp, write_changes
+from framework.engine.pruning import key_range
+from framework.engine.source import SourceWindow, open_source, read_window, unused_columns
+from framework.engine.steps import StepTimer
+from framework.engine.target import ensure_target
+from framework.engine.transform import deduplicate, prepared_rows
+from framework.engine.validate import ValidatedBatch, check_measures, validate
+from framework.engine.write_plan import layout, plan_merge
+from framework.errors import SourceError
+from framework.metadata.spec import TableSpec
+from framework.platform.checkpoint import materialize
+from framework.platform.control_store import TableState
+from framework.platform.params import fill_placeholders
+
+
+@dataclass(frozen=True)
+class TableOutcome:
+    """A table's successful run: its audit row, the MERGE plan (dry runs), what to store as state."""
+
+    audit: AuditRow
+    plan_sql: str | None = None
+    input_versions: str | None = None  # fingerprint JSON of the inputs this run covered
+
+
+@dataclass
+class TableRun:
+    """What every step of one table's run shares: the spec, its state, the names, the step timer."""
+
+    ctx: Context
+    spec: TableSpec
+    state: TableState
+    run_id: str
+    full_refresh: bool
+    started: datetime
+    load: LoadType
+    target: str
+    source_table: str
+    joins: list[str]
+    timer: StepTimer = field(default_factory=StepTimer)
+
+    @classmethod
+    def start(cls, ctx: Context, spec: TableSpec, state: TableState, run_id: str, full_refresh: bool) -> TableRun:
+        params = ctx.params
+        return cls(ctx, spec, state, run_id, full_refresh, ctx.clock(), load_of(spec), params.gold(spec.table_name),
+                   fill_placeholders(spec.source_table, params), [fill_placeholders(j.table, params) for j in spec.joins])
+
+    @property
+    def spark(self):
+        return self.ctx.spark
+
+    def step(self, name: str):
+        return self.timer.step(name)
+
+    def audit(self, watermark_from, watermark_to, unused, **counts) -> AuditRow:
+        """The SUCCEEDED audit row of this run (zero counts unless given); ended_at is the runner's."""
+        zero = dict(rows_read=0, rows_deduplicated=0, rows_inserted=0, rows_updated=0, rows_deleted=0, rows_quarantined=0)
+        return AuditRow(
+            self.run_id, self.ctx.job_run_id, self.spec.table_name, self.spec.domain, self.spec.load_type, SUCCEEDED,
+            self.started, self.started, watermark_from=watermark_from, watermark_to=watermark_to,
+            full_refresh=self.full_refresh, unused_source_columns=list(unused), step_seconds=self.timer.seconds,
+            **{**zero, **counts},
+        )
+
+
+def hydrate_table(ctx: Context, spec: TableSpec, state: TableState, run_id: str, *, full_refresh: bool = False,
+                  dry_run: bool = False) -> TableOutcome:
+    """Load one Gold table; raises on failure, else returns its SUCCEEDED outcome."""
+    run = TableRun.start(ctx, spec, state, run_id, full_refresh)
+    inputs = None if dry_run else take_fingerprint(run)
+    if inputs is not None and not full_refresh and inputs.to_json() == state.input_versions:
+        return unchanged_inputs(run)
+    window = read(run)
+    batch = prepare(run, window)
+    stats, values = measure(run, window, batch)
+    if window.watermark_type is not None and stats.watermark_to is None:  # nothing in the window: the watermark stays
+        return TableOutcome(run.audit(window.watermark_from, window.watermark_from, window.unused_columns), None, inputs and inputs.to_json())
+    checked = check(run, batch, values, stats)
+    target_layout = layout(spec, batch.schema)
+    if dry_run:
+        plan = plan_merge(spec, target_layout, run.target, f"__hm_changes_{spec.table_name}")
+        return TableOutcome(run.audit(window.watermark_from, stats.watermark_to, window.unused_columns), plan.sql())
+    created = prepare_target(run, target_layout)
+    now = ctx.clock()
+    commit = write(run, target_layout, checked, created, now)
+    if checked.quarantine is not None:
+        with run.step("quarantine"):
+            write_quarantine(ctx.lakehouse, spec.table_name, run_id, now, checked.quarantine)
+    return succeeded(run, window, checked, commit, inputs)
+
+
+def take_fingerprint(run: TableRun):
+    """The Delta versions of what the table reads (None where volatile): unchanged means a no-op."""
+    with run.step("fingerprint"):
+        return fingerprint.take(run.spark, run.spec, run.source_table, run.joins, run.target)
+
+
+def unchanged_inputs(run: TableRun) -> TableOutcome:
+    """Nothing the table reads changed since its last success: nothing to read, nothing written."""
+    unused = unused_columns(run.spec, open_source(run.spark, run.spec, run.source_table).columns)
+    watermark = run.state.watermark_value
+    return TableOutcome(run.audit(watermark, watermark, unused), None, run.state.input_versions)
+
+
+def read(run: TableRun) -> SourceWindow:
+    """The source rows from the stored watermark (minus lookback) on; lazy, read by ``prepare``."""
+    with run.step("read"):
+        return read_window(run.spark, run.spec, run.source_table, run.state.watermark_value, full_refresh=run.full_refresh)
+
+
+def prepare(run: TableRun, window: SourceWindow) -> DataFrame:
+    """Map (joins, explode, column expressions; the touched keys' history where the load type
+    re-reads it), deduplicate, and materialize once: every later step reads the same rows."""
+    with run.step("prepare"):
+        mapped = prepared_rows(run.spark, run.spec, window.df, window.source, run.joins)
+        return materialize(deduplicate(run.spec, mapped))
+
+
+def measure(run: TableRun, window: SourceWindow, batch: DataFrame) -> tuple[BatchStats, dict[str, object]]:
+    """One scan of the batch: its statistics (counts, key range, upper watermark) and every check's count."""
+    with run.step("validate"):
+        measures = stat_measures(run.spec, window.next_watermark()) + check_measures(run.spec, batch, deduplicated=True)
+        values = scan(batch, measures)
+    return batch_stats(run.spec, values), values
+
+
+def check(run: TableRun, batch: DataFrame, values: dict[str, object], stats: BatchStats) -> ValidatedBatch:
+    """pandera's verdict on the scan's counts and the warn split; a batch the load type refuses raises."""
+    with run.step("validate"):
+        checked = validate(run.spec, batch, values=values, stats=stats)
+    refusal = run.load.check_batch(run.spec, stats.rows_read)
+    if refusal:
+        raise SourceError(f"{run.spec.table_name}: {refusal}")
+    return checked
+
+
+def prepare_target(run: TableRun, target_layout: TargetLayout) -> bool:
+    """Create the Gold table or evolve it to the metadata; True when created just now (empty)."""
+    with run.step("target"):
+        changed = fingerprint.metadata_changed(run.spec, run.state.input_versions)
+        return ensure_target(run.ctx.lakehouse, run.spec, run.target, target_layout, metadata_changed=changed)
+
+
+def write(run: TableRun, target_layout: TargetLayout, checked: ValidatedBatch, created: bool, now: datetime) -> Commit:
+    """The Gold commit: an overwrite (full refresh), else one MERGE over the rows that change something.
+
+    What the MERGE reads is the load type's (:meth:`~framework.engine.loads.base.LoadType.changes`):
+    the diff against Gold, or the batch's own rows for an insert-only MERGE (a Gold table created
+    just now, fact_insert).
+    """
+    spec, stats = run.spec, checked.stats
+    rows = checked.good.drop(WATERMARK)  # the window's bound is taken; Gold does not store it
+    marker = commit_marker(run.run_id, spec.table_name, stats.watermark_to)
+    gold = run.spark.table(run.target)
+    if run.full_refresh:
+        with run.step("merge"):
+            content = stamp(run.load.desired(spec, rows, gold.limit(0)), target_layout, run.run_id, now)
+            return overwrite(run.spark, run.target, target_layout, content, f"__hm_full_{spec.table_name}", marker)
+    ranges = run.load.pruning(stats.key_ranges)
+    with run.step("diff"):
+        changes, inserts_only = run.load.changes(spec, target_layout, rows, gold, ranges=ranges, rows_kept=stats.rows_kept, created=created)
+        changes = stamp(changes, target_layout, run.run_id, now)
+    with run.step("merge"):
+        target_filter = None if ranges is None or created else key_range(ranges, rows.schema, "t")
+        plan = plan_merge(spec, target_layout, run.target, f"__hm_changes_{spec.table_name}", target_filter, inserts_only=inserts_only)
+        return write_changes(run.spark, plan, changes, marker)
+
+
+def succeeded(run: TableRun, window: SourceWindow, checked: ValidatedBatch, commit: Commit, inputs) -> TableOutcome:
+    """The audit row of a run that wrote, and the inputs it covered (Gold at its new version)."""
+    covered = None
+    if inputs is not None:  # Gold's version after this run: the commit's, else unchanged (or just created)
+        gold_after = commit.version if commit.version is not None else inputs.gold
+        with run.step("fingerprint"):
+            covered = inputs.with_gold(gold_after if gold_after is not None else fingerprint.delta_version(run.spark, run.target)).to_json()
+    audit = run.audit(
+        window.watermark_from, checked.stats.watermark_to, window.unused_columns,
+        rows_read=checked.rows_read, rows_deduplicated=checked.rows_deduplicated, rows_inserted=commit.rows_inserted,
+        rows_updated=commit.rows_updated, rows_deleted=commit.rows_deleted, rows_quarantined=checked.rows_quarantined,
+    )
+    return TableOutcome(replace(audit, target_version=commit.version, failed_checks=[str(f) for f in checked.failed_checks] or None),
+                        None, covered)

@@ -1,0 +1,1 @@
+"""Onboarding: onboarding files expanded, checked against the live sources with Spark, then written."""
