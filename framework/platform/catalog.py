@@ -253,13 +253,7 @@ def _move_to_managed_place(spark, entry: ObjectEntry) -> ObjectEntry:
     return moved
 
 
-def record(spark, journal: Journal, before: Snapshot, after: Snapshot, *, by: str, scan_root: Path | None = None) -> Changes:
-    """Journal what changed in the session catalog between two snapshots.
-
-    ``scan_root`` is ``<home>/tables``: a dropped external table with a folder right under it
-    gets an "unregistered" mark, else the folder scan would register it again.
-    """
-    changes = Changes()
+def _record_schemas(spark, journal: Journal, before: Snapshot, after: Snapshot, by: str, changes: Changes) -> None:
     for schema in sorted(after.schemas - before.schemas):
         journal.write_schema(describe_schema(spark, schema, by=by))
         changes.created.append(schema)
@@ -267,11 +261,11 @@ def record(spark, journal: Journal, before: Snapshot, after: Snapshot, *, by: st
         journal.delete_schema(schema)
         changes.dropped.append(schema)
 
-    entries = journal.objects()
-    removed = {key: entries[key] for key in sorted(before.objects - after.objects) if key in entries}
-    managed_gone = {e.location: e for e in removed.values() if e.kind == MANAGED and e.location}
+
+def _record_created(spark, journal: Journal, entries: dict, new_keys, managed_gone: dict, by: str, changes: Changes) -> dict:
+    """Journal the objects that appeared; a managed table renamed in a later process stays managed."""
     created = {}
-    for schema, name in sorted(after.objects - before.objects):
+    for schema, name in new_keys:
         try:
             entry = describe_object(spark, schema, name, by=by)
         except Exception as exc:  # noqa: BLE001 - e.g. dropped again by another client of the endpoint meanwhile
@@ -289,9 +283,11 @@ def record(spark, journal: Journal, before: Snapshot, after: Snapshot, *, by: st
         if entry.location:
             journal.clear_unregistered(entry.location)
         changes.created.append(f"{entry.schema}.{entry.name}")
+    return created
 
-    live = {e.location for key, e in entries.items() if key not in removed and e.location}
-    live |= {e.location for e in created.values() if e.location}
+
+def _record_dropped(journal: Journal, removed: dict, live: set, scan_root: Path | None, by: str, changes: Changes) -> None:
+    """Forget dropped objects; a managed table's folder goes with it, an external one is marked."""
     for entry in removed.values():
         journal.delete_object(entry.schema, entry.name)
         changes.dropped.append(f"{entry.schema}.{entry.name}")
@@ -303,8 +299,10 @@ def record(spark, journal: Journal, before: Snapshot, after: Snapshot, *, by: st
             if os.path.isdir(entry.location):
                 journal.mark_unregistered(entry.location, f"{entry.schema}.{entry.name}", by)
 
-    # views and non-Delta tables keep their definition in the catalog: ALTER changes only it
-    for key in sorted(before.objects & after.objects):
+
+def _record_altered(spark, journal: Journal, entries: dict, kept_keys, by: str, changes: Changes) -> None:
+    """Views and non-Delta tables keep their definition in the catalog: ALTER changes only it."""
+    for key in kept_keys:
         old = entries.get(key)
         if old is None or (old.kind != VIEW and old.is_delta):
             continue
@@ -318,6 +316,24 @@ def record(spark, journal: Journal, before: Snapshot, after: Snapshot, *, by: st
         if (fresh.ddl, fresh.namespace, fresh.columns) != (old.ddl, old.namespace, tuple(old.columns)):
             journal.write_object(replace(old, ddl=fresh.ddl, namespace=fresh.namespace, columns=fresh.columns, recorded_by=by, recorded_at=now()))
             changes.updated.append(f"{key[0]}.{key[1]}")
+
+
+def record(spark, journal: Journal, before: Snapshot, after: Snapshot, *, by: str, scan_root: Path | None = None) -> Changes:
+    """Journal what changed in the session catalog between two snapshots.
+
+    ``scan_root`` is ``<home>/tables``: a dropped external table with a folder right under it
+    gets an "unregistered" mark, else the folder scan would register it again.
+    """
+    changes = Changes()
+    _record_schemas(spark, journal, before, after, by, changes)
+    entries = journal.objects()
+    removed = {key: entries[key] for key in sorted(before.objects - after.objects) if key in entries}
+    managed_gone = {e.location: e for e in removed.values() if e.kind == MANAGED and e.location}
+    created = _record_created(spark, journal, entries, sorted(after.objects - before.objects), managed_gone, by, changes)
+    live = {e.location for key, e in entries.items() if key not in removed and e.location}
+    live |= {e.location for e in created.values() if e.location}
+    _record_dropped(journal, removed, live, scan_root, by, changes)
+    _record_altered(spark, journal, entries, sorted(before.objects & after.objects), by, changes)
     return changes
 
 
