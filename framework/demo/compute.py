@@ -53,8 +53,23 @@ def _created(workspace, index: int, first_batch: int):
 
 # -- compute.clusters ---------------------------------------------------------------------
 def _cluster_attrs(workspace_id: str, index: int) -> dict:
+    """A cluster's attributes: the defaults every cluster shares, overridden by what its kind sets."""
     owner = PEOPLE[int(stable_fraction("owner", workspace_id, index) * len(PEOPLE))]
-    aws = {
+    common = _shared_cluster_attrs(index, owner)
+    if index in ALL_PURPOSE:
+        return _all_purpose_cluster_attrs(common, index, owner)
+    if index in (LATE_CLUSTER[1], RESTORED_CLUSTER[1]):
+        return _case_cluster_attrs(common, index)
+    if index == DOOMED_CLUSTER[1]:
+        return _doomed_cluster_attrs(common)
+    if index == PIPELINE_CLUSTER:
+        return _pipeline_cluster_attrs(common, workspace_id)
+    return _job_cluster_attrs(common, workspace_id, index)
+
+
+def _aws_attributes(index: int) -> dict:
+    """The AWS struct, the only cloud struct set: the demo account runs on AWS."""
+    return {
         "first_on_demand": 1,
         "availability": "SPOT_WITH_FALLBACK",
         "zone_id": "auto" if index % 2 else "us-east-1a",
@@ -66,10 +81,14 @@ def _cluster_attrs(workspace_id: str, index: int) -> dict:
         "ebs_volume_iops": None,
         "ebs_volume_throughput": None,
     }
-    common = {
+
+
+def _shared_cluster_attrs(index: int, owner: str) -> dict:
+    """The defaults of every kind of cluster, so each kind states only what sets it apart."""
+    return {
         "owned_by": owner,
         "enable_elastic_disk": True,
-        "aws_attributes": aws,
+        "aws_attributes": _aws_attributes(index),
         "driver_instance_pool_id": None,
         "worker_instance_pool_id": None,
         "dbr_version": DBR_VERSIONS[1],
@@ -78,64 +97,80 @@ def _cluster_attrs(workspace_id: str, index: int) -> dict:
         "min_autoscale_workers": None,
         "max_autoscale_workers": None,
     }
-    if index in ALL_PURPOSE:
-        shared = index == 0
-        return {
-            **common,
-            "cluster_name": "shared-analytics" if shared else f"{owner.split('@')[0]}-dev",
-            "driver_node_type": "i3.xlarge" if shared else "m5d.2xlarge",
-            "worker_node_type": "i3.xlarge" if shared else "m5d.2xlarge",
-            "min_autoscale_workers": 2 if shared else None,
-            "max_autoscale_workers": 8 if shared else None,
-            "worker_count": None if shared else 2,
-            "auto_termination_minutes": 60 if shared else 30,
-            "tags": {"team": "bi"} if shared else {},
-            "cluster_source": "UI",
-            "init_scripts": [] if shared else None,
-            "data_security_mode": "USER_ISOLATION" if shared else "SINGLE_USER",
-        }
-    if index in (LATE_CLUSTER[1], RESTORED_CLUSTER[1]):
-        return {
-            **common,
-            "cluster_name": "backfill-etl" if index == LATE_CLUSTER[1] else "adhoc-restore",
-            "driver_node_type": "m5d.xlarge",
-            "worker_node_type": "m5d.2xlarge",
-            "worker_count": 2,
-            "auto_termination_minutes": 45,
-            "tags": {"team": "data-eng"},
-            "cluster_source": "UI",
-            "init_scripts": [],
-            "data_security_mode": "USER_ISOLATION",
-        }
-    if index == DOOMED_CLUSTER[1]:
-        return {
-            **common,
-            "cluster_name": "adhoc-debug",
-            "driver_node_type": "m5d.large",
-            "worker_node_type": "m5d.large",
-            "worker_count": 1,
-            "auto_termination_minutes": 120,
-            "tags": {},
-            "cluster_source": "API",
-            "init_scripts": ["/Volumes/main/ops/scripts/debug-agent.sh"],
-            "data_security_mode": "SINGLE_USER",
-        }
-    if index == PIPELINE_CLUSTER:
-        return {
-            **common,
-            "owned_by": SP,
-            "cluster_name": f"dlt-execution-{stable_hex('dltc', workspace_id, length=8)}",
-            "driver_node_type": "m5d.xlarge",
-            "worker_node_type": "m5d.xlarge",
-            "min_autoscale_workers": 1,
-            "max_autoscale_workers": 5,
-            "auto_termination_minutes": None,
-            "tags": {"pipeline": "true"},
-            "cluster_source": "PIPELINE",
-            "init_scripts": [],
-            "data_security_mode": "USER_ISOLATION",
-        }
-    return {  # a job cluster
+
+
+def _all_purpose_cluster_attrs(common: dict, index: int, owner: str) -> dict:
+    """A shared autoscaling BI cluster (index 0) or a person's fixed-size dev cluster: usage bills both."""
+    shared = index == 0
+    return {
+        **common,
+        "cluster_name": "shared-analytics" if shared else f"{owner.split('@')[0]}-dev",
+        "driver_node_type": "i3.xlarge" if shared else "m5d.2xlarge",
+        "worker_node_type": "i3.xlarge" if shared else "m5d.2xlarge",
+        "min_autoscale_workers": 2 if shared else None,
+        "max_autoscale_workers": 8 if shared else None,
+        "worker_count": None if shared else 2,
+        "auto_termination_minutes": 60 if shared else 30,
+        "tags": {"team": "bi"} if shared else {},
+        "cluster_source": "UI",
+        "init_scripts": [] if shared else None,
+        "data_security_mode": "USER_ISOLATION" if shared else "SINGLE_USER",
+    }
+
+
+def _case_cluster_attrs(common: dict, index: int) -> dict:
+    """LATE_CLUSTER or RESTORED_CLUSTER: the unbilled clusters that carry the SCD2 cases of :func:`_case_versions`."""
+    return {
+        **common,
+        "cluster_name": "backfill-etl" if index == LATE_CLUSTER[1] else "adhoc-restore",
+        "driver_node_type": "m5d.xlarge",
+        "worker_node_type": "m5d.2xlarge",
+        "worker_count": 2,
+        "auto_termination_minutes": 45,
+        "tags": {"team": "data-eng"},
+        "cluster_source": "UI",
+        "init_scripts": [],
+        "data_security_mode": "USER_ISOLATION",
+    }
+
+
+def _doomed_cluster_attrs(common: dict) -> dict:
+    """The ad-hoc debug cluster deleted in batch 2: an API-made cluster with an init script."""
+    return {
+        **common,
+        "cluster_name": "adhoc-debug",
+        "driver_node_type": "m5d.large",
+        "worker_node_type": "m5d.large",
+        "worker_count": 1,
+        "auto_termination_minutes": 120,
+        "tags": {},
+        "cluster_source": "API",
+        "init_scripts": ["/Volumes/main/ops/scripts/debug-agent.sh"],
+        "data_security_mode": "SINGLE_USER",
+    }
+
+
+def _pipeline_cluster_attrs(common: dict, workspace_id: str) -> dict:
+    """The workspace's pipeline cluster, run by the service principal: no auto-termination, DLT names it."""
+    return {
+        **common,
+        "owned_by": SP,
+        "cluster_name": f"dlt-execution-{stable_hex('dltc', workspace_id, length=8)}",
+        "driver_node_type": "m5d.xlarge",
+        "worker_node_type": "m5d.xlarge",
+        "min_autoscale_workers": 1,
+        "max_autoscale_workers": 5,
+        "auto_termination_minutes": None,
+        "tags": {"pipeline": "true"},
+        "cluster_source": "PIPELINE",
+        "init_scripts": [],
+        "data_security_mode": "USER_ISOLATION",
+    }
+
+
+def _job_cluster_attrs(common: dict, workspace_id: str, index: int) -> dict:
+    """A job cluster (indexes 100-102), run by the service principal; job cluster 1 is under a policy."""
+    return {
         **common,
         "owned_by": SP,
         "cluster_name": f"job-cluster-{index - 100}",

@@ -10,6 +10,7 @@ as upstream does. ``record_id`` is unique per row; ``event_id`` groups one event
 
 from __future__ import annotations
 
+import random
 from datetime import timedelta
 
 from framework.demo.common import ACCOUNT_ID, at, batch_day, rng_uuid, stable_digits, stream
@@ -37,7 +38,11 @@ def _metadata(job=None, pipeline=None, notebook=None, sql_query=None, dashboard=
 def _events(batch: int) -> list[dict]:
     """One dict per lineage event: the entity columns, when, who, and its (source, target) pairs."""
     rng = stream("access.lineage", batch)
-    day = batch_day(batch)
+    return [*_statement_events(batch), *_job_run_events(rng, batch), *_pipeline_update_events(batch), *_notebook_and_path_events(rng, batch)]
+
+
+def _statement_events(batch: int) -> list[dict]:
+    """A finished statement's reads and write, under its id, so lineage joins ``query.history``."""
     events = []
     for statement in statements(batch):
         row = statement.row
@@ -56,6 +61,12 @@ def _events(batch: int) -> list[dict]:
             "event_time": row["end_time"],
             "pairs": [(table, statement.writes) for table in statement.reads],
         })
+    return events
+
+
+def _job_run_events(rng: random.Random, batch: int) -> list[dict]:
+    """Some succeeded job runs writing along a lineage edge, so lineage names job runs of the timeline."""
+    events = []
     for run in job_runs_started(batch):
         if run.result_state == "SUCCEEDED" and rng.random() < 0.4:
             source, target = LINEAGE_EDGES[int(run.run_id) % len(LINEAGE_EDGES)]
@@ -67,6 +78,12 @@ def _events(batch: int) -> list[dict]:
                 "event_time": run.start + timedelta(minutes=1),
                 "pairs": [(UC_TABLES[source], UC_TABLES[target])],
             })
+    return events
+
+
+def _pipeline_update_events(batch: int) -> list[dict]:
+    """Each completed pipeline update writing the first lineage edge, so lineage names pipeline updates."""
+    events = []
     for update in updates_started(batch):
         if update.result_state == "COMPLETED":
             source, target = LINEAGE_EDGES[0]
@@ -78,8 +95,15 @@ def _events(batch: int) -> list[dict]:
                 "event_time": update.start + timedelta(minutes=2),
                 "pairs": [(UC_TABLES[source], UC_TABLES[target])],
             })
+    return events
+
+
+def _notebook_and_path_events(rng: random.Random, batch: int) -> list[dict]:
+    """Notebook commands and reads with no entity at all: events no job, pipeline or statement stands behind."""
+    day = batch_day(batch)
     workspaces = present_workspaces(batch)
-    for _ in range(8):  # notebook commands, and reads with no entity at all
+    events = []
+    for _ in range(8):
         notebook = rng.random() < 0.6
         source, target = rng.choice(LINEAGE_EDGES)
         notebook_id = stable_digits("notebook", rng.randrange(5), digits=16)
