@@ -1,5 +1,10 @@
 """Shared fixtures: one local Spark + Delta session for the whole run, fresh schemas per test.
 
+Two layers by location: ``tests/unit`` (no Spark: a test there that starts a JVM fails, see
+tests/unit/conftest.py; the whole layer runs in well under a minute) and ``tests/spark`` (real
+Spark and Delta), whose tests get the ``spark`` marker here, by where they live
+(``pytest tests/unit`` or ``pytest -m "not spark"`` for the fast layer).
+
 Starting Spark costs seconds; a fresh set of schemas costs milliseconds. So every Spark test gets
 its own ``Lakehouse`` (unique bronze/gold/control schema names, same session and home folder).
 Pure tests (spec parsing, planning, SQL generation) never touch these fixtures and start no JVM.
@@ -10,6 +15,7 @@ from __future__ import annotations
 import itertools
 import os
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -19,6 +25,14 @@ os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")  # silences a pyspark.pand
 pytest_plugins = ["tests.connect_fixture", "tests.demo_world"]
 
 _ids = itertools.count(1)
+SPARK_LAYER = Path(__file__).resolve().parent / "spark"
+
+
+def pytest_collection_modifyitems(items):
+    """The ``spark`` marker by location: every test under tests/spark, none elsewhere."""
+    for item in items:
+        if SPARK_LAYER in Path(str(item.path)).resolve().parents:
+            item.add_marker(pytest.mark.spark)
 
 # Test data is tiny: compiling generated code costs more than it saves (measured ~40% per run),
 # and the per-commit checksum file only speeds up later snapshot loads of big tables.

@@ -4,13 +4,14 @@
 and hands them to the scheduler (:mod:`framework.engine.scheduler`), each table's data path being
 :func:`framework.engine.table_run.hydrate_table`. A failed table does not stop unrelated tables,
 its dependents are SKIPPED, and every table gets exactly one audit row. The run's bookkeeping
-comes last, in this order: the audit rows in one append, then every table's state in one UPDATE,
-so a watermark never moves before its table's Gold commit and audit row.
+comes last, after every Gold commit: the audit rows in one append and every table's state in one
+UPDATE, side by side (:func:`record_run`), so a watermark never moves before its table's Gold commit.
 """
 
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 from framework.engine.audit import FAILED, VALIDATION_FAILED, AuditRow, write_audit
@@ -22,7 +23,7 @@ from framework.engine.table_run import hydrate_table
 from framework.errors import FrameworkError, ValidationFailedError
 from framework.metadata.planner import plan, select, upstream
 from framework.metadata.spec import TableSpec
-from framework.platform.control_store import TableState
+from framework.platform.control_store import StateUpdate, TableState
 from framework.platform.errors_text import describe
 from framework.platform.logs import copy_to_file, run_log_path
 
@@ -94,6 +95,26 @@ def _blocked_by(ctx: Context, snapshot: ControlSnapshot, chosen: set[str], outco
     return blocked
 
 
+def record_run(ctx: Context, rows: list[AuditRow], states: list[StateUpdate]) -> None:
+    """The run's bookkeeping after every Gold commit: the audit rows (one append) and every table's
+    state (one UPDATE of the control table), written side by side, so a run pays one commit's time
+    for both (decision 100). Two commits to two tables: each on a session of its own (the state
+    commit carries its marker as a session conf); one after the other where a second session
+    cannot be had (e.g. Spark Connect without ``newSession``), the audit first.
+    """
+    audit_sessions = table_sessions(ctx, 2)[1:]
+    if not audit_sessions:
+        write_audit(ctx.lakehouse, rows)
+        record_states(ctx.lakehouse, states)
+        return
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="healthmon-audit") as pool:
+        audit = pool.submit(write_audit, audit_sessions[0].lakehouse, rows)
+        try:
+            record_states(ctx.lakehouse, states)
+        finally:
+            audit.result()
+
+
 def run(ctx: Context, *, tables: list[str] | None = None, domains: list[str] | None = None, full_refresh: bool = False,
         dry_run: bool = False, parallel: int = 1) -> RunResult:
     """Hydrate the selected tables in dependency order; one audit row per table.
@@ -117,6 +138,5 @@ def run(ctx: Context, *, tables: list[str] | None = None, domains: list[str] | N
     order = {name: i for i, name in enumerate(t for layer in layers for t in layer)}
     rows = sorted(outcomes.rows, key=lambda r: (r.table_name not in snapshot.invalid, order.get(r.table_name, -1)))
     if not dry_run:
-        write_audit(ctx.lakehouse, rows)
-        record_states(ctx.lakehouse, outcomes.states)
+        record_run(ctx, rows, outcomes.states)
     return RunResult(run_id, tuple(rows), tuple(outcomes.plans))

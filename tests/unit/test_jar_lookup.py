@@ -9,11 +9,11 @@ import pytest
 
 from framework.errors import FrameworkError
 from framework.platform import jars
-from framework.platform.jars import delta_jars, jar_folders, user_cache_jars
+from framework.platform.jars import delta_jars
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
+
 SPARK_JAR, STORAGE_JAR = "delta-spark_2.13-4.0.1.jar", "delta-storage-4.0.1.jar"
-
 
 def filled(folder: Path, *names: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
@@ -21,10 +21,8 @@ def filled(folder: Path, *names: str) -> Path:
         (folder / name).write_bytes(b"PK")
     return folder
 
-
 def expected(folder: Path) -> list[str]:
     return [str(folder / SPARK_JAR), str(folder / STORAGE_JAR)]
-
 
 def test_the_pinned_version_is_the_one_bootstrap_fetches():
     ns = {"m": "http://maven.apache.org/POM/4.0.0"}
@@ -35,17 +33,10 @@ def test_the_pinned_version_is_the_one_bootstrap_fetches():
     }
     assert fetched == set(jars.DELTA_COORDINATES)
 
-
-def test_a_checkout_looks_in_its_own_jars_folder_then_the_user_cache(tmp_path):
-    assert jar_folders({"HOME": str(tmp_path)}) == [ROOT / ".jars", tmp_path / ".cache" / "healthmon" / "jars"]
-    assert user_cache_jars({"HOME": str(tmp_path), "XDG_CACHE_HOME": str(tmp_path / "xdg")}) == tmp_path / "xdg" / "healthmon" / "jars"
-
-
 def test_healthmon_jars_wins_over_the_checkout(tmp_path):
     checkout, chosen = filled(tmp_path / "checkout"), filled(tmp_path / "chosen")
     env = {"HOME": str(tmp_path), "HEALTHMON_JARS": str(chosen)}
     assert delta_jars(environ=env, checkout_jars=checkout) == expected(chosen)
-
 
 def test_a_wrong_healthmon_jars_is_reported_not_replaced_by_another_folder(tmp_path):
     checkout, chosen = filled(tmp_path / "checkout"), filled(tmp_path / "chosen", SPARK_JAR)  # storage jar missing
@@ -55,41 +46,15 @@ def test_a_wrong_healthmon_jars_is_reported_not_replaced_by_another_folder(tmp_p
     assert f"{chosen} (holds {SPARK_JAR})" in message and str(checkout) not in message
     assert "the folder given (HEALTHMON_JARS or the caller) must hold them" in message
 
-
-def test_without_healthmon_jars_the_checkout_comes_before_the_cache(tmp_path):
-    checkout = filled(tmp_path / "checkout")
-    filled(tmp_path / ".cache" / "healthmon" / "jars")
-    assert delta_jars(environ={"HOME": str(tmp_path)}, checkout_jars=checkout) == expected(checkout)
-
-
-def test_an_installed_wheel_without_a_checkout_finds_the_user_cache(tmp_path):
-    cache = filled(tmp_path / "xdg" / "healthmon" / "jars")
-    env = {"HOME": str(tmp_path / "home"), "XDG_CACHE_HOME": str(tmp_path / "xdg")}
-    assert delta_jars(environ=env, checkout_jars=tmp_path / "no-checkout" / ".jars") == expected(cache)
-
-
 def test_another_delta_version_does_not_count_and_the_error_shows_it(tmp_path):
     checkout = filled(tmp_path / "checkout", "delta-spark_2.13-3.2.0.jar", "delta-storage-3.2.0.jar")
     with pytest.raises(FrameworkError) as err:
         delta_jars(environ={"HOME": str(tmp_path)}, checkout_jars=checkout)
     assert f"{checkout} (holds delta-spark_2.13-3.2.0.jar, delta-storage-3.2.0.jar)" in str(err.value)
 
-
-def test_nothing_found_says_where_it_looked_and_how_to_fetch(tmp_path):
-    env = {"HOME": str(tmp_path)}
-    with pytest.raises(FrameworkError) as err:
-        delta_jars(environ=env, checkout_jars=tmp_path / "checkout" / ".jars")
-    message = str(err.value)
-    cache = tmp_path / ".cache" / "healthmon" / "jars"
-    assert f"{tmp_path / 'checkout' / '.jars'} (no such folder); {cache} (no such folder)" in message
-    for needle in ["io.delta:delta-spark_2.13:4.0.1", "io.delta:delta-storage:4.0.1", "make setup", "bootstrap/fetch_jars.sh DIR", "mvn dependency:copy", f"set HEALTHMON_JARS=DIR, or put them in {cache}"]:
-        assert needle in message, needle
-
-
 def test_an_explicit_folder_is_used_as_given(tmp_path):
     given = filled(tmp_path / "given")
     assert delta_jars(given, environ={"HOME": str(tmp_path), "HEALTHMON_JARS": str(tmp_path / "other")}) == expected(given)
-
 
 def test_the_session_module_uses_this_rule():
     from framework.platform import session

@@ -6,23 +6,18 @@ from __future__ import annotations
 import pytest
 from pyspark.sql.types import StringType, StructField, StructType
 
-from framework.engine.loads import validate_specs
 from framework.engine.layout import TargetLayout
+from framework.engine.loads import validate_specs
 from framework.engine.target import create_statement, physical_layout
 from framework.errors import SpecError
 from framework.metadata.spec import TableSpec
 from framework.platform.lakehouse import Lakehouse
 from framework.platform.params import RunParams
-from framework.platform.sqltext import quote_table
 from tests.builders import raw_spec
-from tests.harness import add_rows, hydrate, make_source, onboard, ts
-
-DDL = "id STRING, name STRING, amount BIGINT, ts TIMESTAMP"
 
 
 def spec(**overrides) -> TableSpec:
     return TableSpec.from_dict(raw_spec(**overrides))
-
 
 def test_defaults_deletion_vectors_by_load_type_and_auto_clustering_only_on_databricks():
     assert physical_layout(spec(), databricks=False).cluster_by == ()
@@ -35,7 +30,6 @@ def test_defaults_deletion_vectors_by_load_type_and_auto_clustering_only_on_data
     assert physical_layout(insert_only, databricks=False).deletion_vectors is False
     assert physical_layout(spec(load_type="fact_insert", sequence_by=None, deletion_vectors=True), databricks=False).deletion_vectors is True
 
-
 def test_the_create_statement_says_cluster_by_auto_on_databricks_and_nothing_locally():
     lakehouse = Lakehouse(None, RunParams(catalog="main"), None)  # managed tables, no location
     s = spec(cluster_by="auto")
@@ -44,7 +38,6 @@ def test_the_create_statement_says_cluster_by_auto_on_databricks_and_nothing_loc
     locally = create_statement(lakehouse, s, "main.gold.t", one, physical_layout(s, databricks=False))
     assert " USING DELTA CLUSTER BY AUTO " in on_databricks
     assert "CLUSTER BY" not in locally and "'delta.enableDeletionVectors' = 'true'" in locally
-
 
 @pytest.mark.parametrize(
     ("overrides", "field", "words"),
@@ -60,23 +53,3 @@ def test_layout_typos_are_errors_naming_the_field(overrides, field, words):
     with pytest.raises(SpecError) as caught:
         validate_specs([TableSpec.from_dict(raw_spec(**overrides))])
     assert any(i.table == "dim_thing" and i.field == field and words in i.message for i in caught.value.issues), caught.value.issues
-
-
-def detail(lh: Lakehouse, table: str) -> tuple[list[str], str]:
-    row = lh.spark.sql(f"DESCRIBE DETAIL {quote_table(lh.params.gold(table))}").first()
-    return list(row["clusteringColumns"]), row["properties"].get("delta.enableDeletionVectors")
-
-
-@pytest.mark.spark
-def test_the_layout_is_applied_at_creation_and_realigned_when_the_metadata_changes(lakehouse, clock):
-    make_source(lakehouse, "things", DDL, [("a", "x", 1, ts(1))])
-    onboard(lakehouse, raw_spec(load_type="fact_insert", sequence_by=None, cluster_by=["amount"]))
-    assert not hydrate(lakehouse, clock).failed
-    assert detail(lakehouse, "dim_thing") == (["amount"], "false")
-
-    onboard(lakehouse, raw_spec(load_type="fact_insert", sequence_by=None, cluster_by=[], deletion_vectors=True))
-    add_rows(lakehouse, "things", DDL, [("b", "y", 2, ts(2))])
-    assert not hydrate(lakehouse, clock).failed
-    assert detail(lakehouse, "dim_thing") == ([], "true")
-    rows = lakehouse.spark.table(quote_table(lakehouse.params.gold("dim_thing"))).select("id", "amount").collect()
-    assert sorted(map(tuple, rows)) == [("a", 1), ("b", 2)]

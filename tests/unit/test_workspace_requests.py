@@ -22,7 +22,7 @@ from databricks.sdk.service.iam import CurrentUserAPI, User
 from databricks.sdk.service.jobs import BaseJob, Run, RunNowResponse
 
 from framework.errors import WorkspaceError
-from framework.surfaces.cli import _parser, main
+from framework.surfaces.cli import _parser
 from framework.surfaces.workspace_jobs import (
     WAIT_TIMEOUT,
     describe_run,
@@ -34,8 +34,7 @@ from framework.surfaces.workspace_jobs import (
     run_now_request,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
-
+ROOT = Path(__file__).resolve().parents[2]
 
 def workspace() -> WorkspaceClient:
     w = create_autospec(WorkspaceClient, instance=True)
@@ -43,14 +42,11 @@ def workspace() -> WorkspaceClient:
     w.current_user = create_autospec(CurrentUserAPI, instance=True)
     return w
 
-
 def job(job_id: int, name: str, creator: str = "ops@example.com") -> BaseJob:
     return BaseJob.from_dict({"job_id": job_id, "creator_user_name": creator, "settings": {"name": name}})
 
-
 def args(*argv: str):
     return _parser().parse_args(["job", *argv])
-
 
 RUNNING = Run.from_dict({
     "run_id": 901, "job_id": 42, "run_name": "gold_hydration",
@@ -77,24 +73,18 @@ FAILED = Run.from_dict({
     ],
 })
 
-
-# --- requests ------------------------------------------------------------------------------------
-
 def test_run_request_without_filters_sends_every_job_parameter_explicitly():
     assert run_now_request(42) == {"job_id": 42, "job_parameters": {"domain": "", "tables": "", "full_refresh": "false"}}
-
 
 def test_run_request_with_filters_and_full_refresh_joins_lists_with_commas():
     request = run_now_request(42, domains=["billing", "lakeflow"], tables=["fact_usage", "dim_job"], full_refresh=True)
     assert request == {"job_id": 42, "job_parameters": {"domain": "billing,lakeflow", "tables": "fact_usage,dim_job", "full_refresh": "true"}}
     inspect.signature(JobsExt.run_now).bind(None, **request)  # the real method accepts exactly these
 
-
 def test_job_parameters_are_the_deployed_jobs_parameters():
     resource = yaml.safe_load((ROOT / "resources" / "gold_hydration.job.yml").read_text())["resources"]["jobs"]["gold_hydration"]
     assert set(run_now_request(1)["job_parameters"]) == {p["name"] for p in resource["parameters"]}
     assert resource["name"] == "gold_hydration"
-
 
 def test_list_and_get_run_requests():
     assert list_jobs_request("gold_hydration") == {"name": "gold_hydration", "limit": 100}
@@ -103,9 +93,6 @@ def test_list_and_get_run_requests():
     for method, request in ((JobsExt.list, list_jobs_request("x")), (JobsExt.get_run, get_run_request(1))):
         inspect.signature(method).bind(None, **request)
 
-
-# --- finding the job -----------------------------------------------------------------------------
-
 def test_dev_copy_names():
     assert is_dev_copy("[dev alice_smith] gold_hydration", "gold_hydration")
     assert is_dev_copy("[dev alice] Gold_Hydration", "gold_hydration")
@@ -113,14 +100,12 @@ def test_dev_copy_names():
     assert not is_dev_copy("[dev alice] gold_hydration_v2", "gold_hydration")
     assert not is_dev_copy("[prod] gold_hydration", "gold_hydration")
 
-
 def test_job_found_by_exact_name():
     w = workspace()
     w.jobs.list.side_effect = [iter([job(42, "gold_hydration")]), iter([job(7, "other")])]
     assert find_job(w, "gold_hydration").job_id == 42
     assert w.jobs.list.call_args_list == [call(name="gold_hydration", limit=100), call(limit=100)]
     w.current_user.me.assert_not_called()  # no development copies: no need to know who we are
-
 
 def test_development_copy_of_the_caller_is_found_among_others():
     w = workspace()
@@ -132,7 +117,6 @@ def test_development_copy_of_the_caller_is_found_among_others():
     w.current_user.me.return_value = User.from_dict({"userName": "alice@example.com"})
     assert find_job(w, "gold_hydration").job_id == 6
 
-
 def test_production_job_and_own_development_copy_are_ambiguous():
     w = workspace()
     w.jobs.list.side_effect = [iter([job(42, "gold_hydration")]), iter([job(6, "[dev alice] gold_hydration", "alice@example.com")])]
@@ -141,7 +125,6 @@ def test_production_job_and_own_development_copy_are_ambiguous():
         find_job(w, "gold_hydration")
     assert str(err.value) == ("2 jobs match 'gold_hydration': 42 'gold_hydration', 6 '[dev alice] gold_hydration'; "
                               "pass --job-id N or the exact --job-name")
-
 
 def test_no_job_names_what_was_found_and_what_to_do():
     w = workspace()
@@ -154,15 +137,11 @@ def test_no_job_names_what_was_found_and_what_to_do():
         "development copies of other users: 5 '[dev bob] gold_hydration'; deploy the bundle (databricks bundle deploy) or pass --job-id N"
     )
 
-
 def test_an_exact_development_name_needs_one_list_call():
     w = workspace()
     w.jobs.list.side_effect = [iter([job(6, "[dev alice] gold_hydration")])]
     assert find_job(w, "[dev alice] gold_hydration").job_id == 6
     assert w.jobs.list.call_args_list == [call(name="[dev alice] gold_hydration", limit=100)]
-
-
-# --- status ---------------------------------------------------------------------------------------
 
 def test_status_lists_the_run_state_and_every_task():
     assert describe_run(RUNNING).splitlines() == [
@@ -177,12 +156,10 @@ def test_status_lists_the_run_state_and_every_task():
         "summary  PENDING",
     ]
 
-
 def test_status_falls_back_to_the_newer_status_field():
     run = Run.from_dict({"run_id": 3, "job_id": 4, "run_name": "gold_hydration",
                          "status": {"state": "TERMINATED", "termination_details": {"code": "SUCCESS", "message": "done"}}})
     assert describe_run(run) == "run 3 of job 4 (gold_hydration): TERMINATED SUCCESS\nmessage: done"
-
 
 def test_status_command_gets_the_run_and_prints_it():
     w, lines = workspace(), []
@@ -193,20 +170,15 @@ def test_status_command_gets_the_run_and_prints_it():
                                          "message: 1 of 3 tasks failed", "url: https://h/#job/42/run/902"]
     assert "summary  TERMINATED  FAILED   run r1: fact_usage FAILED" in lines[0]
 
-
 def test_an_sdk_error_names_what_was_being_done():
     w = workspace()
     w.jobs.get_run.side_effect = NotFound("Run 999 does not exist.", error_code="RESOURCE_DOES_NOT_EXIST")
     with pytest.raises(WorkspaceError, match=r"^reading run 999: NotFound: Run 999 does not exist\.$"):
         job_command(args("status", "999"), client=w, out=print)
 
-
-# --- run --------------------------------------------------------------------------------------------
-
 def started(w, run_id: int) -> Wait:
     """What the real ``jobs.run_now`` returns: the SDK's ``Wait`` bound to its own waiter."""
     return Wait(w.jobs.wait_get_run_job_terminated_or_skipped, response=RunNowResponse(run_id=run_id), run_id=run_id)
-
 
 def test_run_by_id_sends_the_filters_and_points_at_the_run():
     w, lines = workspace(), []
@@ -222,7 +194,6 @@ def test_run_by_id_sends_the_filters_and_points_at_the_run():
         "url: https://adb-1.azuredatabricks.net/?o=1#job/42/run/901",
         "follow it: healthmon job status 901",
     ]
-
 
 def test_run_by_name_with_wait_polls_and_exits_1_when_the_run_failed():
     w, lines, progress = workspace(), [], []
@@ -240,9 +211,6 @@ def test_run_by_name_with_wait_polls_and_exits_1_when_the_run_failed():
     assert lines[0] == "job 42 'gold_hydration': started run 902 (domain='' tables='' full_refresh='true')"
     assert lines[1].startswith("run 902 of job 42 (gold_hydration): TERMINATED FAILED")
 
-
-# --- command line -------------------------------------------------------------------------------------
-
 def test_job_arguments_parse():
     a = args("run", "--job-name", "[dev alice] gold_hydration", "--table", "a", "--table", "b", "--full-refresh", "--wait", "--profile", "dev")
     assert (a.command, a.verb, a.job_id, a.job_name, a.tables, a.domains, a.full_refresh, a.wait, a.profile) == \
@@ -250,34 +218,8 @@ def test_job_arguments_parse():
     s = args("status", "123")
     assert (s.verb, s.run_id, s.profile) == ("status", 123, None)
 
-
 def test_job_id_and_job_name_exclude_each_other(capsys):
     with pytest.raises(SystemExit) as exit_:
         args("run", "--job-id", "1", "--job-name", "x")
     assert exit_.value.code == 2
     assert "not allowed with argument" in capsys.readouterr().err
-
-
-@pytest.fixture
-def no_credentials(monkeypatch, tmp_path):
-    """No auth anywhere the SDK looks: no env, an empty home, a config file that does not exist.
-    Without a host the SDK fails in its config step, before any network call."""
-    import os
-
-    for name in list(os.environ):
-        if name.startswith(("DATABRICKS_", "ARM_", "AZURE_", "GOOGLE_", "ACTIONS_ID_TOKEN", "SYSTEM_")):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("HOME", str(tmp_path))
-    monkeypatch.setenv("DATABRICKS_CONFIG_FILE", str(tmp_path / "missing.databrickscfg"))
-
-
-def test_no_credentials_exits_2_naming_what_is_missing(no_credentials, capsys):
-    assert main(["job", "status", "1"]) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("error: no Databricks credentials: set DATABRICKS_HOST and DATABRICKS_TOKEN")
-    assert "databricks-sdk said: default auth: cannot configure default credentials" in err
-
-
-def test_an_unknown_profile_is_named(no_credentials, capsys):
-    assert main(["job", "run", "--job-id", "1", "--profile", "nope"]) == 2
-    assert "error: no Databricks credentials: set profile 'nope' with host and credentials in ~/.databrickscfg" in capsys.readouterr().err

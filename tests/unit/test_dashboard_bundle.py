@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from tests.test_bundle import ROOT, merged_bundle
+from tests.unit.test_bundle import ROOT, merged_bundle
 
 
 def _encoded_fields(encodings: dict) -> list[str]:

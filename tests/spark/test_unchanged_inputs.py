@@ -24,8 +24,6 @@ from tests.harness import (
     version,
 )
 
-pytestmark = pytest.mark.spark
-
 THINGS = "id STRING, name STRING, amount BIGINT, ts TIMESTAMP"
 LABELS = "id STRING, label STRING"
 

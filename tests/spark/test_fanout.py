@@ -18,78 +18,26 @@ from pathlib import Path
 
 import pytest
 
-from framework.engine.control import ControlSnapshot, record_states
-from framework.engine.fanout import EMPTY_SLOT, MAX_LAYERS, plan_fanout
-from framework.errors import FrameworkError, SpecIssue
-from framework.metadata.spec import TableSpec
+from framework.engine.control import record_states
+from framework.engine.fanout import EMPTY_SLOT, MAX_LAYERS
+from framework.errors import FrameworkError
 from framework.platform.commit_retry import CommitConflictError
 from framework.platform.control_store import StateUpdate
 from tests.builders import raw_spec
 from tests.harness import T0, audit, control_row, gold, make_source, onboard, ts
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
+
 THINGS = "id STRING, name STRING, amount BIGINT, ts TIMESTAMP"
-
-
-def snapshot(*raws: dict, invalid: dict[str, str] | None = None) -> ControlSnapshot:
-    specs = {r["table_name"]: TableSpec.from_dict(r) for r in raws}
-    domains = {name: s.domain for name, s in specs.items()}
-    bad = {}
-    for name, field in (invalid or {}).items():
-        domains[name] = "test"
-        bad[name] = [SpecIssue(name, field, "does not parse")]
-    return ControlSnapshot(specs, {}, bad, domains)
-
 
 def table(name: str, *depends_on: str, domain: str = "test") -> dict:
     return raw_spec(table_name=name, depends_on=list(depends_on), domain=domain)
-
-
-# -- planning (pure) ------------------------------------------------------------------------
-
-def test_layers_follow_dependencies_and_pad_empty_layers():
-    plan = plan_fanout(snapshot(table("a"), table("b", "a"), table("c", "a", "b"), table("d")))
-    assert plan.layers == (("a", "d"), ("b",), ("c",))
-    values = plan.task_values()
-    assert values == {
-        "layer_0": ["a", "d"], "layer_1": ["b"], "layer_2": ["c"], "layer_3": [EMPTY_SLOT],
-        "tables": "a,d,b,c", "layer_count": 3, "table_count": 4,
-    }
-
-
-def test_selection_keeps_only_selected_dependencies():
-    plan = plan_fanout(snapshot(table("a", domain="x"), table("b", "a", domain="y"), table("c", "b", domain="y")), domains=["y"])
-    assert plan.layers == (("b",), ("c",))
-
-
-def test_invalid_rows_run_first_and_their_dependents_after_them():
-    plan = plan_fanout(snapshot(table("b", "broken"), table("c"), invalid={"broken": "columns[0].expr"}))
-    assert plan.layers == (("broken", "c"), ("b",))
-
-
-def test_a_plan_deeper_than_the_job_is_refused_with_the_chain():
-    chain = [table("t0")] + [table(f"t{i}", f"t{i - 1}") for i in range(1, MAX_LAYERS + 1)]
-    with pytest.raises(FrameworkError) as caught:
-        plan_fanout(snapshot(*chain)).task_values()
-    message = str(caught.value)
-    assert f"needs {MAX_LAYERS + 1} dependency layers" in message
-    assert " -> ".join(f"t{i}" for i in range(MAX_LAYERS + 1)) in message
-
-
-def test_no_table_selected_gives_empty_slots_only():
-    values = plan_fanout(snapshot()).task_values()
-    assert [values[f"layer_{k}"] for k in range(MAX_LAYERS)] == [[EMPTY_SLOT]] * MAX_LAYERS
-    assert values["tables"] == "" and values["table_count"] == 0
-
-
-# -- one job run, locally (Spark) -----------------------------------------------------------
 
 def _task(lakehouse, entry, session, **kwargs):
     """One notebook task: its own Spark session (temp views, conf) over the shared catalog."""
     p = lakehouse.params
     location = dict(catalog=p.catalog, bronze_schema=p.bronze_schema, gold_schema=p.gold_schema, control_schema=p.control_schema, home=str(lakehouse.home))
     return entry(session, **location, **kwargs)
-
 
 def run_notebook(lakehouse, name: str, capsys, monkeypatch) -> dict:
     """Run a notebook as a local script; the plan notebook prints its task values as JSON."""
@@ -101,9 +49,7 @@ def run_notebook(lakehouse, name: str, capsys, monkeypatch) -> dict:
     runpy.run_path(str(ROOT / "notebooks" / name), run_name="__main__")
     return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
 
-
 JOB_RUN = "job-7"  # the job run every task of the play belongs to
-
 
 def play_job_run(lakehouse, plan, hydrate, summarize) -> None:
     """One job run over five tables (one broken, two downstream of it), checked end to end.
@@ -154,8 +100,6 @@ def play_job_run(lakehouse, plan, hydrate, summarize) -> None:
         assert control_row(lakehouse, t).watermark_value == "2026-01-01 02:00:00"
     assert control_row(lakehouse, "base_broken").watermark_value is None
 
-
-@pytest.mark.spark
 def test_a_job_run_fans_out_per_layer_in_parallel_and_the_summary_fails_it(lakehouse, capsys, monkeypatch):
     from framework.surfaces.entry import hydrate_table_task, summarize_gold_hydration
 
@@ -166,8 +110,6 @@ def test_a_job_run_fans_out_per_layer_in_parallel_and_the_summary_fails_it(lakeh
         summarize=lambda planned: _task(lakehouse, summarize_gold_hydration, lakehouse.spark.newSession(), job_run_id=JOB_RUN, planned=planned),
     )
 
-
-@pytest.mark.spark
 def test_concurrent_state_merges_conflict_and_are_retried(lakehouse):
     """Two sessions MERGE their own rows into the control table at the same moment.
 

@@ -23,6 +23,8 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from tests.spark.test_demo_flow import capture, check_gold_matches_bronze
+from tests.spark.test_fanout import JOB_RUN, play_job_run
 
 from framework.demo.bronze import append_batch
 from framework.onboarding.onboard import onboard_files
@@ -37,10 +39,8 @@ from tests import test_runner as runner_tests
 from tests.connect_fixture import ROOT, subprocess_env
 from tests.demo_world import CONTROL, PARALLEL, onboarded_sources, onboarded_tables
 from tests.harness import T0, audit, hydrate
-from tests.test_demo_flow import capture, check_gold_matches_bronze
-from tests.test_fanout import JOB_RUN, play_job_run
 
-pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("connect")]  # one server, one worker under --dist loadgroup
+pytestmark = pytest.mark.xdist_group("connect")  # one server, one worker under --dist loadgroup
 
 NOTEBOOKS = ROOT / "notebooks"
 

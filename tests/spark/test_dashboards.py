@@ -41,10 +41,8 @@ from tests.demo_world import onboarded_tables
 from tests.harness import ONBOARDED_SOURCES
 from tests.harness import fresh_lakehouse as harness_lakehouse
 
-pytestmark = pytest.mark.spark
-
-ROOT = Path(__file__).resolve().parent.parent
-EXTRAS = Path(__file__).resolve().parent / "fixtures" / "dashboard_extras.yml"
+ROOT = Path(__file__).resolve().parents[2]
+EXTRAS = Path(__file__).resolve().parents[1] / "fixtures" / "dashboard_extras.yml"
 FAILING, QUARANTINING = "dim_workspace_region", "dim_workspace_prod"
 RUN = ["dim_workspace", "fact_list_prices", FAILING, QUARANTINING]
 NEVER_RUN = [t for t in onboarded_tables() if t not in RUN]  # every other onboarded table

@@ -13,8 +13,6 @@ from framework.errors import ValidationFailedError
 from framework.metadata.spec import TableSpec
 from tests.builders import raw_spec
 
-pytestmark = pytest.mark.spark
-
 SCHEMA = "id STRING, name STRING, amount BIGINT, _hm_sequence TIMESTAMP, _hm_is_delete BOOLEAN, _hm_source_rows INT"
 
 

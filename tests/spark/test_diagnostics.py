@@ -29,23 +29,23 @@ from framework.engine.context import Context
 from framework.engine.runner import run
 from framework.errors import FrameworkError, UnsafeSqlError
 from framework.platform import logs
-from framework.platform.errors_text import CAUSED_BY, LIMIT, describe, fit, jvm_stacktrace
+from framework.platform.errors_text import CAUSED_BY, LIMIT, describe, jvm_stacktrace
 from framework.platform.lakehouse import Lakehouse
 from framework.platform.params import RunParams
 from tests.builders import raw_spec
 from tests.harness import audit, make_source, onboard, ts
 
-ROOT = Path(__file__).resolve().parent.parent
-THINGS = "id STRING, name STRING, amount BIGINT, ts TIMESTAMP, deleted BOOLEAN"
-_schemas = itertools.count(1)
+ROOT = Path(__file__).resolve().parents[2]
 
+THINGS = "id STRING, name STRING, amount BIGINT, ts TIMESTAMP, deleted BOOLEAN"
+
+_schemas = itertools.count(1)
 
 def _lakehouse(spark, home) -> Lakehouse:
     n = f"diag{next(_schemas)}_{uuid.uuid4().hex[:6]}"
     lh = Lakehouse(spark, RunParams("spark_catalog", f"bronze_{n}", f"gold_{n}", f"control_{n}"), home)
     lh.bootstrap()
     return lh
-
 
 def _raise_in_jvm(spark, text: str):
     """Calls ``Integer.parseInt(text)`` through Java reflection: the JVM throws an
@@ -57,9 +57,6 @@ def _raise_in_jvm(spark, text: str):
     args[0] = text
     jvm.java.lang.Class.forName("java.lang.Integer").getMethod("parseInt", types).invoke(None, args)
 
-
-# -- the text of one error ----------------------------------------------------------------------
-
 def test_a_py4j_error_is_described_by_its_java_chain_down_to_the_root(spark):
     from py4j.protocol import Py4JJavaError
 
@@ -70,7 +67,6 @@ def test_a_py4j_error_is_described_by_its_java_chain_down_to_the_root(spark):
         "java.lang.reflect.InvocationTargetException"
         '\nCaused by: java.lang.NumberFormatException: For input string: "12x"'
     )
-
 
 def test_a_python_error_raised_from_a_java_one_keeps_both(spark):
     from py4j.protocol import Py4JJavaError
@@ -85,17 +81,6 @@ def test_a_python_error_raised_from_a_java_one_keeps_both(spark):
         "\nCaused by: java.lang.reflect.InvocationTargetException"
         '\nCaused by: java.lang.NumberFormatException: For input string: "7y"'
     )
-
-
-def test_a_plain_python_error_and_its_cause():
-    try:
-        try:
-            {}["missing_key"]
-        except KeyError as exc:
-            raise ValueError("no such column") from exc
-    except ValueError as exc:
-        assert describe(exc) == "ValueError: no such column\nCaused by: KeyError: 'missing_key'"
-
 
 def test_a_long_chain_is_bounded_and_keeps_the_root(spark):
     from py4j.protocol import Py4JJavaError
@@ -113,18 +98,6 @@ def test_a_long_chain_is_bounded_and_keeps_the_root(spark):
     assert root.startswith('java.lang.NumberFormatException: For input string: "999') and root.endswith('999"')
     assert "java.lang.reflect.InvocationTargetException" in text
 
-
-def test_fit_cuts_outer_errors_before_the_root():
-    root = "Root: the file /data/x is gone"
-    few = fit([f"Outer{n}: " + "o" * 900 for n in range(5)] + [root], 1000)
-    assert len(few) <= 1000 and few.endswith(CAUSED_BY + root)
-    assert [line.split(":")[0] for line in few.split("\n")] == ["Outer0"] + ["Caused by"] * 5  # each outer one shortened, none dropped
-    many = fit([f"Outer{n}: " + "o" * 900 for n in range(20)] + [root], 1000)
-    assert len(many) <= 1000 and many.endswith(CAUSED_BY + root)
-    assert many.startswith("Outer0: ooo") and "more cause(s) cut]" in many and "Outer19" not in many
-    assert fit(["A: a", "B: b"], 1000) == "A: a\nCaused by: B: b"
-
-
 def test_the_hidden_jvm_stacktrace_of_a_converted_error(spark):
     from py4j.protocol import Py4JJavaError
     from pyspark.errors import PySparkException
@@ -137,9 +110,6 @@ def test_the_hidden_jvm_stacktrace_of_a_converted_error(spark):
     with pytest.raises(Py4JJavaError) as raw:
         _raise_in_jvm(spark, "z")
     assert jvm_stacktrace(raw.value) is None  # its own text already holds the trace
-
-
-# -- a real run: the audit row and the run's log file --------------------------------------------
 
 @pytest.fixture(scope="module")
 def failed_run(spark, home):
@@ -163,7 +133,6 @@ def failed_run(spark, home):
     return SimpleNamespace(lh=lh, result=result, run_id=run_id, deleted=deleted, log_file=log_file,
                            audit={t: audit(lh, t)[-1] for t in ("lost", "casts")})
 
-
 def test_an_unconverted_java_error_is_audited_with_its_root_cause(failed_run):
     row = failed_run.audit["lost"]
     assert row.status == "FAILED"
@@ -173,7 +142,6 @@ def test_an_unconverted_java_error_is_audited_with_its_root_cause(failed_run):
     assert "An error occurred while calling" not in message
     assert message.endswith(f"\n(traceback: {failed_run.log_file})")
 
-
 def test_a_converted_spark_error_is_audited_with_its_error_class_and_every_line(failed_run):
     row = failed_run.audit["casts"]
     assert row.status == "FAILED"
@@ -182,7 +150,6 @@ def test_a_converted_spark_error_is_audited_with_its_error_class_and_every_line(
     )
     # the lines after the first (where in the pipeline it failed), which a first-line-only message lost
     assert '\n== DataFrame ==\n"cast" was called from\n' in row.error_message
-
 
 def test_the_run_log_holds_each_failure_with_its_traceback(failed_run):
     assert failed_run.log_file.is_file()
@@ -197,7 +164,6 @@ def test_the_run_log_holds_each_failure_with_its_traceback(failed_run):
     assert casts.startswith(f"casts FAILED in run {failed_run.run_id}")
     assert "Traceback (most recent call last):" in casts
     assert "JVM stacktrace of NumberFormatException:\norg.apache.spark.SparkNumberFormatException: [CAST_INVALID_INPUT]" in casts
-
 
 def test_without_a_home_the_traceback_goes_to_stderr_and_the_audit_row_says_so(spark, framework_logger, monkeypatch):
     """Databricks: no lakehouse folder, the entry points' stderr handler is the driver log."""
@@ -221,9 +187,6 @@ def test_without_a_home_the_traceback_goes_to_stderr_and_the_audit_row_says_so(s
     assert "ERROR framework.engine.runner: dim_thing FAILED in run" in err
     assert "Traceback (most recent call last):" in err and "\tat org.apache.spark" in err
 
-
-# -- Spark Connect: the same code on a session with no py4j -------------------------------------
-
 CONNECT_CLIENT = r"""
 import json, sys
 from pyspark.sql import SparkSession
@@ -246,7 +209,6 @@ out["jvm_started"] = SparkContext._jvm is not None
 print(json.dumps(out))
 """
 
-
 @pytest.fixture(scope="module")
 def connect_url(spark):
     """A Spark Connect server inside the test session's JVM (no second JVM), on a free port."""
@@ -260,7 +222,6 @@ def connect_url(spark):
     service.start(spark.sparkContext._jsc.sc())
     yield f"sc://127.0.0.1:{port}"
     service.stop(getattr(service, "stop$default$1")(), getattr(service, "stop$default$2")())
-
 
 def test_spark_connect_errors_keep_their_class_and_root_cause(lakehouse, connect_url):
     """A client process with no JVM: the Connect errors carry the server's message, error class
@@ -285,9 +246,6 @@ def test_spark_connect_errors_keep_their_class_and_root_cause(lakehouse, connect
     # the narrowed except in fingerprint catches Connect's AnalysisException too
     assert out["version"] == 1 and out["version_of_missing"] is None  # CREATE TABLE, then one append
 
-
-# -- fingerprint: only "no Delta version here" is caught -----------------------------------------
-
 @contextmanager
 def records_of(name: str, level: int):
     """The records ``name`` emits inside the block (a handler on that logger itself, so a surface
@@ -304,7 +262,6 @@ def records_of(name: str, level: int):
         logger.removeHandler(handler)
         logger.setLevel(saved)
 
-
 def test_delta_version_is_none_for_missing_view_and_non_delta_and_says_why(lakehouse):
     spark, schema = lakehouse.spark, lakehouse.params.bronze_schema
     spark.sql(f"CREATE TABLE {schema}.pq (id STRING) USING parquet")
@@ -317,30 +274,9 @@ def test_delta_version_is_none_for_missing_view_and_non_delta_and_says_why(lakeh
     assert f"no Delta version for {schema}.nowhere" in reasons[0] and "TABLE_OR_VIEW_NOT_FOUND" in reasons[0]
     assert "DELTA_ONLY_OPERATION" in reasons[1] and "EXPECT_TABLE_NOT_VIEW" in reasons[2]
 
-
 def test_delta_version_lets_other_errors_through(lakehouse):
     with pytest.raises(UnsafeSqlError):  # was swallowed by the old catch-all
         fingerprint.delta_version(lakehouse.spark, "bronze.x; DROP TABLE y")
-
-
-def test_a_retried_commit_race_is_logged_not_swallowed():
-    from framework.platform.commit_retry import retry_on_conflict
-
-    attempts = iter([RuntimeError("io.delta.exceptions.ConcurrentAppendException: Files were added"), None])
-
-    def action():
-        error = next(attempts)
-        if error is not None:
-            raise error
-        return "committed"
-
-    with records_of("framework.platform.commit_retry", logging.INFO) as found:
-        assert retry_on_conflict(action, what="recording state", sleep=lambda _: None) == "committed"
-    assert [r.levelname for r in found] == ["INFO"]
-    assert found[0].getMessage().startswith("recording state: lost a commit race (ConcurrentAppendException), attempt 1 of 6; retrying in ")
-
-
-# -- logging set-up by the surfaces ---------------------------------------------------------------
 
 @pytest.fixture
 def framework_logger():
@@ -351,43 +287,9 @@ def framework_logger():
     logger.setLevel(saved[1])
     logger.propagate = saved[2]
 
-
-def test_configure_twice_keeps_one_handler_and_reads_the_level(framework_logger, monkeypatch):
-    monkeypatch.setenv(logs.LEVEL_ENV, "debug")
-    logs.configure()
-    logs.configure(tracebacks=False)
-    ours = [h for h in framework_logger.handlers if isinstance(h.formatter, (logs.BriefFormatter, logs.TracebackFormatter))]
-    assert len(ours) == 1 and isinstance(ours[0].formatter, logs.BriefFormatter)
-    assert framework_logger.level == logging.DEBUG and framework_logger.propagate is False
-
-
-def test_a_bad_level_names_the_variable(framework_logger, monkeypatch):
-    monkeypatch.setenv(logs.LEVEL_ENV, "LOUD")
-    with pytest.raises(FrameworkError, match=r"HEALTHMON_LOG_LEVEL='LOUD': not a logging level"):
-        logs.configure()
-
-
 def test_the_cli_sets_up_logging_before_its_command(framework_logger, monkeypatch, capsys):
     from framework.surfaces.cli import main
 
     monkeypatch.setenv(logs.LEVEL_ENV, "LOUD")  # fails in configure, before any Spark work
     assert main(["status", "--home", "/nonexistent/never-created"]) == 2
     assert "error: HEALTHMON_LOG_LEVEL='LOUD': not a logging level" in capsys.readouterr().err
-
-
-def test_brief_stderr_lines_and_the_traceback_in_the_file(framework_logger, tmp_path, monkeypatch, capsys):
-    monkeypatch.delenv(logs.LEVEL_ENV, raising=False)
-    logs.configure(default_level="WARNING", tracebacks=False)  # as the CLI does
-    child = logging.getLogger("framework.engine.runner")
-    path = logs.run_log_path(tmp_path, "r/1")
-    assert path == tmp_path / "logs" / "run-r_1.log"
-    with logs.copy_to_file(child, path):
-        try:
-            raise ValueError("root\nsecond line")
-        except ValueError as exc:
-            child.error("t FAILED in run r/1 (traceback: %s)\ndetail", path, exc_info=exc)
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and err.rstrip().endswith(f"ERROR framework.engine.runner: t FAILED in run r/1 (traceback: {path})")
-    logged = path.read_text()
-    assert "detail\nTraceback (most recent call last):" in logged and "ValueError: root\nsecond line" in logged
-    assert child.handlers == []  # the file handler is gone after the block

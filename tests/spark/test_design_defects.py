@@ -11,88 +11,14 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from pyspark.sql.types import (
-    ArrayType,
-    BooleanType,
-    ByteType,
-    DateType,
-    DecimalType,
-    DoubleType,
-    FloatType,
-    IntegerType,
-    LongType,
-    MapType,
-    NullType,
-    ShortType,
-    StringType,
-    StructField,
-    StructType,
-    TimestampNTZType,
-    TimestampType,
-)
 
 from framework.errors import SpecError
-from framework.onboarding.narrowing import loss
 from tests.builders import raw_spec
 from tests.harness import add_rows, audit, control_row, gold, hydrate, make_source, onboard, ts, version
 
-# -- pure: what a cast can lose -----------------------------------------------------------------------
-
-D = DecimalType
-
-
-@pytest.mark.parametrize("source, declared, lost", [
-    # equal and widening: nothing lost
-    (D(38, 18), D(38, 18), None),
-    (D(10, 2), D(12, 4), None),
-    (IntegerType(), LongType(), None),
-    (ByteType(), ShortType(), None),
-    (LongType(), D(19, 0), None),
-    (IntegerType(), D(10, 0), None),
-    (D(9, 0), IntegerType(), None),
-    (IntegerType(), DoubleType(), None),
-    (D(15, 5), DoubleType(), None),
-    (FloatType(), DoubleType(), None),
-    (DateType(), TimestampType(), None),
-    (TimestampType(), TimestampNTZType(), None),
-    (NullType(), IntegerType(), None),
-    (BooleanType(), IntegerType(), None),
-    (StringType(), IntegerType(), None),  # a parse, not judged: a value that does not parse is NULL
-    # anything -> STRING
-    (D(38, 18), StringType(), None),
-    (TimestampType(), StringType(), None),
-    (MapType(StringType(), D(38, 18)), StringType(), None),
-    # narrowing
-    (D(38, 18), D(10, 0), "fewer integer digits, 10 < 20: larger values overflow to NULL; less scale, 0 < 18: digits after the point are rounded away"),
-    (D(38, 18), D(38, 6), "less scale, 6 < 18: digits after the point are rounded away"),
-    (D(20, 2), D(19, 2), "fewer integer digits, 17 < 18: larger values overflow to NULL"),
-    (LongType(), D(18, 0), "fewer integer digits, 18 < 19: larger values overflow to NULL"),
-    (LongType(), IntegerType(), "a smaller integral type: larger values overflow"),
-    (ShortType(), ByteType(), "a smaller integral type: larger values overflow"),
-    (D(10, 0), IntegerType(), "fewer integer digits, 9 < 10: larger values overflow"),
-    (D(10, 2), LongType(), "the fraction is dropped (scale 2)"),
-    (DoubleType(), D(38, 18), "a floating-point value has no fixed scale: it is rounded, and overflows to NULL beyond the integer digits"),
-    (DoubleType(), LongType(), "the fraction is dropped, and values beyond the integral range overflow"),
-    (DoubleType(), FloatType(), "15 significant digits, of which FLOAT keeps 6 exactly"),
-    (LongType(), DoubleType(), "19 significant digits, of which DOUBLE keeps 15 exactly"),
-    (D(38, 18), DoubleType(), "38 significant digits, of which DOUBLE keeps 15 exactly"),
-    (IntegerType(), BooleanType(), "only true/false is kept of a number"),
-    (TimestampType(), DateType(), "the time of day is dropped"),
-    (TimestampNTZType(), DateType(), "the time of day is dropped"),
-    (ArrayType(D(38, 18)), ArrayType(D(38, 6)), "in the array's elements: less scale, 6 < 18: digits after the point are rounded away"),
-    (MapType(StringType(), LongType()), MapType(StringType(), IntegerType()), "in the map's values: a smaller integral type: larger values overflow"),
-    (StructType([StructField("a", StringType()), StructField("t", TimestampType())]),
-     StructType([StructField("a", StringType()), StructField("day", DateType())]), "in field 'day': the time of day is dropped"),
-])
-def test_a_cast_loses_exactly_what_the_declared_type_cannot_hold(source, declared, lost):
-    assert loss(source, declared) == lost
-
-
-# -- Spark: onboarding refuses an unparsable type and a narrowing cast -------------------------------
 
 def control_rows(lh) -> int:
     return lh.spark.table(lh.params.control("gold_table_control")).count()
-
 
 def refused(lh, *raws) -> list[str]:
     """The issues onboarding reports for ``raws``; the control table must stay empty."""
@@ -100,7 +26,6 @@ def refused(lh, *raws) -> list[str]:
         onboard(lh, *raws)
     assert control_rows(lh) == 0
     return [str(i) for i in caught.value.issues]
-
 
 def test_a_truncated_type_is_refused_naming_table_and_column(lakehouse):
     # the design's fact_account_prices has `type: DECIMAL(38` (the ",18)" lost)
@@ -114,10 +39,9 @@ def test_a_truncated_type_is_refused_naming_table_and_column(lakehouse):
         "; its '(' is never closed (truncated?); types look like STRING, BIGINT, DECIMAL(38,18), TIMESTAMP, ARRAY<STRING>, MAP<STRING,STRING>"
     )
 
-
 USAGE = "record_id STRING, sku STRING, qty DECIMAL(38,18), n BIGINT, ratio DOUBLE, at TIMESTAMP"
-PRICES = "sku STRING, price DECIMAL(38,18)"
 
+PRICES = "sku STRING, price DECIMAL(38,18)"
 
 def usage_spec(*columns, **overrides) -> dict:
     return raw_spec(**{
@@ -128,7 +52,6 @@ def usage_spec(*columns, **overrides) -> dict:
         **overrides,
     })
 
-
 NARROWING = [
     {"name": "qty", "expr": "qty", "type": "DECIMAL"},  # the design's fact_usage.usage_quantity
     {"name": "n", "expr": "n", "type": "INT"},
@@ -136,6 +59,7 @@ NARROWING = [
     {"name": "day", "expr": "at", "type": "DATE"},
     {"name": "price", "expr": "p.price", "type": "DECIMAL(38,6)"},  # typed over the joined table
 ]
+
 PASSING = [
     {"name": "qty_exact", "expr": "qty", "type": "decimal(38, 18)"},
     {"name": "qty_text", "expr": "qty", "type": "STRING"},
@@ -144,7 +68,6 @@ PASSING = [
     {"name": "seen", "expr": "CAST(at AS DATE)", "type": "DATE"},
     {"name": "cost", "expr": "CAST(qty * p.price AS DECIMAL(18,6))", "type": "DECIMAL(18,6)"},
 ]
-
 
 def test_a_narrowing_cast_is_refused_naming_the_types_and_how_to_state_it(lakehouse, clock):
     make_source(lakehouse, "use", USAGE, [("r1", "A", Decimal("1.123456789012345678"), 5, 0.5, ts(1))])
@@ -181,7 +104,6 @@ def test_a_narrowing_cast_is_refused_naming_the_types_and_how_to_state_it(lakeho
         (Decimal("1"), Decimal("1.123456789012345678"), Decimal("1.12"), Decimal("0.250000"), Decimal("0.280864")),
     ]
 
-
 def test_aggregates_are_typed_as_groups_and_the_packaged_ddl_stands_in_for_a_missing_bronze_copy(lakehouse, clock):
     # no Bronze table `usage` yet: the packaged DDL of system.billing.usage types the expressions
     by_sku = raw_spec(
@@ -206,7 +128,6 @@ def test_aggregates_are_typed_as_groups_and_the_packaged_ddl_stands_in_for_a_mis
     onboard(lakehouse, elsewhere)
     assert control_rows(lakehouse) == 1
 
-
 def test_a_join_to_a_gold_table_onboarded_alongside_is_typed_by_its_declared_columns(lakehouse):
     make_source(lakehouse, "prices", PRICES)
     make_source(lakehouse, "use", USAGE)
@@ -223,11 +144,7 @@ def test_a_join_to_a_gold_table_onboarded_alongside_is_typed_by_its_declared_col
         "Declare DECIMAL(20,4), or, if the loss is intended, write the cast in expr: CAST(p.price AS DECIMAL(18,2))"
     ]
 
-
-# -- Spark: a run refuses a key that does not determine a row -----------------------------------------
-
 THINGS = "id STRING, name STRING, amount BIGINT, ts TIMESTAMP, deleted BOOLEAN"
-
 
 def test_differing_rows_of_one_key_fail_the_run_and_leave_gold_and_watermark_as_they_were(lakehouse, clock):
     make_source(lakehouse, "things", THINGS, [("a", "a1", 1, ts(1), False), ("b", "b1", 2, ts(1), False)])
@@ -256,7 +173,6 @@ def test_differing_rows_of_one_key_fail_the_run_and_leave_gold_and_watermark_as_
     assert (gold(lakehouse, "dim_thing", ["id", "name", "amount"]), version(lakehouse, "dim_thing"), state.watermark_value) == before
     assert state.last_status == "FAILED"
 
-
 def test_exact_duplicates_and_a_deletion_beside_a_version_are_no_violation(lakehouse, clock):
     make_source(lakehouse, "things", THINGS, [
         ("a", "a1", 1, ts(1), False), ("a", "a1", 1, ts(1), False), ("a", "a1", 1, ts(1), False),  # re-delivered
@@ -268,7 +184,6 @@ def test_exact_duplicates_and_a_deletion_beside_a_version_are_no_violation(lakeh
     assert row.status == "SUCCEEDED", row.error_message
     assert gold(lakehouse, "dim_thing", ["id", "name", "amount"]) == [("a", "a1", 1), ("c", "c2", 4)]
     assert (row.rows_read, row.rows_deduplicated) == (7, 4)
-
 
 def test_without_sequence_by_any_differing_rows_of_a_key_violate_whatever_their_order(spark, home, clock):
     from framework.platform.lakehouse import Lakehouse
@@ -286,7 +201,6 @@ def test_without_sequence_by_any_differing_rows_of_a_key_violate_whatever_their_
         messages.append(row.error_message)
     assert messages[0] == messages[1]
     assert messages[0].startswith("dim_thing: primary key (id) does not determine a row: 1 key has differing rows in this batch, e.g. (id=k); ")
-
 
 def test_scd2_versions_of_one_key_at_one_instant_must_agree(lakehouse, clock):
     events = "id STRING, name STRING, ts TIMESTAMP"

@@ -5,16 +5,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import pytest
-
 from framework.engine.context import Context
 from framework.engine.runner import run
 from framework.platform.lakehouse import Lakehouse
 from framework.platform.params import RunParams
 from tests.builders import raw_spec
 from tests.harness import audit, gold, make_source, onboard, ts
-
-pytestmark = pytest.mark.spark
 
 THINGS = "id STRING, name STRING, amount BIGINT, ts TIMESTAMP, deleted BOOLEAN"
 ROWS = {

@@ -12,34 +12,6 @@ from framework.platform import class_archive
 from framework.platform.jars import delta_jars
 
 
-def test_no_archive_means_no_options(tmp_path):
-    jars = [str(tmp_path / "delta-spark_2.13-4.0.1.jar"), str(tmp_path / "delta-storage-4.0.1.jar")]
-    for jar in jars:
-        (tmp_path / jar).write_bytes(b"jar")
-    assert class_archive.java_options(jars) == ""
-    path = class_archive.archive_path(jars)
-    assert path.parent == tmp_path and path.suffix == ".jsa"
-    path.write_bytes(b"not an archive")
-    assert class_archive.java_options(jars) == f"-XX:SharedArchiveFile={path} {class_archive.QUIET}"
-
-
-def test_key_follows_the_class_path(tmp_path):
-    jars = [str(tmp_path / "delta-spark_2.13-4.0.1.jar"), str(tmp_path / "delta-storage-4.0.1.jar")]
-    for jar in jars:
-        (tmp_path / jar).write_bytes(b"jar")
-    before = class_archive.archive_path(jars)
-    (tmp_path / jars[0]).write_bytes(b"another build of the jar")
-    assert class_archive.archive_path(jars) != before
-
-
-def test_switched_off_by_the_environment(tmp_path, monkeypatch):
-    jars = [str(tmp_path / "a.jar")]
-    (tmp_path / "a.jar").write_bytes(b"jar")
-    class_archive.archive_path(jars).write_bytes(b"x")
-    monkeypatch.setenv(class_archive.ENV_OFF, "1")
-    assert class_archive.java_options(jars) == ""
-
-
 @pytest.mark.skipif(shutil.which("java") is None, reason="no java on PATH")
 def test_a_damaged_archive_is_ignored_quietly(tmp_path):
     """The JVM refuses a damaged archive and starts anyway, saying nothing on stdout (a command's
@@ -51,7 +23,6 @@ def test_a_damaged_archive_is_ignored_quietly(tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout == ""
     assert "version" in done.stderr
-
 
 def test_the_local_session_maps_the_archive_when_built(spark):
     """After `make setup` the archive exists and the running session was started with it."""

@@ -9,138 +9,15 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from pyspark.sql.types import ArrayType, DecimalType, IntegerType, MapType, StringType, StructField, StructType
 
-from framework.engine.loads import find_issues, load_of
 from framework.errors import SpecError
-from framework.metadata.spec import TableSpec, parse_specs
-from framework.onboarding.flatten import expand_flattens, sql_type
 from tests.builders import raw_spec
 from tests.harness import add_rows, control_row, gold, hydrate, make_source, onboard, ts
-
-# -- pure: shapes and errors ------------------------------------------------------------------------
-
-
-def problems(**overrides) -> list[str]:
-    try:
-        specs = parse_specs([raw_spec(**overrides)])
-    except SpecError as exc:
-        return [str(i) for i in exc.issues]
-    return [str(i) for i in find_issues(specs)]
-
-
-FLAT = {"flatten": "usage_metadata", "prefix": "u_"}
-
-
-def with_columns(*extra) -> list[dict]:
-    return raw_spec()["columns"] + list(extra)
-
-
-def test_flatten_entries_are_strict_and_must_be_expanded_before_a_spec_is_built():
-    assert problems(columns=with_columns({**FLAT, "exclude": ["a"]})) == [
-        "dim_thing.columns[3].exclude: unknown key; valid keys of a flatten entry are: flatten, prefix, except, depth"
-    ]
-    assert problems(columns=with_columns({**FLAT, "prefix": "u-", "depth": 0, "except": "a"})) == [
-        "dim_thing.columns[3].prefix: must be empty or start an identifier (e.g. usage_), found 'u-'",
-        "dim_thing.columns[3].except: must be a list of field names (e.g. [job_id]), found 'a'",
-        "dim_thing.columns[3].depth: must be a whole number >= 1 (1: nested structs stay STRUCT columns), found 0",
-    ]
-    assert problems(columns=with_columns({"flatten": ""})) == [
-        "dim_thing.columns[3].flatten: must name a source struct column (e.g. usage_metadata), found ''"
-    ]
-    # a well-formed entry in a control row: onboarding expands it, the control table never holds one
-    assert problems(columns=with_columns(FLAT)) == [
-        "dim_thing.columns[3].flatten: is expanded into explicit columns by onboarding (healthmon onboard); a control row must list the columns"
-    ]
-
-
-def test_explode_entry_shape_and_names():
-    join = {"table": "${catalog}.${bronze_schema}.other", "alias": "o", "on": "o.id = s.id"}
-    assert problems(explode={"expr": "s.items", "alias": "item", "outr": True}) == [
-        "dim_thing.explode.outr: unknown key; valid keys are: expr, alias, outer, position"
-    ]
-    assert problems(explode="items") == ["dim_thing.explode: must be a mapping with keys expr, alias, outer, position, found 'items'"]
-    found = problems(joins=[join], explode={"expr": "items", "alias": "o", "position": "o"})
-    assert found == [
-        "dim_thing.explode.alias: must be an identifier other than 's', the join aliases and _hm_*, found 'o'",
-        "dim_thing.explode.position: must be an identifier other than 's', the join aliases and _hm_*, found 'o'",
-    ]
-    assert problems(explode={"alias": "s"}) == [
-        "dim_thing.explode.expr: is required (an array expression over the source), found None",
-        "dim_thing.explode.alias: must be an identifier other than 's', the join aliases and _hm_*, found 's'",
-    ]
-    assert problems(explode={"expr": "items; DROP TABLE x", "alias": "item"})[0].startswith("dim_thing.explode.expr: ")
-    # round trip through the control-table representation
-    spec = parse_specs([raw_spec(explode={"expr": "items", "alias": "item", "outer": True, "position": "pos"})])[0]
-    assert TableSpec.from_dict(spec.to_row()) == spec
-    assert spec.to_row()["explode"] == {"expr": "items", "alias": "item", "outer": True, "position": "pos"}
-    assert parse_specs([raw_spec(explode={"expr": "items", "alias": "item"})])[0].explode.outer is False
-
-
-def test_which_specs_recompute_the_touched_keys_history():
-    def recomputes(**overrides) -> bool:
-        spec = parse_specs([raw_spec(**overrides)])[0]
-        return load_of(spec).reads_key_history(spec)
-
-    assert recomputes() is False
-    assert recomputes(aggregate=True, sequence_by=None) is True
-    assert recomputes(load_type="scd2") is True
-    assert recomputes(load_type="fact_insert") is False
-
-
-USAGE = StructType([
-    StructField("job_id", StringType()),
-    StructField("node", StructType([StructField("type", StringType()), StructField("count", IntegerType())])),
-    StructField("amount", DecimalType(18, 6)),
-    StructField("tags", MapType(StringType(), StringType())),
-    StructField("odd-name", ArrayType(StringType())),
-])
-
-
-def expanded(entry: dict, struct_type=USAGE):
-    raw = raw_spec(columns=with_columns(entry))
-    result, issues = expand_flattens(raw, lambda expr: struct_type)
-    return [(c["name"], c["expr"], c["type"]) for c in result["columns"][3:]], [str(i) for i in issues]
-
-
-def test_flatten_expands_one_level_by_default_deeper_when_asked_and_skips_excepted_fields():
-    assert expanded({"flatten": "usage_metadata", "except": ["odd-name"]}) == ([
-        ("usage_metadata_job_id", "usage_metadata.job_id", "STRING"),
-        ("usage_metadata_node", "usage_metadata.node", "STRUCT<`type`: STRING, `count`: INT>"),
-        ("usage_metadata_amount", "usage_metadata.amount", "DECIMAL(18,6)"),
-        ("usage_metadata_tags", "usage_metadata.tags", "MAP<STRING, STRING>"),
-    ], [])
-    assert expanded({"flatten": "s.usage_metadata", "prefix": "u_", "depth": 2, "except": ["job_id", "node.count", "tags", "odd-name"]}) == ([
-        ("u_node_type", "s.usage_metadata.node.type", "STRING"),
-        ("u_amount", "s.usage_metadata.amount", "DECIMAL(18,6)"),
-    ], [])
-    names, _ = expanded({"flatten": "m", "prefix": ""})
-    assert names[-1] == ("odd-name", "m.`odd-name`", "ARRAY<STRING>")  # then rejected as a column name by validation
-    assert sql_type(USAGE.fields[1].dataType) == "STRUCT<`type`: STRING, `count`: INT>"
-
-
-def test_flatten_errors_name_the_table_and_field():
-    assert expanded({"flatten": "usage_metadata", "except": ["job", "node.kind"]})[1] == [
-        "dim_thing.columns[3].except: 'job', 'node.kind' is not a field of 'usage_metadata'; its fields are: amount, job_id, node, odd-name, tags"
-    ]
-    assert expanded({"flatten": "usage_metadata"}, StringType())[1] == [
-        "dim_thing.columns[3].flatten: 'usage_metadata' is STRING, not a STRUCT; only a struct can be flattened"
-    ]
-
-    def missing(expr):
-        raise LookupError(f"{expr!r} does not resolve")
-
-    _, issues = expand_flattens(raw_spec(columns=with_columns({"flatten": "nope"})), missing)
-    assert [str(i) for i in issues] == ["dim_thing.columns[3].flatten: 'nope' does not resolve"]
-
-
-# -- Spark: flatten at onboarding -------------------------------------------------------------------
 
 USAGE_DDL = (
     "record_id STRING, ts TIMESTAMP, "
     "usage_metadata STRUCT<job_id: STRING, warehouse_id: STRING, node: STRUCT<type: STRING, n: INT>, dbus: DECIMAL(18,6)>"
 )
-
 
 def test_flatten_from_the_live_source_gives_typed_columns_and_values(lakehouse, clock):
     make_source(lakehouse, "usage", USAGE_DDL, [
@@ -167,7 +44,6 @@ def test_flatten_from_the_live_source_gives_typed_columns_and_values(lakehouse, 
     ]
     rows = gold(lakehouse, "fact_usage", ["record_id", "u_job_id", "u_node.type", "u_node.n", "u_dbus"])
     assert rows == [("r1", "j1", "i3", 2, Decimal("1.500000")), ("r2", None, None, None, None)]
-
 
 def test_flatten_before_the_bronze_copy_exists_uses_the_packaged_ddl_and_errors_name_the_field(lakehouse):
     from framework.onboarding.onboard import expand_columns
@@ -197,11 +73,7 @@ def test_flatten_before_the_bronze_copy_exists_uses_the_packaged_ddl_and_errors_
     assert str(caught.value.issues[0]).startswith("dim_thing.columns[0].flatten: needs the struct's type: source 'spark_catalog.bronze_")
     assert lakehouse.spark.table(lakehouse.params.control("gold_table_control")).count() == 0  # nothing written
 
-
-# -- Spark: aggregate over the touched keys' whole history -------------------------------------------
-
 SLICES = "run_id STRING, hour INT, cost DOUBLE, ts TIMESTAMP, kind STRING"
-
 
 def test_an_aggregate_regroups_every_source_row_of_the_keys_a_batch_touches(lakehouse, clock):
     # r1's first slices lie before batch 1's watermark (ts(2), re-read inclusively): batch 2's window misses them
@@ -234,11 +106,7 @@ def test_an_aggregate_regroups_every_source_row_of_the_keys_a_batch_touches(lake
     written_by = dict(gold(lakehouse, "fact_run_cost", ["run_id", "_hm_run_id"]))
     assert written_by == {"r1": second.run_id, "r2": first.run_id, "r3": second.run_id}
 
-
-# -- Spark: explode ------------------------------------------------------------------------------------
-
 ORDERS = "order_id STRING, ts TIMESTAMP, items ARRAY<STRUCT<sku: STRING, qty: INT>>"
-
 
 def test_explode_gives_one_row_per_element_and_outer_keeps_empty_and_null_arrays(lakehouse, clock):
     make_source(lakehouse, "orders", ORDERS, [
@@ -260,7 +128,6 @@ def test_explode_gives_one_row_per_element_and_outer_keeps_empty_and_null_arrays
         ("o1", 0, "a", 1), ("o1", 1, "b", 2), ("o2", -1, None, None), ("o3", -1, None, None),
     ]
 
-
 def test_explode_without_outer_drops_empty_arrays_and_an_alias_hiding_a_source_column_fails_by_name(lakehouse, clock):
     make_source(lakehouse, "orders", ORDERS, [("o1", ts(1), [("a", 1)]), ("o2", ts(1), [])])
     base = dict(source_table="${catalog}.${bronze_schema}.orders", load_type="fact_upsert", sequence_by=None, lookback=None,
@@ -280,12 +147,9 @@ def test_explode_without_outer_drops_empty_arrays_and_an_alias_hiding_a_source_c
         "clashing: explode.alias 'ts' is also a column of source '${catalog}.${bronze_schema}.orders'"
     )
 
-
-# -- Spark: maps <-> JSON and a time-range join are plain expressions -----------------------------------
-
 EVENTS = "event_id STRING, sku STRING, t TIMESTAMP, tags MAP<STRING, STRING>, props STRING"
-PRICES = "sku STRING, price DOUBLE, start_time TIMESTAMP, end_time TIMESTAMP"
 
+PRICES = "sku STRING, price DOUBLE, start_time TIMESTAMP, end_time TIMESTAMP"
 
 def test_map_json_round_trip_and_a_time_range_join(lakehouse, clock):
     make_source(lakehouse, "events", EVENTS, [
@@ -308,10 +172,6 @@ def test_map_json_round_trip_and_a_time_range_join(lakehouse, clock):
     assert gold(lakehouse, "fact_priced", ["event_id", "tags_json", "props", "price"]) == [
         ("e1", '{"team":"a"}', {"k": "v"}, 1.0), ("e2", None, None, 2.0), ("e3", "{}", {}, 3.0),
     ]
-
-
-# -- the control table grows the new column ------------------------------------------------------------
-
 
 def test_bootstrap_adds_explode_to_an_older_control_table_and_rows_round_trip(lakehouse, tmp_path):
     from dataclasses import replace

@@ -20,9 +20,9 @@ from framework.platform.source_schemas import (
     source_tables,
 )
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 REFERENCE_CSV = (
-    Path(__file__).resolve().parents[2] / "shared/reference/system-tables/system_table_column_schema.csv"
+    Path(__file__).resolve().parents[3] / "shared/reference/system-tables/system_table_column_schema.csv"
 )
 INCLUDED = {
     "access", "billing", "compute", "data_classification", "data_quality_monitoring", "lakeflow",

@@ -25,13 +25,11 @@ from pathlib import Path
 
 import pytest
 
-from framework.platform.catalog import _table_ddl
-from framework.platform.catalog_journal import MANAGED, VIEW, Journal, ObjectEntry, created_as_managed, key_of
-from framework.platform.lakehouse import Lakehouse
-from framework.platform.params import RunParams
+from framework.platform.catalog_journal import MANAGED, Journal
 from tests.conftest import TEST_CONF
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
+
 TIMEOUT = 600  # seconds per process; one took ~2 min on 2 cores shared with other test JVMs
 
 pytestmark = pytest.mark.xdist_group("catalog")  # one worker runs the three processes, once
@@ -60,12 +58,10 @@ for statement in statements:
 print("RESULTS " + json.dumps(results))
 """
 
-
 def subprocess_env() -> dict[str, str]:
     """The test session's speed settings (TEST_CONF) for the subprocesses' sessions."""
     conf = " ".join(f"--conf {k}={v}" for k, v in TEST_CONF.items() if k != "spark.master")
     return {**os.environ, "HEALTHMON_SPARK_MASTER": TEST_CONF["spark.master"], "PYSPARK_SUBMIT_ARGS": f"{conf} pyspark-shell"}
-
 
 def process(home: Path, statements: list[str]) -> dict[str, dict]:
     """Run ``statements`` in one new process; statement -> {"rows": [...]} or {"error": "..."}."""
@@ -75,15 +71,12 @@ def process(home: Path, statements: list[str]) -> dict[str, dict]:
     assert done.returncode == 0 and lines, f"exit {done.returncode}\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
     return dict(zip(statements, json.loads(lines[-1][len("RESULTS "):]), strict=True))
 
-
 def rows(result: dict) -> list[dict]:
     assert "error" not in result, result["error"]
     return result["rows"]
 
-
 def names(result: dict) -> set[str]:
     return {row["tableName"] for row in rows(result)}
-
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
@@ -135,14 +128,10 @@ def lab(tmp_path_factory):
     ])
     return {"home": home, "elsewhere": elsewhere, "in_scan_area": in_scan_area, "a": a, "b": b, "c": c}
 
-
-@pytest.mark.spark
 def test_every_statement_of_the_creating_process_succeeds(lab):
     for statement, result in lab["a"].items():
         assert result.get("code") == 0, (statement, result)
 
-
-@pytest.mark.spark
 def test_a_later_process_reads_writes_and_alters_what_an_earlier_one_created(lab):
     b, c = lab["b"], lab["c"]
     assert rows(b["SELECT * FROM lab.vv"]) == [{"id11": 11}]  # a view over a view, both restored
@@ -159,16 +148,12 @@ def test_a_later_process_reads_writes_and_alters_what_an_earlier_one_created(lab
     # a non-Delta table: its new column is catalog state, its new partition is found again
     assert rows(c["SELECT * FROM lab.p ORDER BY id"]) == [{"id": 1, "extra": None, "s": "a"}, {"id": 2, "extra": 20, "s": "b"}]
 
-
-@pytest.mark.spark
 def test_renamed_dropped_and_kept_objects_as_a_fresh_process_sees_them(lab):
     c = lab["c"]
     assert names(c["SHOW TABLES IN bronze"]) == {"x", "v", "renamed"}  # not old, gone, ext, ext_files
     assert names(c["SHOW TABLES IN lab"]) == {"m", "outside", "p"}  # not vv
     assert rows(c["SELECT * FROM bronze.renamed"]) == [{"id": 5}]
 
-
-@pytest.mark.spark
 def test_folders_follow_the_catalog_managed_data_goes_with_its_table(lab):
     home = lab["home"]
     bronze = home / "tables" / "bronze"
@@ -183,54 +168,3 @@ def test_folders_follow_the_catalog_managed_data_goes_with_its_table(lab):
                                       ("lab", "m"), ("lab", "outside"), ("lab", "p")}
     assert journal.objects()[("bronze", "renamed")].kind == MANAGED  # renamed in B, where it was registered by location
     assert set(journal.unregistered()) == {str(lab["in_scan_area"])}  # ... and not registered again (see SHOW TABLES)
-
-
-# -- the journal's files, without a JVM ----------------------------------------------------
-def test_journal_entries_round_trip_whatever_the_names(tmp_path):
-    journal = Journal(tmp_path)
-    odd = ObjectEntry("my.schema", "a/b%c.d", VIEW, ddl="CREATE VIEW x AS SELECT 1", columns=("n",))
-    plain = ObjectEntry("bronze", "t", MANAGED, "delta", str(tmp_path / "tables" / "bronze" / "t"), str(tmp_path / "tables" / "bronze"))
-    journal.write_object(odd)
-    journal.write_object(plain)
-    found = journal.objects()
-    assert found == {odd.key: odd, plain.key: plain}
-    assert {key_of(path) for path in journal.state()} == {odd.key, plain.key}
-    assert not [p for p in journal.root.rglob("*") if p.name.startswith(".tmp-")]  # written by rename
-    journal.delete_object(*odd.key)
-    assert set(journal.objects()) == {plain.key}
-
-
-def test_the_folder_scan_skips_folders_the_journal_accounts_for(tmp_path):
-    def table(name: str) -> Path:
-        folder = tmp_path / "tables" / "bronze" / name
-        (folder / "_delta_log").mkdir(parents=True)
-        return folder
-
-    framework_table, renamed_away, dropped = table("framework_table"), table("old_name"), table("dropped_external")
-    journal = Journal(tmp_path)
-    journal.write_object(ObjectEntry("bronze", "new_name", "external", "delta", str(renamed_away)))
-    journal.mark_unregistered(str(dropped), "bronze.dropped_external", "test")
-    lakehouse = Lakehouse(None, RunParams(), tmp_path)
-    assert lakehouse.local_tables() == {"spark_catalog.bronze.framework_table": framework_table}
-    journal.clear_unregistered(str(dropped))
-    assert set(lakehouse.local_tables()) == {"spark_catalog.bronze.framework_table", "spark_catalog.bronze.dropped_external"}
-
-
-def test_managed_creation_is_read_from_the_first_commit(tmp_path):
-    def first_commit(name: str, text: str) -> Path:
-        log = tmp_path / name / "_delta_log"
-        log.mkdir(parents=True)
-        (log / "00000000000000000000.json").write_text(text)
-        return log.parent
-
-    managed = first_commit("m", json.dumps({"commitInfo": {"operationParameters": {"isManaged": "true"}}}) + '\n{"metaData": {}}\n')
-    external = first_commit("e", json.dumps({"commitInfo": {"operationParameters": {"isManaged": "false"}}}) + "\n")
-    assert created_as_managed(managed) and not created_as_managed(external)
-    assert not created_as_managed(first_commit("empty", "{}")) and not created_as_managed(tmp_path / "missing")
-
-
-def test_a_non_delta_table_is_registered_at_the_journal_location():
-    entry = ObjectEntry("lab", "p", MANAGED, "parquet", "/h/warehouse/lab.db/p",
-                        ddl="CREATE TABLE spark_catalog.lab.p (\n  id INT)\nUSING parquet\nLOCATION 'file:/old/place'\n")
-    assert _table_ddl(entry) == "CREATE TABLE IF NOT EXISTS spark_catalog.lab.p (\n  id INT)\nUSING parquet\nLOCATION '/h/warehouse/lab.db/p'"
-

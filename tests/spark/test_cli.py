@@ -18,21 +18,19 @@ from tests.builders import raw_spec
 from tests.demo_world import onboarded_tables
 from tests.harness import make_source, ts
 
-ROOT = Path(__file__).resolve().parent.parent
-THINGS = "id STRING, amount DECIMAL(10,2), ts TIMESTAMP, tags MAP<STRING,STRING>"
+ROOT = Path(__file__).resolve().parents[2]
 
+THINGS = "id STRING, amount DECIMAL(10,2), ts TIMESTAMP, tags MAP<STRING,STRING>"
 
 def cli(lakehouse, *args) -> int:
     p = lakehouse.params
     return main([*args, "--home", str(lakehouse.home), "--catalog", p.catalog, "--bronze-schema", p.bronze_schema,
                  "--gold-schema", p.gold_schema, "--control-schema", p.control_schema])
 
-
 def write_yaml(tmp_path, *specs) -> str:
     path = tmp_path / "tables.yml"
     path.write_text(yaml.safe_dump({"tables": list(specs)}))
     return str(path)
-
 
 def thing_spec(**overrides):
     return raw_spec(columns=[
@@ -42,7 +40,6 @@ def thing_spec(**overrides):
         {"name": "tags", "expr": "tags", "type": "MAP<STRING,STRING>"},
     ], **overrides)
 
-
 def test_onboard_rejects_a_bad_file_listing_every_error_and_writes_nothing(lakehouse, tmp_path, capsys):
     path = write_yaml(tmp_path, thing_spec(table_name="ok"), thing_spec(table_name="bad", load_type="merge", primary_keys=["nope"]))
     assert cli(lakehouse, "onboard", path) == 2
@@ -50,7 +47,6 @@ def test_onboard_rejects_a_bad_file_listing_every_error_and_writes_nothing(lakeh
     assert "bad.load_type: must be one of scd1, scd2, fact_upsert, fact_insert, snapshot, found 'merge'" in err
     assert "bad.primary_keys: key 'nope' is not among the columns" in err
     assert lakehouse.spark.table(lakehouse.params.control("gold_table_control")).count() == 0
-
 
 def test_onboard_run_status_and_sql_json(lakehouse, tmp_path, capsys):
     make_source(lakehouse, "things", THINGS, [("a", Decimal("1.5"), ts(1), {"k": "v"}), ("b", None, ts(2), None)])
@@ -70,12 +66,10 @@ def test_onboard_run_status_and_sql_json(lakehouse, tmp_path, capsys):
         {"id": "b", "amount": None, "seen_at": "2026-01-01T02:00:00.000000Z", "tags": None},
     ]
 
-
 def test_run_exits_non_zero_when_a_table_fails(lakehouse, tmp_path, capsys):
     assert cli(lakehouse, "onboard", write_yaml(tmp_path, thing_spec(source_table="${catalog}.${bronze_schema}.missing"))) == 0
     assert cli(lakehouse, "run") == 1
     assert "FAILED" in capsys.readouterr().out
-
 
 def test_notebook_runs_as_a_plain_script(lakehouse, tmp_path, monkeypatch):
     make_source(lakehouse, "things", THINGS, [("a", Decimal("1.0"), ts(1), None)])
@@ -87,7 +81,6 @@ def test_notebook_runs_as_a_plain_script(lakehouse, tmp_path, monkeypatch):
     row = lakehouse.spark.table(p.control("gold_run_audit")).where("table_name = 'dim_thing'").first()
     assert (row.status, row.job_run_id, row.rows_inserted) == ("SUCCEEDED", "job-42", 1)
 
-
 def test_console_entry_point_prints_only_json_on_stdout(tmp_path):
     env = {**os.environ, "HEALTHMON_HOME": str(tmp_path / "home")}
     done = subprocess.run(
@@ -96,7 +89,6 @@ def test_console_entry_point_prints_only_json_on_stdout(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == [{"n": 1, "d": "2026-01-02", "s": {"a": 1}}]
-
 
 def test_bootstrap_entry_creates_tables_and_applies_every_onboarding_file(lakehouse):
     from framework.surfaces.entry import bootstrap_lakehouse
@@ -108,25 +100,12 @@ def test_bootstrap_entry_creates_tables_and_applies_every_onboarding_file(lakeho
     names = {r.table_name for r in lakehouse.spark.table(p.control("gold_table_control")).collect()}
     assert names == set(onboarded)
 
-
 def test_bootstrap_with_demo_data_and_unknown_domain(lakehouse, capsys):
     assert cli(lakehouse, "bootstrap", "--demo-data") == 0
     assert "Bronze batch 1:" in capsys.readouterr().out
     assert lakehouse.exists(lakehouse.params.bronze("usage")) and lakehouse.exists(lakehouse.params.bronze("jobs"))
     assert cli(lakehouse, "run", "--domain", "nope") == 2
     assert "domain 'nope' has no onboarded table" in capsys.readouterr().err
-
-
-def test_common_options_are_accepted_before_or_after_the_command():
-    from framework.surfaces.cli import _parser
-
-    before = _parser().parse_args(["--home", "/h1", "--catalog", "c1", "status"])
-    after = _parser().parse_args(["status", "--home", "/h2", "--gold-schema", "g2"])
-    both = _parser().parse_args(["--home", "/h1", "run", "--home", "/h3", "--table", "t"])
-    assert (before.command, before.home, before.catalog, before.gold_schema) == ("status", "/h1", "c1", "gold")
-    assert (after.home, after.catalog, after.gold_schema) == ("/h2", "spark_catalog", "g2")
-    assert (both.home, both.tables) == ("/h3", ["t"])  # the later one wins
-
 
 def test_version(capsys):
     import pytest
@@ -136,17 +115,3 @@ def test_version(capsys):
     with pytest.raises(SystemExit) as stop:
         main(["--version"])
     assert stop.value.code == 0 and capsys.readouterr().out.strip() == f"healthmon {__version__}"
-
-
-def test_only_queries_skip_the_catalog_journal():
-    """`healthmon sql` lists the catalog around a statement to journal what it changed; a query
-    cannot change it, so that listing is skipped for queries and only for them."""
-    from framework.surfaces.cli import reads_only
-
-    for query in ["SELECT 1", "  select * from t", "(SELECT 1) UNION (SELECT 2)", "WITH a AS (SELECT 1) SELECT * FROM a",
-                  "SHOW TABLES IN bronze", "DESCRIBE TABLE x", "desc x", "EXPLAIN SELECT 1", "VALUES (1)",
-                  "-- a comment\nSELECT 1", "/* note */ SELECT 1"]:
-        assert reads_only(query), query
-    for statement in ["CREATE TABLE x (id INT)", "DROP VIEW v", "ALTER TABLE x RENAME TO y", "INSERT INTO x VALUES (1)",
-                      "USE lab", "CREATE VIEW selected AS SELECT 1", "-- SELECT\nDROP TABLE x", "SELECTED", "REPLACE TABLE x AS SELECT 1"]:
-        assert not reads_only(statement), statement

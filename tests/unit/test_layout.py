@@ -18,7 +18,7 @@ from framework.errors import UnknownLoadTypeError
 from framework.metadata.spec import TableSpec
 from tests.builders import raw_spec
 
-PACKAGE = Path(__file__).resolve().parent.parent / "framework"
+PACKAGE = Path(__file__).resolve().parents[2] / "framework"
 LOADS_PACKAGE = "engine/loads/"
 FLAGS = ("deletion_vectors_default", "added_columns")  # data the entries carry, read by name (never branched on)
 

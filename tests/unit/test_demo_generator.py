@@ -13,64 +13,44 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import subprocess
 import sys
 from collections import Counter, defaultdict
-from dataclasses import dataclass
 from datetime import timedelta
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from framework.demo.bronze import (
-    AMPLIFIED_TABLES,
     DEMO_TABLES,
-    DUPLICATES_PER_BATCH,
-    SNAPSHOT_TABLES,
-    append_batch,
     batch_rows,
-    next_batch_number,
 )
 from framework.demo.common import batch_day, end_of
 from framework.demo.world import UNKNOWN_WORKSPACE
 from framework.errors import FrameworkError
-from framework.platform.lakehouse import Lakehouse
-from framework.platform.params import RunParams
 from framework.platform.source_schemas import source_table, source_tables
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-BATCHES = (1, 2, 3, 4)
-# The key of one delivered version, per appended table: what tells batch 2's rows from batch 1's.
-VERSION_KEYS = {
-    "lakeflow.jobs": ("workspace_id", "job_id", "change_time"),
-    "billing.list_prices": ("sku_name", "price_start_time", "price_end_time"),
-    "billing.usage": ("record_id",),
-}
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
+BATCHES = (1, 2, 3, 4)
 
 @pytest.fixture(scope="module")
 def rows() -> dict[int, dict[str, list[dict]]]:
     """batch -> table key -> generated rows (read-only)."""
     return {batch: batch_rows(batch) for batch in BATCHES}
 
-
 def upto(rows, key: str, last: int) -> list[tuple[int, dict]]:
     """(batch, row) of table ``key`` over batches 1..last."""
     return [(batch, row) for batch in range(1, last + 1) for row in rows[batch][key]]
-
 
 # -- pure: no Spark ---------------------------------------------------------------------
 def test_batches_are_numbered_from_one():
     with pytest.raises(FrameworkError, match="demo batch must be an integer >= 1, found 0"):
         batch_rows(0)
 
-
 def test_the_demo_covers_every_system_table_of_the_derived_ddl():
     assert sorted(DEMO_TABLES) == sorted(source_tables()) and len(DEMO_TABLES) == 34
     assert DEMO_TABLES[-1] == "billing.usage"  # written last: it marks the batch as delivered
-
 
 def test_every_batch_has_rows_for_every_table_and_only_known_columns(rows):
     for batch in BATCHES:
@@ -78,7 +58,6 @@ def test_every_batch_has_rows_for_every_table_and_only_known_columns(rows):
             names = {c.name for c in source_table(key).columns}
             assert rows[batch][key], (batch, key)
             assert all(set(row) <= names for row in rows[batch][key]), (batch, key)
-
 
 def test_some_job_versions_change_nothing_but_the_change_time(rows):
     """A job edit that touches no attribute still emits a row: SCD2 must not open a version for it."""
@@ -93,13 +72,11 @@ def test_some_job_versions_change_nothing_but_the_change_time(rows):
     ]
     assert unchanged
 
-
 def _digest_of(code: str, seed: str) -> str:
     return subprocess.run(
         [sys.executable, "-c", code], cwd=REPO_ROOT, env={**os.environ, "PYTHONHASHSEED": seed},
         capture_output=True, text=True, check=True,
     ).stdout.strip()
-
 
 def test_batches_do_not_depend_on_the_process_nor_on_earlier_batches(rows):
     """Batch 3 alone, batch 3 after 1 and 2, under different hash seeds: the same rows, which are
@@ -111,7 +88,6 @@ def test_batches_do_not_depend_on_the_process_nor_on_earlier_batches(rows):
     assert alone == after == hashlib.sha256(repr(rows[3]).encode()).hexdigest()
     assert batch_rows(2) == rows[2]  # the same batch twice
 
-
 # -- SCD2 sources ---------------------------------------------------------------------------
 SCD2 = {  # table -> (entity key, delete-time column)
     "lakeflow.jobs": (("workspace_id", "job_id"), "delete_time"),
@@ -122,14 +98,12 @@ SCD2 = {  # table -> (entity key, delete-time column)
     "serving.served_entities": (("served_entity_id",), "endpoint_delete_time"),
 }
 
-
 def _versions(rows, key: str, last: int) -> dict[tuple, list[tuple[int, dict]]]:
     entity, _ = SCD2[key]
     found = defaultdict(list)
     for batch, row in upto(rows, key, last):
         found[tuple(row[c] for c in entity)].append((batch, row))
     return found
-
 
 @pytest.mark.parametrize("key", sorted(SCD2))
 def test_scd2_sources_have_several_versions_a_deletion_and_a_late_out_of_order_version(rows, key):
@@ -145,7 +119,6 @@ def test_scd2_sources_have_several_versions_a_deletion_and_a_late_out_of_order_v
     ]
     assert late, f"{key}: no version older than one delivered in an earlier batch"
 
-
 def test_a_warehouse_version_arrives_late_and_out_of_order_within_the_first_two_batches(rows):
     """The demo run of the tests hydrates two batches: dim_warehouse's late version must be in them."""
     late = [
@@ -155,7 +128,6 @@ def test_a_warehouse_version_arrives_late_and_out_of_order_within_the_first_two_
         if batch == 2 and row["change_time"] < max((r["change_time"] for b, r in found if b == 1), default=row["change_time"])
     ]
     assert late
-
 
 @pytest.mark.parametrize("key", ["lakeflow.job_tasks", "compute.clusters", "compute.warehouses"])
 def test_deleted_keys_are_recreated_in_a_later_batch(rows, key):
@@ -169,12 +141,10 @@ def test_deleted_keys_are_recreated_in_a_later_batch(rows, key):
                 recreated.append(entity)
     assert recreated, f"{key}: no key comes back after its deletion"
 
-
 def test_deleted_scd2_rows_carry_their_change_time_as_delete_time(rows):
     for key, (_, deleted) in SCD2.items():
         for _, row in upto(rows, key, 4):
             assert row[deleted] is None or row[deleted] == row["change_time"], key
-
 
 # -- hourly-sliced timelines ----------------------------------------------------------------
 TIMELINES = {  # table -> (run id columns, columns only the last slice carries)
@@ -183,14 +153,12 @@ TIMELINES = {  # table -> (run id columns, columns only the last slice carries)
     "lakeflow.pipeline_update_timeline": (("workspace_id", "update_id"), ("result_state",)),
 }
 
-
 def _slices(rows, key: str, last: int) -> dict[tuple, list[tuple[int, dict]]]:
     ids, _ = TIMELINES[key]
     found = defaultdict(list)
     for batch, row in upto(rows, key, last):
         found[tuple(row[c] for c in ids)].append((batch, row))
     return {run: sorted(slices, key=lambda s: s[1]["period_start_time"]) for run, slices in found.items()}
-
 
 @pytest.mark.parametrize("key", sorted(TIMELINES))
 def test_timelines_slice_runs_per_hour_with_the_result_on_the_last_slice_only(rows, key):
@@ -207,7 +175,6 @@ def test_timelines_slice_runs_per_hour_with_the_result_on_the_last_slice_only(ro
         for column in results:
             assert [s[column] is not None for _, s in slices] == [False] * (len(slices) - 1) + [True], (run, column)
 
-
 @pytest.mark.parametrize("key", sorted(TIMELINES))
 def test_a_run_spans_two_batches_and_each_batch_delivers_only_ended_slices(rows, key):
     _, results = TIMELINES[key]
@@ -222,14 +189,11 @@ def test_a_run_spans_two_batches_and_each_batch_delivers_only_ended_slices(rows,
         assert all(r[results[0]] is None for b, r in slices if b == 1)  # batch 1 knows no result
         assert slices[-1][0] == 2 and slices[-1][1][results[0]] is not None
 
-
 # -- billing.usage --------------------------------------------------------------------------
 CORRECTED = ("record_id", "usage_quantity", "record_type", "ingestion_date")
 
-
 def _without(row: dict, columns) -> tuple:
     return tuple(sorted((k, repr(v)) for k, v in row.items() if k not in columns))
-
 
 def test_usage_corrections_retract_and_restate_an_earlier_original(rows):
     originals = {_without(r, CORRECTED): r for _, r in upto(rows, "billing.usage", 1) if r["record_type"] == "ORIGINAL"}
@@ -249,7 +213,6 @@ def test_usage_corrections_retract_and_restate_an_earlier_original(rows):
         net[_without(row, CORRECTED)] += row["usage_quantity"]
     for restatement in restatements:  # original + retraction cancel: what stays is the restatement
         assert net[_without(restatement, CORRECTED)] == restatement["usage_quantity"]
-
 
 def test_usage_keys_resolve_to_entities_of_the_other_tables(rows):
     seen = lambda key, *cols: {tuple(r[c] for c in cols) for _, r in upto(rows, key, 4)}  # noqa: E731
@@ -283,7 +246,6 @@ def test_usage_keys_resolve_to_entities_of_the_other_tables(rows):
                 checked[name] += 1
     assert set(checked) == {"job", "cluster", "warehouse", "pipeline", "endpoint", "run", "update"}
 
-
 def test_event_tables_name_entities_that_exist(rows):
     seen = lambda key, *cols: {tuple(r[c] for c in cols) for _, r in upto(rows, key, 4)}  # noqa: E731
     runs = seen("lakeflow.job_run_timeline", "workspace_id", "run_id")
@@ -314,7 +276,6 @@ def test_event_tables_name_entities_that_exist(rows):
         experiments = {r["experiment_id"] for r in rows[batch]["mlflow.experiments_latest"]}
         assert {r["experiment_id"] for r in rows[batch]["mlflow.runs_latest"]} <= experiments
 
-
 # -- latest-state tables, updated in place ---------------------------------------------------
 def test_latest_state_tables_change_in_place_between_snapshots(rows):
     def by_key(batch, key, *cols):
@@ -333,7 +294,6 @@ def test_latest_state_tables_change_in_place_between_snapshots(rows):
     assert set(classified[1]) > set(classified[0])  # a new detection
     assert any(classified[0][k]["latest_detected_time"] < classified[1][k]["latest_detected_time"] for k in classified[0])
     assert len(rows[3]["compute.node_types"]) == len(rows[2]["compute.node_types"]) + 1
-
 
 def test_run_aggregates_summarise_exactly_the_metric_rows_delivered_so_far(rows):
     for batch in (1, 2, 3):
@@ -354,12 +314,10 @@ def test_run_aggregates_summarise_exactly_the_metric_rows_delivered_so_far(rows)
     assert any(n > 1 for n in same_value.values())  # identical values, told apart by record_id only
     assert len({m["record_id"] for m in metrics}) == len(metrics)
 
-
 def test_predictive_optimization_fills_late_billing_in_a_later_batch(rows):
     first = {r["operation_id"]: r for r in rows[1]["storage.predictive_optimization_operations_history"]}
     later = [r for r in rows[2]["storage.predictive_optimization_operations_history"] if r["operation_id"] in first]
     assert later and all(first[r["operation_id"]]["usage_quantity"] is None and r["usage_quantity"] is not None for r in later)
-
 
 # -- metrics and events --------------------------------------------------------------------
 def test_node_timeline_has_one_row_per_instance_and_minute(rows):
@@ -377,14 +335,12 @@ def test_node_timeline_has_one_row_per_instance_and_minute(rows):
         drivers = Counter((r["cluster_id"], r["start_time"]) for r in rows[batch]["compute.node_timeline"] if r["driver"])
         assert set(drivers.values()) == {1}
 
-
 EVENT_IDS = {
     "access.audit": "event_id", "access.assistant_events": "event_id", "access.inbound_network": "event_id",
     "access.outbound_network": "event_id", "access.clean_room_events": "event_id", "access.table_lineage": "record_id",
     "access.column_lineage": "record_id", "query.history": "statement_id", "serving.endpoint_usage": "databricks_request_id",
     "mlflow.run_metrics_history": "record_id",
 }
-
 
 @pytest.mark.parametrize("key", sorted(EVENT_IDS))
 def test_append_only_events_are_new_in_each_batch_and_happen_on_its_day(rows, key):
@@ -396,7 +352,6 @@ def test_append_only_events_are_new_in_each_batch_and_happen_on_its_day(rows, ke
         days = {r[time_column].date() for r in rows[batch][key]}
         assert batch_day(batch) in days and days <= {batch_day(batch), batch_day(batch - 1)}
 
-
 def test_clean_room_events_set_exactly_the_metadata_of_their_type(rows):
     from framework.demo.clean_rooms import METADATA_OF
 
@@ -406,7 +361,6 @@ def test_clean_room_events_set_exactly_the_metadata_of_their_type(rows):
         types.add(r["event_type"])
     assert types == set(METADATA_OF)
 
-
 def test_outbound_network_details_match_the_destination_type(rows):
     kinds = set()
     for _, r in upto(rows, "access.outbound_network", 2):
@@ -414,7 +368,6 @@ def test_outbound_network_details_match_the_destination_type(rows):
         assert (r["dns_event"] is not None) == (r["destination_type"] == "DNS")
         assert (r["storage_event"] is not None) == (r["destination_type"] == "STORAGE")
     assert kinds == {"DNS", "IP", "STORAGE"}
-
 
 COLLECTIONS = [  # table, column: NULL, empty and non-empty all occur in batches 1-2
     ("billing.usage", "custom_tags"),
@@ -424,6 +377,7 @@ COLLECTIONS = [  # table, column: NULL, empty and non-empty all occur in batches
     ("query.history", "query_tags"),
     ("lakeflow.pipeline_update_timeline", "reset_checkpoint_selection"),
 ]
+
 NOT_NULL_COLLECTIONS = [  # empty and non-empty occur
     ("lakeflow.job_run_timeline", "compute_ids"),
     ("compute.node_timeline", "disk_free_bytes_per_mount_point"),
@@ -432,6 +386,7 @@ NOT_NULL_COLLECTIONS = [  # empty and non-empty occur
     ("data_classification.results", "samples"),
     ("compute.clusters", "tags"),
 ]
+
 MOSTLY_NULL = [  # NULL on most rows, set on some
     ("query.history", "error_message"),
     ("query.history", "query_parameters"),
@@ -441,10 +396,8 @@ MOSTLY_NULL = [  # NULL on most rows, set on some
     ("query.history", "written_rows"),
 ]
 
-
 def _values(rows, key, column):
     return [r[column] for _, r in upto(rows, key, 2)]
-
 
 @pytest.mark.parametrize(("key", "column"), COLLECTIONS + NOT_NULL_COLLECTIONS)
 def test_maps_and_arrays_are_null_empty_or_set(rows, key, column):
@@ -452,18 +405,15 @@ def test_maps_and_arrays_are_null_empty_or_set(rows, key, column):
     kinds = {"null" if v is None else "empty" if len(v) == 0 else "set" for v in values}
     assert kinds == ({"null", "empty", "set"} if (key, column) in COLLECTIONS else {"empty", "set"})
 
-
 @pytest.mark.parametrize(("key", "column"), MOSTLY_NULL)
 def test_null_heavy_columns_are_mostly_null(rows, key, column):
     values = _values(rows, key, column)
     nulls = sum(v is None for v in values)
     assert len(values) / 2 < nulls < len(values)
 
-
 def test_account_level_audit_events_have_workspace_zero_or_null(rows):
     account = [r["workspace_id"] for _, r in upto(rows, "access.audit", 2) if r["audit_level"] == "ACCOUNT_LEVEL"]
     assert set(account) == {"0", None}
-
 
 def test_audit_has_grants_revokes_and_secret_reads_some_denied_on_group_dedicated_compute(rows):
     for batch in BATCHES:
@@ -475,264 +425,8 @@ def test_audit_has_grants_revokes_and_secret_reads_some_denied_on_group_dedicate
         assert all(r["identity_metadata"]["run_as"] != r["identity_metadata"]["run_by"] and r["identity_metadata"]["acting_resource"]
                    for r in secrets)
 
-
-# -- Spark + Delta ----------------------------------------------------------------------
-# Batch 2 goes to these tables only (the Spark checks of batch 2 read no others): each Delta
-# commit costs about a second, and the cases of batch 2 are checked on the generated rows.
-SECOND_BATCH = (*VERSION_KEYS, "access.workspaces_latest")
-
-
-@dataclass(frozen=True)
-class Demo:
-    lakehouse: Lakehouse
-    written: dict[str, int]  # what append_batch(lakehouse, 1) reported
-    versions: dict[str, int]  # the Delta version of each SECOND_BATCH table after batch 1
-    next_after_batch_1: int
-
-    def table(self, key: str) -> str:
-        return self.lakehouse.params.bronze(source_table(key).name)
-
-    def after_batch_1(self, key: str) -> str:
-        return f"{self.table(key)} VERSION AS OF {self.versions[key]}"
-
-
-def _lakehouse(spark, home: Path, name: str) -> Lakehouse:
-    params = RunParams(bronze_schema=f"bronze_{name}", gold_schema=f"gold_{name}", control_schema=f"control_{name}")
-    lakehouse = Lakehouse(spark, params, home)
-    lakehouse.ensure_schemas()
-    return lakehouse
-
-
-@pytest.fixture(scope="module")
-def demo(spark, home) -> Demo:
-    lakehouse = _lakehouse(spark, home, "demo_data")
-    written = append_batch(lakehouse, 1)
-    versions = {
-        key: spark.sql(f"DESCRIBE HISTORY {lakehouse.params.bronze(source_table(key).name)}").agg({"version": "max"}).first()[0]
-        for key in SECOND_BATCH
-    }
-    after_1 = next_batch_number(lakehouse)
-    append_batch(lakehouse, 2, tables=SECOND_BATCH)
-    return Demo(lakehouse, written, versions, after_1)
-
-
-def _new_in_batch_2(demo: Demo, key: str) -> str:
-    """SQL for the rows batch 2 appended (their key is not in the table after batch 1)."""
-    on = " AND ".join(f"s.{k} <=> f.{k}" for k in VERSION_KEYS[key])
-    return f"SELECT s.* FROM {demo.table(key)} AS s LEFT ANTI JOIN {demo.after_batch_1(key)} AS f ON {on}"
-
-
-@pytest.mark.spark
-def test_bronze_tables_have_exactly_the_derived_schemas(spark, demo):
-    from pyspark.sql.types import StructType
-
-    for key in DEMO_TABLES:
-        schema = spark.table(demo.table(key)).schema
-        assert schema == StructType.fromDDL(source_table(key).columns_ddl), key  # comments included
-        assert [f.name for f in schema] == [c.name for c in source_table(key).columns], key
-    comment = spark.sql(f"DESCRIBE TABLE EXTENDED {demo.table('billing.usage')}").where("col_name = 'Comment'").first()
-    assert comment["data_type"] == "Bronze copy of system.billing.usage"
-
-
-def _rows_in_log(folder: Path) -> int:
-    """The rows of a Delta table's live files, from the per-file statistics in its log (adds
-    minus removes): reading the log is instant, a count per table is a Spark job each."""
-    live: dict[str, int] = {}
-    for commit in sorted((folder / "_delta_log").glob("*.json")):
-        for line in commit.read_text().splitlines():
-            action = json.loads(line)
-            if "add" in action:
-                live[action["add"]["path"]] = json.loads(action["add"]["stats"])["numRecords"]
-            elif "remove" in action:
-                live.pop(action["remove"]["path"], None)
-    return sum(live.values())
-
-
-@pytest.mark.spark
-def test_each_table_holds_what_the_batches_generated(spark, rows, demo):
-    expected = {key: len(rows[1][key]) for key in DEMO_TABLES}
-    for key in SECOND_BATCH:  # appended, or replaced for a snapshot
-        expected[key] = len(rows[2][key]) + (0 if key in SNAPSHOT_TABLES else len(rows[1][key]))
-    in_log = {key: _rows_in_log(demo.lakehouse.location(demo.table(key))) for key in DEMO_TABLES}
-    assert in_log == expected
-    assert {key: spark.table(demo.table(key)).count() for key in SECOND_BATCH} == {k: expected[k] for k in SECOND_BATCH}
-
-
-@pytest.mark.spark
-def test_append_reports_the_rows_it_wrote(rows, demo):
-    assert demo.written == {demo.table(key): len(rows[1][key]) for key in DEMO_TABLES}
-    assert demo.written[demo.table("billing.usage")] >= 150
-
-
-@pytest.mark.spark
-def test_batch_numbers_follow_the_data_and_no_batch_is_written_twice(spark, home, demo):
-    assert next_batch_number(_lakehouse(spark, home, "demo_empty")) == 1
-    assert demo.next_after_batch_1 == 2
-    assert next_batch_number(demo.lakehouse) == 3
-    with pytest.raises(FrameworkError, match="demo batch 2 is already in 'bronze_demo_data'; the next batch is 3"):
-        append_batch(demo.lakehouse, 2)
-
-
-@pytest.mark.spark
-@pytest.mark.parametrize("key", sorted(DUPLICATES_PER_BATCH))
-def test_batch_two_redelivers_exact_duplicates(spark, demo, key):
-    duplicated = spark.sql(
-        f"SELECT row, count(*) AS n FROM (SELECT to_json(struct(*)) AS row FROM ({_new_in_batch_2(demo, key)}))"
-        " GROUP BY row HAVING n > 1"
-    ).collect()
-    assert sum(r["n"] - 1 for r in duplicated) == DUPLICATES_PER_BATCH[key]
-
-
-@pytest.mark.spark
-def test_batch_two_deletes_a_job_as_its_latest_version(spark, demo):
-    jobs = demo.table("lakeflow.jobs")
-    deleted = spark.sql(
-        f"SELECT workspace_id, job_id, change_time, delete_time FROM {jobs} WHERE delete_time IS NOT NULL"
-    ).collect()
-    assert {(r["workspace_id"], r["job_id"]) for r in deleted} == {("2718281828459045", "51123098200012")}
-    latest = spark.sql(
-        f"SELECT max(change_time) AS t FROM {jobs} WHERE job_id = '51123098200012'"
-    ).first()["t"]
-    assert all(r["change_time"] == r["delete_time"] == latest for r in deleted)
-
-
-@pytest.mark.spark
-def test_batch_two_has_a_job_version_that_arrives_late_and_out_of_order(spark, demo):
-    late = spark.sql(
-        f"""
-        SELECT n.job_id, n.change_time, f.first_latest
-        FROM ({_new_in_batch_2(demo, "lakeflow.jobs")}) AS n
-        JOIN (SELECT workspace_id, job_id, max(change_time) AS first_latest
-              FROM {demo.after_batch_1("lakeflow.jobs")} GROUP BY ALL) AS f
-          USING (workspace_id, job_id)
-        WHERE n.change_time < f.first_latest
-        """
-    ).collect()
-    assert late, "no batch-2 job version older than what batch 1 delivered for the same job"
-    assert all((r["first_latest"] - r["change_time"]).total_seconds() < 86400 for r in late)
-
-
-@pytest.mark.spark
-def test_batch_two_snapshot_loses_renames_and_gains_workspaces(spark, demo):
-    def names(table: str) -> dict[str, str]:
-        return {r["workspace_id"]: r["workspace_name"] for r in spark.sql(f"SELECT * FROM {table}").collect()}
-
-    before, after = names(demo.after_batch_1("access.workspaces_latest")), names(demo.table("access.workspaces_latest"))
-    assert len(before) == len(after) == 5
-    assert set(before) - set(after) == {"3141592653589793"}
-    assert set(after) - set(before) == {"6180339887498948"}
-    assert {k for k in before.keys() & after.keys() if before[k] != after[k]} == {"4669201609102990"}
-
-
-@pytest.mark.spark
-def test_batch_two_closes_one_price_window_and_opens_the_next(spark, demo):
-    prices = spark.sql(
-        f"SELECT DISTINCT sku_name, price_start_time, price_end_time, pricing.default AS price "
-        f"FROM ({_new_in_batch_2(demo, 'billing.list_prices')})"
-    ).collect()
-    closed = [r for r in prices if r["price_end_time"] is not None]
-    opened = [r for r in prices if r["price_end_time"] is None]
-    assert len(closed) == len(opened) == 1
-    assert closed[0]["sku_name"] == opened[0]["sku_name"]
-    assert closed[0]["price_end_time"] == opened[0]["price_start_time"]
-    assert closed[0]["price"] != opened[0]["price"]
-    original = spark.sql(
-        f"SELECT price_end_time FROM {demo.after_batch_1('billing.list_prices')} WHERE sku_name = '{closed[0]['sku_name']}'"
-    ).collect()
-    assert {r["price_end_time"] for r in original} == {None}  # batch 1 delivered it open
-
-
-@pytest.mark.spark
-def test_usage_looks_like_billing_usage(spark, demo):
-    usage, prices = demo.table("billing.usage"), demo.table("billing.list_prices")
-    stats = spark.sql(
-        f"""
-        SELECT
-          count_if(usage_date < ingestion_date AND record_type = 'ORIGINAL') AS late,
-          count_if(record_type = 'RETRACTION') AS retractions,
-          count_if(custom_tags IS NULL) AS null_tags,
-          count_if(size(custom_tags) = 0) AS empty_tags,
-          count_if(size(custom_tags) BETWEEN 1 AND 3) AS tagged,
-          count_if(usage_metadata.job_id IS NOT NULL) AS job_usage,
-          count_if(usage_metadata.warehouse_id IS NOT NULL) AS sql_usage,
-          count_if(usage_metadata.endpoint_id IS NOT NULL) AS serving_usage,
-          count_if(product_features.is_serverless) AS serverless,
-          count_if(sku_name NOT IN (SELECT sku_name FROM {prices})) AS unpriced,
-          count_if(usage_end_time != usage_start_time + INTERVAL 1 HOUR) AS not_hourly,
-          count_if(usage_date != to_date(usage_start_time)) AS wrong_date
-        FROM {usage}
-        """
-    ).first()
-    assert stats["late"] > 0 and stats["retractions"] > 0
-    assert stats["null_tags"] > 0 and stats["empty_tags"] > 0 and stats["tagged"] > 0
-    assert stats["job_usage"] > 0 and stats["sql_usage"] > 0 and stats["serving_usage"] > 0 and stats["serverless"] > 0
-    assert stats["unpriced"] == stats["not_hourly"] == stats["wrong_date"] == 0
-
-
-@pytest.mark.spark
-def test_a_subset_of_tables_is_written_with_usage_and_unknown_tables_are_refused(spark, home, rows):
-    lakehouse = _lakehouse(spark, home, "demo_subset")
-    with pytest.raises(FrameworkError, match=r"unknown demo tables \['billing.nope'\]"):
-        append_batch(lakehouse, 1, tables=["billing.nope"])
-    with pytest.raises(FrameworkError, match="demo scale must be an integer >= 1, found 0"):
-        append_batch(lakehouse, 1, scale=0)
-    written = append_batch(lakehouse, 1, tables=["compute.node_types"])
-    assert written == {lakehouse.params.bronze("node_types"): len(rows[1]["compute.node_types"]),
-                       lakehouse.params.bronze("usage"): len(rows[1]["billing.usage"])}
-    assert next_batch_number(lakehouse) == 2
-
-
-# -- scale: copies made by Spark -----------------------------------------------------------
-def _scaled(spark, rows, batch: int, key: str, scale: int):
-    from framework.demo.scale import amplify
-    from framework.demo.writer import frame
-
-    return amplify(frame(spark, source_table(key), rows[batch][key]), key, scale)
-
-
-@pytest.mark.spark
-def test_scale_copies_event_rows_with_new_ids_of_the_same_shape_and_the_same_entities(spark, rows):
-    from pyspark.sql.types import StructType
-
-    assert "billing.usage" in AMPLIFIED_TABLES and not set(AMPLIFIED_TABLES) & set(SNAPSHOT_TABLES)
-    usage = _scaled(spark, rows, 2, "billing.usage", 3)
-    assert usage.schema == StructType.fromDDL(source_table("billing.usage").columns_ddl)
-    got = [r.asDict(recursive=True) for r in usage.collect()]
-    base = rows[2]["billing.usage"]
-    assert len(got) == 3 * len(base)
-    assert len({r["record_id"] for r in got}) == 3 * len({r["record_id"] for r in base})
-    assert {r["record_id"] for r in base} <= {r["record_id"] for r in got}  # copy 0 is the original
-    uuid = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-    assert all(uuid.match(r["record_id"]) for r in got)
-    runs = [r["usage_metadata"]["job_run_id"] for r in got if r["usage_metadata"]["job_run_id"]]
-    assert all(len(run) == 15 and run.isdigit() for run in runs)
-    assert len(runs) == 3 * sum(1 for r in base if r["usage_metadata"].get("job_run_id"))
-    entity = lambda r: (r["workspace_id"], r["sku_name"], r["usage_metadata"].get("job_id"), r["usage_metadata"].get("cluster_id"))  # noqa: E731
-    assert Counter(map(entity, got)) == Counter({k: 3 * n for k, n in Counter(map(entity, base)).items()})
-    total = lambda found: sum(Decimal(r["usage_quantity"]) for r in found)  # noqa: E731
-    assert total(got) == 3 * total(base)
-    # copies of a RETRACTION still cancel the same copy of their ORIGINAL (batch 1 and 2 copied alike)
-    both = [r.asDict(recursive=True) for r in _scaled(spark, rows, 1, "billing.usage", 3).collect()] + got
-    net = Counter()
-    for r in both:
-        net[_without(r, CORRECTED)] += Decimal(r["usage_quantity"])
-    restated = [r for r in got if r["record_type"] == "RESTATEMENT"]
-    assert len(restated) == 6 and all(net[_without(r, CORRECTED)] == Decimal(r["usage_quantity"]) for r in restated)
-
-
-@pytest.mark.spark
-def test_scaled_copies_keep_task_runs_pointing_at_their_job_runs(spark, rows):
-    runs = {(r["workspace_id"], r["run_id"]) for b in (1, 2) for r in _scaled(spark, rows, b, "lakeflow.job_run_timeline", 2).collect()}
-    tasks = _scaled(spark, rows, 2, "lakeflow.job_task_run_timeline", 2).collect()
-    assert len(tasks) == 2 * len(rows[2]["lakeflow.job_task_run_timeline"])
-    assert all((t["workspace_id"], t["job_run_id"]) in runs for t in tasks)
-    again = _scaled(spark, rows, 2, "lakeflow.job_task_run_timeline", 2).collect()
-    assert sorted(map(str, again)) == sorted(map(str, tasks))  # deterministic
-
-
 def test_cli_bootstrap_takes_a_scale():
     from framework.surfaces.cli import _parser
 
     assert _parser().parse_args(["bootstrap", "--demo-data", "--scale", "3"]).scale == 3
     assert _parser().parse_args(["bootstrap"]).scale == 1
-

@@ -31,9 +31,9 @@ from framework.platform.params import RunParams
 from framework.surfaces.serve import TableWatcher
 from tests.conftest import TEST_CONF
 
-pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("serve")]  # one server: keep the module on one worker under --dist loadgroup
+pytestmark = pytest.mark.xdist_group("serve")  # one server: keep the module on one worker under --dist loadgroup
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
 START_TIMEOUT = 300  # seconds; a start took 60-130 s here with other test JVMs on the same 2 cores
 PARAMS = RunParams()

@@ -1,0 +1,157 @@
+"""`pip install .` (not editable) gives a working `healthmon`: the wheel is built, installed into a
+fresh venv and run from a folder outside the checkout.
+
+The heavy dependencies (pyspark, pandas, ...) are not downloaded again: after the wheel is
+installed, a ``.pth`` file puts this project's venv site-packages on the new venv's path. Paths
+in a ``.pth`` are appended without processing their own ``.pth`` files, so the checkout's editable
+install (a ``.pth`` import hook) stays out, and the test asserts that ``framework`` is the copy
+inside the new venv. The wheel is built from a copy of the build inputs, so the checkout gets no
+``build/`` folder and parallel runs do not race.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import sysconfig
+import tomllib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
+
+SETUPTOOLS = PYPROJECT["tool"]["setuptools"]
+
+def run(cmd: list[str], cwd: Path, env: dict, timeout: int = 300) -> subprocess.CompletedProcess:
+    result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    return result
+
+def ok(cmd: list[str], cwd: Path, env: dict, timeout: int = 300) -> str:
+    result = run(cmd, cwd, env, timeout)
+    assert result.returncode == 0, f"{' '.join(cmd)} exited {result.returncode}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr[-4000:]}"
+    return result.stdout
+
+# -- no build, no JVM -------------------------------------------------------------------------
+def test_the_listed_packages_are_every_folder_of_the_framework_package():
+    """pyproject lists packages (the mapped data folders forbid `find`): a new subpackage that is
+    not listed would be missing from the wheel, so the list is held against the source tree."""
+    on_disk = {
+        ".".join(p.relative_to(ROOT).parts)
+        for p in [ROOT / "framework", *(ROOT / "framework").rglob("*")]
+        if p.is_dir() and p.name != "__pycache__" and any(c.is_file() for c in p.iterdir())
+    }
+    listed = set(SETUPTOOLS["packages"])
+    mapped = set(SETUPTOOLS["package-dir"])
+    assert listed - mapped == on_disk
+    assert mapped == {"framework._data.control_tables", "framework._data.resources"}
+    assert {SETUPTOOLS["package-dir"][m] for m in mapped} == {"control_tables", "resources"}
+
+def test_a_checkout_reads_its_own_control_tables_and_resources():
+    """The editable install of `make setup` finds the checkout's folders (no framework/_data there)."""
+    from framework.platform.resources import control_dir, onboarding_files, project_dir
+
+    assert not (ROOT / "framework" / "_data").exists()
+    assert control_dir() == ROOT / "control_tables"
+    assert project_dir("resources") == ROOT / "resources"
+    assert [p.name for p in onboarding_files()] == sorted(p.name for p in (ROOT / "control_tables").glob("*.yml"))
+
+# What the Databricks runtime (serverless, DBR 17.3) already has: the notebooks must not install
+# these over it (above all pyspark, which there is the runtime's Spark Connect client).
+RUNTIME_PROVIDED = {"pyspark", "delta-spark", "pandas", "pyarrow", "databricks-sdk", "matplotlib"}
+
+def _name(requirement: str) -> str:
+    return re.split(r"[<>=!~;\[ ]", requirement, maxsplit=1)[0].strip().lower()
+
+def test_the_notebooks_pip_install_what_the_package_needs_and_the_runtime_lacks_at_the_pinned_versions():
+    """On Databricks the package arrives as synced source, its dependencies by each notebook's
+    `%pip install` (docs/decisions.md, "Packaging"): a dependency added to pyproject must be
+    installed there or declared provided by the runtime, and a pin must be requirements.txt's."""
+    needed = {_name(d) for d in PYPROJECT["project"]["dependencies"]} - RUNTIME_PROVIDED
+    pins = dict(line.split("==", 1) for line in (ROOT / "requirements.txt").read_text().splitlines() if "==" in line and not line.startswith("#"))
+    pins = {_name(k): v.strip() for k, v in pins.items()}
+    notebooks = sorted((ROOT / "notebooks").glob("*.py"))
+    assert notebooks
+    for notebook in notebooks:
+        lines = [line for line in notebook.read_text().splitlines() if "%pip install" in line]
+        assert len(lines) == 1, f"{notebook.name}: {lines}"
+        installs = lines[0].split("%pip install", 1)[1].split()
+        assert {_name(r) for r in installs} == needed, notebook.name
+        for requirement in installs:
+            if "==" in requirement:
+                assert requirement.split("==", 1)[1] == pins[_name(requirement)], f"{notebook.name}: {requirement}"
+
+def test_the_bundle_ships_no_wheel():
+    """The decision above, as the bundle states it: no artifact build and no job environments."""
+    from tests.unit.test_bundle import merged_bundle
+
+    bundle = merged_bundle()
+    assert "artifacts" not in bundle
+    for job in bundle["resources"]["jobs"].values():
+        assert "environments" not in job
+        for task in job["tasks"]:
+            inner = task.get("for_each_task", {}).get("task", task)
+            assert "notebook_task" in inner and "libraries" not in inner and "environment_key" not in inner
+    assert not {"framework/**", "control_tables/**", "notebooks/**"} & set(bundle["sync"].get("exclude", []))
+
+# -- build, install, run ---------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory):
+    """(venv python, venv bin, a working folder outside the checkout, env for the commands)."""
+    base = tmp_path_factory.mktemp("wheel")
+    src = base / "src"
+    src.mkdir()
+    shutil.copy2(ROOT / "pyproject.toml", src)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for folder in ["framework", *SETUPTOOLS["package-dir"].values()]:
+        shutil.copytree(ROOT / folder, src / folder, ignore=ignore)
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HEALTHMON_", "PYTHON", "SPARK_REMOTE", "PIP_"))}
+    env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+    ok([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-q", "-w", str(base / "dist"), str(src)], base, env)
+    (wheel,) = (base / "dist").glob("healthmon-*.whl")
+
+    venv = base / "venv"
+    ok([sys.executable, "-m", "venv", "--without-pip", str(venv)], base, env)
+    python = venv / "bin" / "python"
+    ok([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-index", "-q", str(wheel)], base, env)
+    # only now the dependencies: pip must not see (or try to replace) the checkout's editable healthmon
+    site = Path(ok([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], base, env).strip())
+    (site / "healthmon_test_deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+
+    work = base / "work"
+    work.mkdir()
+    env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"
+    return python, venv / "bin", work, env
+
+def test_the_installed_package_is_the_wheel_with_its_data_not_the_checkout(installed):
+    python, _bin, work, env = installed
+    probe = (
+        "import json, framework, pyspark\n"
+        "from framework.platform.resources import control_dir, onboarding_files, project_dir\n"
+        "print(json.dumps({'framework': framework.__file__, 'pyspark': pyspark.__file__,"
+        " 'control': str(control_dir()), 'resources': str(project_dir('resources')),"
+        " 'onboarding': [str(p) for p in onboarding_files()]}))"
+    )
+    found = json.loads(ok([str(python), "-c", probe], work, env))
+    venv = python.parent.parent
+    packaged = Path(found["framework"]).parent / "_data"
+    assert Path(found["framework"]).is_relative_to(venv), found["framework"]
+    assert Path(found["pyspark"]).is_relative_to(Path(sysconfig.get_paths()["purelib"]))  # the .pth works
+    assert Path(found["control"]) == packaged / "control_tables"
+    assert Path(found["resources"]) == packaged / "resources"
+    assert [Path(p).name for p in found["onboarding"]] == sorted(p.name for p in (ROOT / "control_tables").glob("*.yml"))
+
+    installed_files = {p.relative_to(packaged.parent).as_posix() for p in packaged.parent.rglob("*") if p.is_file() and "__pycache__" not in p.parts}
+    source_py = {p.relative_to(ROOT / "framework").as_posix() for p in (ROOT / "framework").rglob("*.py")}
+    assert source_py <= installed_files, sorted(source_py - installed_files)
+    for name in ["gold_table_control.sql", "gold_run_audit.sql", "gold_quarantine.sql", "views.sql"]:
+        assert (packaged / "control_tables" / name).read_text() == (ROOT / "control_tables" / name).read_text()
+    assert (packaged / "resources" / "health_monitor.lvdash.json").is_file()
+    assert (packaged.parent / "platform" / "source_schemas" / "system_tables.sql").is_file()
