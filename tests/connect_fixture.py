@@ -10,7 +10,7 @@ sets). A test worker also holds the classic ``spark`` fixture's session, so ever
 part of a test runs inside :meth:`ConnectServer.mode` and nothing else does; the mode is left
 as found, so the classic tests that run on the same worker afterwards are not affected.
 
-Loaded by ``tests/conftest.py`` (``pytest_plugins``); the tests are in ``tests/test_connect.py``.
+Loaded by ``tests/conftest.py`` (``pytest_plugins``); the tests are in ``tests/spark/test_connect.py``.
 """
 
 from __future__ import annotations

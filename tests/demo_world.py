@@ -3,7 +3,7 @@
 Hydrating the onboarded Gold tables costs seconds per table; asserting on the result costs
 milliseconds. So the run happens once per test session, in one xdist worker: tests that use it
 carry ``WORLD``, the xdist group of the Spark Connect tests, because the Connect comparison
-(tests/test_connect.py) takes its classic side from this run and needs the session's Connect
+(tests/spark/test_connect.py) takes its classic side from this run and needs the session's Connect
 server too (xdist joins two group names into a third group). What tests compare is captured as plain
 Python rows after each batch: the Bronze rows the Gold tables read and every Gold table.
 Tests compute their expectations from :attr:`Snapshot.bronze` in plain Python, never with the

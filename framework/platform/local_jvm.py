@@ -4,7 +4,7 @@ Databricks serverless jobs and shared-access notebooks run Spark Connect session
 ``sparkContext``, ``_jvm`` or ``_jsparkSession`` there, and any use of them on the run path breaks
 the job. So the framework reaches the JVM only here, and only for things Databricks never runs:
 the local session's log level, and ``healthmon serve`` (Spark's Thrift server started on the
-serving session, and the ports its endpoints listen on). ``tests/test_connect.py`` fails when any
+serving session, and the ports its endpoints listen on). ``tests/spark/test_connect.py`` fails when any
 other framework module mentions these attributes.
 
 Every function takes a classic (py4j-backed) session; handed a Spark Connect session they raise

@@ -232,7 +232,7 @@ def run_notebook_task(name: str, spark, parameters: dict[str, str]):
 
 
 def test_a_job_run_of_the_notebooks_on_spark_connect_sessions(connect_server, monkeypatch):
-    """bootstrap.py, then the fan-out play of tests/test_fanout.py with each task a notebook run on a
+    """bootstrap.py, then the fan-out play of tests/spark/test_fanout.py with each task a notebook run on a
     Connect session of its own (layer tasks in parallel threads), then run_gold_hydration.py."""
     monkeypatch.chdir(NOTEBOOKS)
     monkeypatch.setattr(sys, "path", list(sys.path))  # the notebooks put the bundle root on it

@@ -57,7 +57,7 @@ def play_job_run(lakehouse, plan, hydrate, summarize) -> None:
     The tasks are callables: ``plan()`` returns the plan task's task values, ``hydrate(table)``
     runs one layer iteration and ``summarize(planned)`` the summary task, each in job run
     ``JOB_RUN`` and raising as the task would fail. Shared by the classic test here (entry points)
-    and its Spark Connect twin in tests/test_connect.py (the notebooks themselves).
+    and its Spark Connect twin in tests/spark/test_connect.py (the notebooks themselves).
     """
     make_source(lakehouse, "things", THINGS, [("a", "x", 1, ts(1)), ("b", "y", 2, ts(2))])
     onboard(

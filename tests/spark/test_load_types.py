@@ -24,7 +24,7 @@ def test_scd1_latest_wins_duplicates_collapse_and_older_versions_never_overwrite
         ("a", "a2", 2, ts(2), False),
         ("a", "a2", 2, ts(2), False),  # exact duplicate
         ("b", "b-y", 5, ts(1), False),  # exact duplicates at one instant; rows that differ there fail
-        ("b", "b-y", 5, ts(1), False),  # the table (tests/test_design_defects.py)
+        ("b", "b-y", 5, ts(1), False),  # the table (tests/spark/test_design_defects.py)
     ])
     onboard(lakehouse, raw_spec(delete_condition="deleted"))
     first = hydrate(lakehouse, clock)
@@ -62,7 +62,7 @@ def test_scd1_latest_wins_duplicates_collapse_and_older_versions_never_overwrite
 def test_dedup_does_not_depend_on_input_order(spark, home, clock):
     """The same rows in the opposite order produce the same Gold rows: re-delivered versions of a key,
     and a deletion at the instant of a version (the deletion wins). Differing versions at one instant
-    fail the table whatever the order (tests/test_design_defects.py)."""
+    fail the table whatever the order (tests/spark/test_design_defects.py)."""
     from framework.platform.lakehouse import Lakehouse
     from framework.platform.params import RunParams
 
@@ -84,7 +84,7 @@ def test_fact_insert_never_duplicates_nor_overwrites(lakehouse, clock):
     onboard(lakehouse, raw_spec(load_type="fact_insert", sequence_by=None, lookback="1 hour"))
     hydrate(lakehouse, clock)
     # a later batch re-delivers a with other values (in one read window with the first delivery, the
-    # key would not determine a row and the run would fail: tests/test_design_defects.py)
+    # key would not determine a row and the run would fail: tests/spark/test_design_defects.py)
     add_rows(lakehouse, "things", THINGS, [("a", "redelivered", 2, ts(12), False), ("b", "new", 3, ts(12), False)])
     hydrate(lakehouse, clock)
     assert gold(lakehouse, "dim_thing", ["id", "name", "amount"]) == [("a", "first", 1), ("b", "new", 3), ("z", "z", 0)]

@@ -29,7 +29,7 @@ THINGS = "id STRING, name STRING, amount BIGINT, ts TIMESTAMP, deleted BOOLEAN"
 def test_crash_between_gold_commit_and_audit_converges_on_rerun(lakehouse, clock):
     make_source(lakehouse, "things", THINGS, [("a", "a1", 1, ts(1), False), ("b", "b1", 2, ts(1), False)])
     # sequence_by: "again" is a later version of a (fact_insert keeps a1); without one, a's two rows in
-    # one read window would be two different rows of one key, a key violation (tests/test_design_defects.py)
+    # one read window would be two different rows of one key, a key violation (tests/spark/test_design_defects.py)
     onboard(lakehouse, raw_spec(load_type="fact_insert", sequence_by="ts"))
     hydrate(lakehouse, clock)
     add_rows(lakehouse, "things", THINGS, [("c", "c1", 3, ts(2), False), ("a", "again", 9, ts(2), False)])

@@ -1,7 +1,7 @@
 """The bundle's dashboard resource and its Lakeview file, checked without Spark.
 
 That every widget field names a column its dataset query really returns is checked against a
-real run in tests/test_dashboards.py; the bundle's schema validation is tests/test_bundle.py.
+real run in tests/spark/test_dashboards.py; the bundle's schema validation is tests/unit/test_bundle.py.
 """
 
 from __future__ import annotations
