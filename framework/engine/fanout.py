@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from framework.errors import FrameworkError
+from framework.errors import PlanError
 from framework.metadata.control import ControlSnapshot
 from framework.metadata.graph import layers_of
 from framework.metadata.planner import select
@@ -37,7 +37,7 @@ class FanoutPlan:
     def task_values(self, max_layers: int = MAX_LAYERS) -> dict[str, object]:
         """The values the plan task sets: ``layer_0`` ... ``layer_<max-1>``, ``tables``, counts."""
         if len(self.layers) > max_layers:
-            raise FrameworkError(
+            raise PlanError(
                 f"the plan needs {len(self.layers)} dependency layers ({' -> '.join(self.deepest_chain())}) "
                 f"but the job declares {max_layers}: add layer tasks to resources/gold_hydration.job.yml "
                 "and raise framework.fanout.MAX_LAYERS"

@@ -13,7 +13,7 @@ pyspark's own ``JVM_ATTRIBUTE_NOT_SUPPORTED`` error, which is what should happen
 
 from __future__ import annotations
 
-from framework.errors import FrameworkError
+from framework.errors import EndpointError
 
 THRIFT_SERVER_CLASS = "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2"
 CONNECT_SERVICE_CLASS = "org.apache.spark.sql.connect.service.SparkConnectService"
@@ -47,7 +47,7 @@ def start_thrift_server(spark, where: str):
     try:
         return thrift.startWithSparkSession(spark._jsparkSession, False)  # False: no System.exit
     except Py4JJavaError as exc:
-        raise FrameworkError(f"the Thrift server did not start on {where}: {exc.java_exception}") from exc
+        raise EndpointError(f"the Thrift server did not start on {where}: {exc.java_exception}") from exc
 
 
 def thrift_bound_port(server) -> int:
@@ -55,7 +55,7 @@ def thrift_bound_port(server) -> int:
     for service in server.getServices():
         if service.getName() == "ThriftBinaryCLIService":
             return int(service.getPortNumber())
-    raise FrameworkError("the Thrift server has no ThriftBinaryCLIService; its services are "
+    raise EndpointError("the Thrift server has no ThriftBinaryCLIService; its services are "
                          + ", ".join(s.getName() for s in server.getServices()))
 
 
@@ -69,6 +69,6 @@ def connect_bound_port(spark) -> int:
     service = getattr(_jvm_class(spark, CONNECT_SERVICE_CLASS + "$"), "MODULE$")
     port = int(service.localPort())
     if port <= 0:
-        raise FrameworkError("the Spark Connect service is not running in this session "
+        raise EndpointError("the Spark Connect service is not running in this session "
                              "(spark.plugins must name org.apache.spark.sql.connect.SparkConnectPlugin)")
     return port

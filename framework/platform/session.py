@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse
 
-from framework.errors import FrameworkError
+from framework.errors import EndpointError
 from framework.platform import class_archive, local_jvm
 from framework.platform.jars import delta_jars
 
@@ -88,14 +88,14 @@ def local_spark(home: str | os.PathLike, *, app_name: str = "healthmon", extra_c
 
 
 def connect_address(url: str) -> tuple[str, int]:
-    """(host, port) of a ``sc://host[:port][/;params]`` URL; a FrameworkError for anything else."""
+    """(host, port) of a ``sc://host[:port][/;params]`` URL; an EndpointError for anything else."""
     parsed = urlparse(url)
     if parsed.scheme != "sc" or not parsed.hostname:
-        raise FrameworkError(f"{url!r} is not a Spark Connect URL; expected sc://HOST[:PORT], e.g. sc://127.0.0.1:{CONNECT_DEFAULT_PORT}")
+        raise EndpointError(f"{url!r} is not a Spark Connect URL; expected sc://HOST[:PORT], e.g. sc://127.0.0.1:{CONNECT_DEFAULT_PORT}")
     try:
         port = parsed.port or CONNECT_DEFAULT_PORT
     except ValueError as exc:
-        raise FrameworkError(f"{url!r} has no valid port: {exc}") from exc
+        raise EndpointError(f"{url!r} has no valid port: {exc}") from exc
     return parsed.hostname, port
 
 
@@ -118,7 +118,7 @@ def remote_spark(url: str):
 
     if not answers(url):
         host, port = connect_address(url)
-        raise FrameworkError(f"no Spark Connect server answers at {url} ({host}:{port}); start one with "
+        raise EndpointError(f"no Spark Connect server answers at {url} ({host}:{port}); start one with "
                              "`healthmon serve --home HOME` or drop --remote/SPARK_REMOTE for a local session")
     return SparkSession.builder.remote(url).getOrCreate()
 
