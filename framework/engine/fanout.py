@@ -40,7 +40,7 @@ class FanoutPlan:
             raise PlanError(
                 f"the plan needs {len(self.layers)} dependency layers ({' -> '.join(self.deepest_chain())}) "
                 f"but the job declares {max_layers}: add layer tasks to resources/gold_hydration.job.yml "
-                "and raise framework.fanout.MAX_LAYERS"
+                "and raise framework.engine.fanout.MAX_LAYERS"
             )
         values: dict[str, object] = {
             f"layer_{k}": list(self.layers[k]) if k < len(self.layers) and self.layers[k] else [EMPTY_SLOT]

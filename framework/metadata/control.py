@@ -30,7 +30,7 @@ class TableState:
     last_run_id: str | None = None
     last_status: str | None = None
     last_run_at: datetime | None = None
-    input_versions: str | None = None  # framework.fingerprint JSON of the last success
+    input_versions: str | None = None  # framework.engine.fingerprint JSON of the last success
 
 
 @dataclass(frozen=True)

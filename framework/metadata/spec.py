@@ -3,7 +3,7 @@
 Field names are the control table's column names (docs/control-table.md). ``TableSpec.from_dict``
 accepts a YAML mapping or a control-table row; :func:`validate_specs` collects *every* problem
 across all specs, each naming table and field, and fails once. Checks that need Spark's parser
-(expressions, types) live in :mod:`framework.spec_sql` so this module stays JVM-free.
+(expressions, types) live in :mod:`framework.metadata.probe` so this module stays JVM-free.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """`healthmon` (and `python -m framework`): the command line over the same entry points as the job.
 
-Every command builds one :class:`~framework.context.Context` for ``--home`` (creating the local
+Every command builds one :class:`~framework.engine.context.Context` for ``--home`` (creating the local
 lakehouse on first use) and calls the package; no logic lives here beyond argument parsing and
 printing.
 """

@@ -1,6 +1,6 @@
 """`healthmon report`: one self-contained folder, ``index.html`` plus PNG charts.
 
-The numbers come from the dashboard's own dataset queries (:mod:`framework.dashboards`), so the
+The numbers come from the dashboard's own dataset queries (:mod:`framework.surfaces.dashboards`), so the
 report and the Lakeview dashboard never disagree. Charts are drawn with matplotlib's Agg canvas
 through :class:`matplotlib.figure.Figure` (no pyplot, no global backend state). A chart whose
 dataset has no rows is not drawn; the page says so instead.
