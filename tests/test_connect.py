@@ -58,7 +58,7 @@ def test_the_jvm_is_touched_only_in_local_jvm():
     for snippet in ("spark.sparkContext.setLogLevel('ERROR')", "spark._jvm.org.x", "thrift(spark._jsparkSession)",
                     "df.rdd.map(f)", "df._jdf", "from py4j.protocol import Py4JJavaError", "SparkContext.getOrCreate()"):
         assert JVM_TOUCH.search(snippet), snippet  # the pattern finds what it is for
-    assert not JVM_TOUCH.search("from framework.platform import local_jvm; local_jvm.set_log_level(spark)")
+    assert not JVM_TOUCH.search("from framework.platform import local_jvm; local_jvm.startup_conf(spark, key)")
 
     files = sorted((ROOT / "framework").rglob("*.py")) + sorted(NOTEBOOKS.glob("*.py"))
     offenders = {

@@ -176,6 +176,7 @@ def test_the_installed_package_is_the_wheel_with_its_data_not_the_checkout(insta
         assert (packaged / "control_tables" / name).read_text() == (ROOT / "control_tables" / name).read_text()
     assert (packaged / "resources" / "health_monitor.lvdash.json").is_file()
     assert (packaged.parent / "platform" / "source_schemas" / "system_tables.sql").is_file()
+    assert (packaged.parent / "platform" / "log4j2.properties").read_text() == (ROOT / "framework" / "platform" / "log4j2.properties").read_text()
 
 
 def test_without_jars_the_installed_cli_says_how_to_fetch_them(installed, tmp_path):
@@ -194,8 +195,11 @@ def test_the_installed_cli_bootstraps_and_onboards_from_outside_the_checkout(ins
     healthmon = str(bin_dir / "healthmon")
     home = tmp_path / "lakehouse"
 
-    out = ok([healthmon, "bootstrap", "--home", str(home)], work, env)
-    assert out.strip().splitlines()[-1] == f"lakehouse ready at {home}"
+    booted = run([healthmon, "bootstrap", "--home", str(home)], work, env)
+    assert booted.returncode == 0, booted.stderr[-4000:]
+    assert booted.stdout.strip().splitlines()[-1] == f"lakehouse ready at {home}"
+    # the wheel's log4j2 file was found: no Spark default profile, no log4j complaint about the file
+    assert "Using Spark's default log4j profile" not in booted.stderr and "Reconfiguration failed" not in booted.stderr, booted.stderr
     assert not (work / ".lakehouse").exists() and not (ROOT / "framework" / "_data").exists()
 
     own = tmp_path / "own.yml"

@@ -3,9 +3,10 @@
 Databricks serverless jobs and shared-access notebooks run Spark Connect sessions: there is no
 ``sparkContext``, ``_jvm`` or ``_jsparkSession`` there, and any use of them on the run path breaks
 the job. So the framework reaches the JVM only here, and only for things Databricks never runs:
-the local session's log level, and ``healthmon serve`` (Spark's Thrift server started on the
-serving session, and the ports its endpoints listen on). ``tests/test_connect.py`` fails when any
-other framework module mentions these attributes.
+``healthmon serve`` (Spark's Thrift server started on the serving session, the ports its
+endpoints listen on, the conf the JVM started with). ``tests/test_connect.py`` fails when any
+other framework module mentions these attributes. (The local session's log level needs no call
+here: its driver starts with the framework's log4j2 file, :mod:`framework.platform.session`.)
 
 Every function takes a classic (py4j-backed) session; handed a Spark Connect session they raise
 pyspark's own ``JVM_ATTRIBUTE_NOT_SUPPORTED`` error, which is what should happen.
@@ -17,11 +18,6 @@ from framework.errors import EndpointError
 
 THRIFT_SERVER_CLASS = "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2"
 CONNECT_SERVICE_CLASS = "org.apache.spark.sql.connect.service.SparkConnectService"
-
-
-def set_log_level(spark, level: str) -> None:
-    """The driver's log4j level (Spark's own INFO/WARN lines drown the command's output)."""
-    spark.sparkContext.setLogLevel(level)
 
 
 def startup_conf(spark, key: str) -> str | None:

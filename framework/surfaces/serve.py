@@ -233,12 +233,13 @@ def stop_on_signals(stop: threading.Event):
 
 
 def serve(home: Path, params: RunParams, *, port: int | None = None, connect_port: int | None = None,
-          refresh_seconds: float = REFRESH_SECONDS) -> int:
+          refresh_seconds: float = REFRESH_SECONDS, quiet: bool = True) -> int:
     """Build the lakehouse session, start the endpoints, print their URLs, serve until SIGINT/SIGTERM.
 
     Prints the SQLAlchemy URL, then the Spark Connect URL (one line each, nothing else on stdout),
     and writes both to ``<home>/server.json`` until it stops. Needs a process of its own: the
-    session must start with :func:`endpoint_conf`.
+    session must start with :func:`endpoint_conf`. ``quiet=False`` keeps Spark's own logging
+    (``healthmon --verbose serve``).
     """
     home = Path(home).resolve()
     port = DEFAULT_PORT if port is None else port
@@ -247,7 +248,7 @@ def serve(home: Path, params: RunParams, *, port: int | None = None, connect_por
         if number and not port_is_free(number):  # before Spark starts: fail in a second, not in a minute
             raise EndpointError(f"port {number} on {HOST} is in use; pass {flag} with a free port, or {flag} 0 for any")
     (endpoint_dir(home) / "local-scratch").mkdir(parents=True, exist_ok=True)
-    spark = local_spark(home, app_name="healthmon-serve", extra_conf=endpoint_conf(home, port, connect_port))
+    spark = local_spark(home, app_name="healthmon-serve", extra_conf=endpoint_conf(home, port, connect_port), quiet=quiet)
     if local_jvm.startup_conf(spark, "spark.hive.server2.thrift.port") != str(port):
         raise EndpointError("serve found a Spark session already running without the endpoint's conf; "
                              "run it in a process of its own (`healthmon serve`)")
