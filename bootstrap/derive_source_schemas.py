@@ -3,8 +3,8 @@
 Why a generated file rather than hand-written DDL: the system tables' nested types are wide
 (``billing.usage.usage_metadata`` has 37 fields) and drift; a copy typed by hand drifts silently.
 The export (``information_schema.columns`` of the ``system`` catalog) is the ground truth, so
-this script turns it into ``framework/source_schemas/system_tables.sql``, which is packaged with
-the framework and read by :mod:`framework.source_schemas`. Re-run it when a new export arrives:
+this script turns it into ``framework/platform/source_schemas/system_tables.sql``, which is packaged with
+the framework and read by :mod:`framework.platform.source_schemas`. Re-run it when a new export arrives:
 
     .venv/bin/python bootstrap/derive_source_schemas.py [path/to/system_table_column_schema.csv]
 
@@ -23,7 +23,7 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CSV = REPO_ROOT.parent / "shared/reference/system-tables/system_table_column_schema.csv"
-OUTPUT = REPO_ROOT / "framework/source_schemas/system_tables.sql"
+OUTPUT = REPO_ROOT / "framework/platform/source_schemas/system_tables.sql"
 
 # The system schemas the Health Monitor copies to Bronze. Deliberately absent: `workflow` (a
 # legacy alias of `lakeflow` whose table names would collide), `information_schema` (per-catalog

@@ -79,3 +79,61 @@ class MergeError(FrameworkError):
 class WorkspaceError(FrameworkError):
     """A Databricks workspace call that could not be made or failed: no credentials, no such job
     or run, an API error (``healthmon job ...``)."""
+
+
+class CommitConflictError(FrameworkError):
+    """A Delta commit kept losing optimistic-concurrency races after every retry
+    (:func:`framework.platform.commit_retry.retry_on_conflict`); the statement was not applied."""
+
+
+class PlanError(FrameworkError):
+    """The tables of a run cannot be put in an order to run: raised as is when the plan needs more
+    dependency layers than the job declares (:data:`framework.engine.fanout.MAX_LAYERS`)."""
+
+
+class DependencyCycleError(PlanError):
+    """Tables wait for each other in a cycle (``depends_on``), so none of them can run first."""
+
+
+class SelectionError(PlanError):
+    """A ``--table`` or ``--domain`` (or a job's ``tables``/``domain``) names nothing onboarded;
+    the message lists the valid names."""
+
+
+class RunFailedError(FrameworkError):
+    """A run, or a job run's summary, ended with tables that did not succeed; raised so the
+    Databricks task (hence the job run) fails. The audit table holds each table's reason."""
+
+
+class JarsMissingError(FrameworkError):
+    """The pinned Delta Lake jars are not where a local session looks; the message names the
+    folders searched and how to fetch the jars. Raised before any JVM starts."""
+
+
+class ResourceMissingError(FrameworkError):
+    """A folder of files the framework reads at run time (``control_tables/``, ``resources/``) is
+    neither in the installed package nor in a source tree: a broken install."""
+
+
+class EndpointError(FrameworkError):
+    """A Spark Connect or SQL (Thrift) endpoint cannot be addressed, started or reached: a URL that
+    is not ``sc://HOST[:PORT]``, no server answering, a port in use, a service that did not start."""
+
+
+class UnsupportedPysparkError(FrameworkError):
+    """pyspark behaved in a way the framework does not handle (a version other than the pinned one
+    changed it); failing there beats a wrong result later. Pin requirements.txt's pyspark."""
+
+
+class SettingError(FrameworkError):
+    """An environment variable of the framework (``HEALTHMON_*``) has a value it cannot use."""
+
+
+class DashboardError(FrameworkError):
+    """The Lakeview dashboard file cannot be read or has no datasets and pages, or the health
+    report drawn from it has nowhere to be written."""
+
+
+class DemoDataError(FrameworkError):
+    """A request to the demo data generator that it cannot honour: a batch or scale below 1, a
+    batch already in Bronze, an unknown demo table, a generated field the schema does not have."""

@@ -35,7 +35,7 @@ from framework.demo import access, billing, clean_rooms, compute, governance, jo
 from framework.demo.common import BASE_DAY
 from framework.demo.scale import REKEYED, amplify, check_scale
 from framework.demo.writer import frame, write
-from framework.errors import FrameworkError
+from framework.errors import DemoDataError
 from framework.platform.source_schemas import source_table
 
 if TYPE_CHECKING:
@@ -97,7 +97,7 @@ WRITERS = 3  # tables written at once
 
 def _check_batch(batch: object) -> int:
     if not isinstance(batch, int) or isinstance(batch, bool) or batch < 1:
-        raise FrameworkError(f"demo batch must be an integer >= 1, found {batch!r}")
+        raise DemoDataError(f"demo batch must be an integer >= 1, found {batch!r}")
     return batch
 
 
@@ -136,11 +136,11 @@ def append_batch(
     wanted = set(DEMO_TABLES if tables is None else tables) | {"billing.usage"}
     unknown = sorted(wanted - set(DEMO_TABLES))
     if unknown:
-        raise FrameworkError(f"unknown demo tables {unknown}; valid keys are: {', '.join(DEMO_TABLES)}")
+        raise DemoDataError(f"unknown demo tables {unknown}; valid keys are: {', '.join(DEMO_TABLES)}")
     rows_by_table = {key: _GENERATORS[key](batch) for key in DEMO_TABLES if key in wanted}
     next_batch = next_batch_number(lakehouse)
     if batch < next_batch:
-        raise FrameworkError(
+        raise DemoDataError(
             f"demo batch {batch} is already in {lakehouse.params.bronze_schema!r}; "
             f"the next batch is {next_batch}"
         )

@@ -18,7 +18,7 @@ results), where a copy could only be a duplicate.
 
 from __future__ import annotations
 
-from framework.errors import FrameworkError
+from framework.errors import DemoDataError
 
 # table -> id columns rewritten per copy; a dotted path is a field of a struct column
 REKEYED: dict[str, tuple[str, ...]] = {
@@ -49,7 +49,7 @@ _UUID = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 
 def check_scale(scale: object) -> int:
     if not isinstance(scale, int) or isinstance(scale, bool) or scale < 1:
-        raise FrameworkError(f"demo scale must be an integer >= 1, found {scale!r}")
+        raise DemoDataError(f"demo scale must be an integer >= 1, found {scale!r}")
     return scale
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from framework.errors import FrameworkError
+from framework.errors import DemoDataError
 from framework.platform.source_schemas import SourceTable
 
 if TYPE_CHECKING:
@@ -25,7 +25,7 @@ def check_fields(value: object, data_type: object, path: str) -> None:
     if isinstance(data_type, StructType) and isinstance(value, dict):
         unknown = sorted(set(value) - set(data_type.names))
         if unknown:
-            raise FrameworkError(
+            raise DemoDataError(
                 f"{path}: fields {unknown} are not in the schema; valid fields are: {data_type.names}"
             )
         for f in data_type.fields:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from framework.engine.control import ControlSnapshot
-from framework.errors import FrameworkError
+from framework.errors import PlanError
 from framework.metadata.graph import layers_of
 from framework.metadata.planner import select
 
@@ -37,10 +37,10 @@ class FanoutPlan:
     def task_values(self, max_layers: int = MAX_LAYERS) -> dict[str, object]:
         """The values the plan task sets: ``layer_0`` ... ``layer_<max-1>``, ``tables``, counts."""
         if len(self.layers) > max_layers:
-            raise FrameworkError(
+            raise PlanError(
                 f"the plan needs {len(self.layers)} dependency layers ({' -> '.join(self.deepest_chain())}) "
                 f"but the job declares {max_layers}: add layer tasks to resources/gold_hydration.job.yml "
-                "and raise framework.fanout.MAX_LAYERS"
+                "and raise framework.engine.fanout.MAX_LAYERS"
             )
         values: dict[str, object] = {
             f"layer_{k}": list(self.layers[k]) if k < len(self.layers) and self.layers[k] else [EMPTY_SLOT]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from framework.engine.audit import AUDIT_TABLE, FAILED, SUCCEEDED, VALIDATION_FAILED
-from framework.errors import FrameworkError
+from framework.errors import RunFailedError
 from framework.platform.lakehouse import Lakehouse
 from framework.platform.sqltext import quote_table, sql_string
 
@@ -65,4 +65,4 @@ def require_success(summary: JobRunSummary) -> None:
         return
     parts = [f"{t}: {message}" for t, message in summary.failed.items()]
     parts += [f"{t}: never ran" for t in summary.missing]
-    raise FrameworkError(f"job run {summary.job_run_id}: {len(parts)} table(s) failed: " + "; ".join(parts))
+    raise RunFailedError(f"job run {summary.job_run_id}: {len(parts)} table(s) failed: " + "; ".join(parts))

@@ -6,7 +6,7 @@ without importing each other.
 
 from __future__ import annotations
 
-from framework.errors import FrameworkError
+from framework.errors import DependencyCycleError
 
 
 def dependency_cycles(graph: dict[str, list[str] | set[str] | tuple[str, ...]]) -> list[list[str]]:
@@ -41,7 +41,7 @@ def layers_of(graph: dict[str, set[str]]) -> tuple[tuple[str, ...], ...]:
     while pending:
         ready = sorted(t for t, deps in pending.items() if not deps)
         if not ready:
-            raise FrameworkError("dependency cycle among: " + ", ".join(sorted(pending)))
+            raise DependencyCycleError("dependency cycle among: " + ", ".join(sorted(pending)))
         layers.append(tuple(ready))
         for t in ready:
             del pending[t]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from framework.errors import FrameworkError
+from framework.errors import SelectionError
 from framework.metadata.graph import layers_of
 from framework.metadata.spec import TableSpec
 
@@ -29,13 +29,13 @@ def select(domain_of: dict[str, str], tables: list[str] | None = None, domains: 
     """
     for name in tables or ():
         if name not in domain_of:
-            raise FrameworkError(
+            raise SelectionError(
                 f"table {name!r} is not onboarded. Valid tables are: {', '.join(sorted(domain_of))}"
             )
     known_domains = set(domain_of.values())
     for domain in domains or ():
         if domain not in known_domains:
-            raise FrameworkError(
+            raise SelectionError(
                 f"domain {domain!r} has no onboarded table. Valid domains are: {', '.join(sorted(known_domains))}"
             )
     return {

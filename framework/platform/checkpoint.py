@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-from framework.errors import FrameworkError
+from framework.errors import UnsupportedPysparkError
 from framework.platform.session import is_connect
 
 
@@ -48,5 +48,5 @@ def materialize(df):
         kept = df.localCheckpoint(eager=True)
     made_by, bound_to = (getattr(s, "session_id", id(s)) for s in (session, kept.sparkSession))
     if made_by != bound_to:  # a pyspark that binds it differently again: fail here, clearly
-        raise FrameworkError(f"localCheckpoint of Spark Connect session {made_by} came back bound to session {bound_to}")
+        raise UnsupportedPysparkError(f"localCheckpoint of Spark Connect session {made_by} came back bound to session {bound_to}")
     return kept

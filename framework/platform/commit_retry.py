@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from framework.errors import FrameworkError
+from framework.errors import CommitConflictError
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -52,10 +52,6 @@ def conflict_name(exc: BaseException) -> str | None:
 
 def is_commit_conflict(exc: BaseException) -> bool:
     return conflict_name(exc) is not None
-
-
-class CommitConflictError(FrameworkError):
-    """A commit kept losing races after every retry."""
 
 
 def retry_on_conflict(

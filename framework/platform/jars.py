@@ -23,7 +23,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from framework.errors import FrameworkError
+from framework.errors import JarsMissingError
 
 DELTA_VERSION = "4.0.1"
 DELTA_COORDINATES = (f"io.delta:delta-spark_2.13:{DELTA_VERSION}", f"io.delta:delta-storage:{DELTA_VERSION}")
@@ -67,7 +67,7 @@ def delta_jars(
         found = jars_in(folder)
         if found:
             return found
-    raise FrameworkError(_not_found_message(folders, explicit=bool(jar_dir or environ.get(ENV_VAR))))
+    raise JarsMissingError(_not_found_message(folders, explicit=bool(jar_dir or environ.get(ENV_VAR))))
 
 
 def _not_found_message(folders: list[Path], *, explicit: bool) -> str:

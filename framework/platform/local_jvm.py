@@ -3,9 +3,10 @@
 Databricks serverless jobs and shared-access notebooks run Spark Connect sessions: there is no
 ``sparkContext``, ``_jvm`` or ``_jsparkSession`` there, and any use of them on the run path breaks
 the job. So the framework reaches the JVM only here, and only for things Databricks never runs:
-the local session's log level, and ``healthmon serve`` (Spark's Thrift server started on the
-serving session, and the ports its endpoints listen on). ``tests/spark/test_connect.py`` fails when any
-other framework module mentions these attributes.
+``healthmon serve`` (Spark's Thrift server started on the serving session, the ports its
+endpoints listen on, the conf the JVM started with). ``tests/spark/test_connect.py`` fails when any
+other framework module mentions these attributes. (The local session's log level needs no call
+here: its driver starts with the framework's log4j2 file, :mod:`framework.platform.session`.)
 
 Every function takes a classic (py4j-backed) session; handed a Spark Connect session they raise
 pyspark's own ``JVM_ATTRIBUTE_NOT_SUPPORTED`` error, which is what should happen.
@@ -13,15 +14,10 @@ pyspark's own ``JVM_ATTRIBUTE_NOT_SUPPORTED`` error, which is what should happen
 
 from __future__ import annotations
 
-from framework.errors import FrameworkError
+from framework.errors import EndpointError
 
 THRIFT_SERVER_CLASS = "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2"
 CONNECT_SERVICE_CLASS = "org.apache.spark.sql.connect.service.SparkConnectService"
-
-
-def set_log_level(spark, level: str) -> None:
-    """The driver's log4j level (Spark's own INFO/WARN lines drown the command's output)."""
-    spark.sparkContext.setLogLevel(level)
 
 
 def startup_conf(spark, key: str) -> str | None:
@@ -47,7 +43,7 @@ def start_thrift_server(spark, where: str):
     try:
         return thrift.startWithSparkSession(spark._jsparkSession, False)  # False: no System.exit
     except Py4JJavaError as exc:
-        raise FrameworkError(f"the Thrift server did not start on {where}: {exc.java_exception}") from exc
+        raise EndpointError(f"the Thrift server did not start on {where}: {exc.java_exception}") from exc
 
 
 def thrift_bound_port(server) -> int:
@@ -55,7 +51,7 @@ def thrift_bound_port(server) -> int:
     for service in server.getServices():
         if service.getName() == "ThriftBinaryCLIService":
             return int(service.getPortNumber())
-    raise FrameworkError("the Thrift server has no ThriftBinaryCLIService; its services are "
+    raise EndpointError("the Thrift server has no ThriftBinaryCLIService; its services are "
                          + ", ".join(s.getName() for s in server.getServices()))
 
 
@@ -69,6 +65,6 @@ def connect_bound_port(spark) -> int:
     service = getattr(_jvm_class(spark, CONNECT_SERVICE_CLASS + "$"), "MODULE$")
     port = int(service.localPort())
     if port <= 0:
-        raise FrameworkError("the Spark Connect service is not running in this session "
+        raise EndpointError("the Spark Connect service is not running in this session "
                              "(spark.plugins must name org.apache.spark.sql.connect.SparkConnectPlugin)")
     return port

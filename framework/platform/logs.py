@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from framework.errors import FrameworkError
+from framework.errors import SettingError
 from framework.platform.errors_text import jvm_stacktrace
 
 ROOT = "framework"
@@ -80,7 +80,7 @@ def level_from_env(default: str) -> int:
     name = os.environ.get(LEVEL_ENV, "").strip().upper() or default
     level = logging.getLevelName(name)
     if not isinstance(level, int):
-        raise FrameworkError(f"{LEVEL_ENV}={name!r}: not a logging level; use DEBUG, INFO, WARNING or ERROR")
+        raise SettingError(f"{LEVEL_ENV}={name!r}: not a logging level; use DEBUG, INFO, WARNING or ERROR")
     return level
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from framework.errors import FrameworkError
+from framework.errors import ResourceMissingError
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 PACKAGED = PACKAGE_DIR / "_data"
@@ -28,7 +28,7 @@ def project_dir(folder: str) -> Path:
     for candidate in (PACKAGED / folder, PACKAGE_DIR.parent / folder):
         if candidate.is_dir():
             return candidate
-    raise FrameworkError(
+    raise ResourceMissingError(
         f"cannot find the framework's {folder}/ folder: looked in {PACKAGED / folder} (installed wheel) "
         f"and {PACKAGE_DIR.parent / folder} (source tree); reinstall the package"
     )

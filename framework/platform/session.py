@@ -8,6 +8,12 @@ filled by ``make setup``, or the user's cache), because Spark's ``--packages`` d
 running ``healthmon serve``) a Spark Connect client, which costs no JVM start and is the kind of
 session Databricks serverless and shared-access notebooks hand to the framework; otherwise the
 local JVM of :func:`local_spark`.
+
+A local JVM is quiet: Spark's start-up notices (its default log4j profile, the shell's log level,
+Hadoop's native library, the hostname's loopback address) are not a command's output. Its driver
+reads :data:`LOG4J2_FILE` (errors only) and binds to 127.0.0.1; ``quiet=False`` (``healthmon
+--verbose``) keeps Spark's own logging. The framework's own records are Python logging
+(:mod:`framework.platform.logs`), which this does not touch.
 """
 
 from __future__ import annotations
@@ -19,8 +25,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse
 
-from framework.errors import FrameworkError
-from framework.platform import class_archive, local_jvm
+from framework.errors import EndpointError
+from framework.platform import class_archive
 from framework.platform.jars import delta_jars
 
 # Measured on 2 cores: these make repeated small actions ~3x faster than the defaults.
@@ -44,22 +50,52 @@ FAST_LOCAL_CONF = {
 
 
 CONNECT_DEFAULT_PORT = 15002  # Spark Connect's own default
+LOG4J2_FILE = Path(__file__).with_name("log4j2.properties")  # package data (pyproject.toml)
+LOOPBACK = "127.0.0.1"
+
+
+def log_java_options(quiet: bool) -> str:
+    """The driver JVM option that makes it quiet (errors only), or '' for Spark's own logging."""
+    return f"-Dlog4j2.configurationFile={LOG4J2_FILE.as_uri()}" if quiet else ""
 
 
 @contextmanager
-def _without_spark_remote():
-    """Hide ``SPARK_REMOTE`` while a classic session starts: with it set, pyspark's builder (and
-    SparkSubmit) would return a Spark Connect client instead of starting the local JVM."""
-    saved = os.environ.pop("SPARK_REMOTE", None)
+def _launch_environment(master: str):
+    """The environment the JVM is started with, set only while it starts.
+
+    - no ``SPARK_REMOTE``: with it set, pyspark's builder (and SparkSubmit) would return a Spark
+      Connect client instead of starting the local JVM;
+    - ``SPARK_LOCAL_IP=127.0.0.1`` for a ``local[...]`` master, unless set already: a local session
+      talks to no other machine, so its driver listens on loopback only, and Spark does not warn
+      on every start that the hostname resolves to a loopback address.
+    """
+    changes: dict[str, str | None] = {"SPARK_REMOTE": None}
+    if master.startswith("local") and not os.environ.get("SPARK_LOCAL_IP"):
+        changes["SPARK_LOCAL_IP"] = LOOPBACK
+    saved = {name: os.environ.get(name) for name in changes}
+    _set_environment(changes)
     try:
         yield
     finally:
-        if saved is not None:
-            os.environ["SPARK_REMOTE"] = saved
+        _set_environment(saved)
 
 
-def local_spark(home: str | os.PathLike, *, app_name: str = "healthmon", extra_conf: dict | None = None):
-    """Start (or reuse) the local session with Delta, its warehouse under ``home``."""
+def _set_environment(values: dict[str, str | None]) -> None:
+    """Set each variable; None removes it."""
+    for name, value in values.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
+def local_spark(home: str | os.PathLike, *, app_name: str = "healthmon", extra_conf: dict | None = None, quiet: bool = True):
+    """Start (or reuse) the local session with Delta, its warehouse under ``home``.
+
+    ``quiet=False`` keeps Spark's default logging (see the module's docstring). A
+    ``spark.driver.extraJavaOptions`` of ``extra_conf`` replaces the default driver options, not
+    the logging option.
+    """
     from pyspark.sql import SparkSession
 
     active = SparkSession.getActiveSession()
@@ -68,34 +104,35 @@ def local_spark(home: str | os.PathLike, *, app_name: str = "healthmon", extra_c
     home = Path(home).resolve()
     home.mkdir(parents=True, exist_ok=True)
     jars = delta_jars()
-    java_options = f"-Dderby.system.home={home} {class_archive.java_options(jars)}".strip()
+    conf = {**FAST_LOCAL_CONF, **(extra_conf or {})}
+    # the class archive: a faster cold start
+    java_options = conf.pop("spark.driver.extraJavaOptions", f"-Dderby.system.home={home} {class_archive.java_options(jars)}")
+    master = conf.pop("spark.master", os.environ.get("HEALTHMON_SPARK_MASTER", "local[2]"))
     builder = (
-        SparkSession.builder.master(os.environ.get("HEALTHMON_SPARK_MASTER", "local[2]"))
+        SparkSession.builder.master(master)
         .appName(app_name)
         .config("spark.jars", ",".join(jars))
         .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
         .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
         .config("spark.sql.warehouse.dir", str(home / "warehouse"))
         .config("spark.pyspark.python", sys.executable)  # Python workers use this venv too
-        .config("spark.driver.extraJavaOptions", java_options)  # the class archive: a faster cold start
+        .config("spark.driver.extraJavaOptions", f"{java_options} {log_java_options(quiet)}".strip())
     )
-    for key, value in {**FAST_LOCAL_CONF, **(extra_conf or {})}.items():
+    for key, value in conf.items():
         builder = builder.config(key, value)
-    with _without_spark_remote():
-        spark = builder.getOrCreate()
-    local_jvm.set_log_level(spark, "ERROR")
-    return spark
+    with _launch_environment(master):
+        return builder.getOrCreate()
 
 
 def connect_address(url: str) -> tuple[str, int]:
-    """(host, port) of a ``sc://host[:port][/;params]`` URL; a FrameworkError for anything else."""
+    """(host, port) of a ``sc://host[:port][/;params]`` URL; an EndpointError for anything else."""
     parsed = urlparse(url)
     if parsed.scheme != "sc" or not parsed.hostname:
-        raise FrameworkError(f"{url!r} is not a Spark Connect URL; expected sc://HOST[:PORT], e.g. sc://127.0.0.1:{CONNECT_DEFAULT_PORT}")
+        raise EndpointError(f"{url!r} is not a Spark Connect URL; expected sc://HOST[:PORT], e.g. sc://127.0.0.1:{CONNECT_DEFAULT_PORT}")
     try:
         port = parsed.port or CONNECT_DEFAULT_PORT
     except ValueError as exc:
-        raise FrameworkError(f"{url!r} has no valid port: {exc}") from exc
+        raise EndpointError(f"{url!r} has no valid port: {exc}") from exc
     return parsed.hostname, port
 
 
@@ -118,20 +155,22 @@ def remote_spark(url: str):
 
     if not answers(url):
         host, port = connect_address(url)
-        raise FrameworkError(f"no Spark Connect server answers at {url} ({host}:{port}); start one with "
+        raise EndpointError(f"no Spark Connect server answers at {url} ({host}:{port}); start one with "
                              "`healthmon serve --home HOME` or drop --remote/SPARK_REMOTE for a local session")
     return SparkSession.builder.remote(url).getOrCreate()
 
 
-def spark_session(home: str | os.PathLike, remote: str | None = None, *, app_name: str = "healthmon", extra_conf: dict | None = None):
+def spark_session(home: str | os.PathLike, remote: str | None = None, *, app_name: str = "healthmon", extra_conf: dict | None = None,
+                  quiet: bool = True):
     """The session of a local command: a Spark Connect client when ``remote`` is a URL, else the local JVM.
 
     ``home`` is the lakehouse folder either way; with ``remote`` it must be the server's view of it
-    (the same path on this machine for a local server).
+    (the same path on this machine for a local server). ``quiet`` is for the local JVM: a client
+    starts none.
     """
     if remote:
         return remote_spark(remote)
-    return local_spark(home, app_name=app_name, extra_conf=extra_conf)
+    return local_spark(home, app_name=app_name, extra_conf=extra_conf, quiet=quiet)
 
 
 def is_connect(spark) -> bool:

@@ -1,6 +1,6 @@
 """`healthmon` (and `python -m framework`): the command line over the same entry points as the job.
 
-Every command builds one :class:`~framework.context.Context` for ``--home`` (creating the local
+Every command builds one :class:`~framework.engine.context.Context` for ``--home`` (creating the local
 lakehouse on first use) and calls the package; no logic lives here beyond argument parsing and
 printing.
 """
@@ -47,6 +47,14 @@ def _common_options(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
     metavars = {"--home": "DIR", "--remote": "sc://HOST:PORT"}
     for flag, default in values.items():
         parser.add_argument(flag, default=default if defaults else argparse.SUPPRESS, help=helps.get(flag), metavar=metavars.get(flag))
+    _verbose_option(parser, defaults=defaults)
+
+
+def _verbose_option(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
+    """``--verbose``, before or after the command's name (as :func:`_common_options`)."""
+    parser.add_argument("--verbose", action="store_true", default=False if defaults else argparse.SUPPRESS,
+                        help="keep Spark's own logging (its start-up notices and warnings; quiet by default: errors only) "
+                             "and print the framework's INFO records (env HEALTHMON_LOG_LEVEL still wins)")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -85,6 +93,7 @@ def _parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", parents=[common], help="write the HTML health report (PNG charts from the dashboard queries)")
     report.add_argument("--out", default=None, help="output folder (default: <home>/report)")
     workspace = argparse.ArgumentParser(add_help=False)
+    _verbose_option(workspace, defaults=False)
     workspace.add_argument("--profile", default=None, help="~/.databrickscfg profile (default: the SDK's own auth, e.g. DATABRICKS_HOST/DATABRICKS_TOKEN)")
     job_verbs = sub.add_parser("job", help="the deployed gold_hydration job, through databricks-sdk").add_subparsers(dest="verb", required=True)
     job_run = job_verbs.add_parser("run", parents=[workspace], help="start a run of the deployed job")
@@ -112,7 +121,7 @@ def _context(args, progress=None):
     remote = args.remote or serving_url(home)
     if remote and not args.remote:
         print(f"healthmon: using the Spark Connect server at {remote} (healthmon serve over {home})", file=sys.stderr)
-    lakehouse = Lakehouse(spark_session(home, remote=remote), params, home)
+    lakehouse = Lakehouse(spark_session(home, remote=remote, quiet=not args.verbose), params, home)
     lakehouse.bootstrap()
     ensure_views(lakehouse)
     return Context(lakehouse, progress=progress or (lambda line: print(line, file=sys.stderr)))
@@ -200,7 +209,7 @@ def _cmd_serve(args) -> int:
     from framework.surfaces.serve import serve
 
     params = RunParams(args.catalog, args.bronze_schema, args.gold_schema, args.control_schema)
-    return serve(Path(args.home).resolve(), params, port=args.port, connect_port=args.connect_port)
+    return serve(Path(args.home).resolve(), params, port=args.port, connect_port=args.connect_port, quiet=not args.verbose)
 
 
 def _cmd_demo(args) -> int:
@@ -253,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         # one line per record on the terminal; a failed table's traceback is in <home>/logs/
-        configure_logging(default_level="WARNING", tracebacks=False)
+        configure_logging(default_level="INFO" if args.verbose else "WARNING", tracebacks=False)
         return COMMANDS[args.command](args)
     except SpecError as exc:
         print(f"error: {exc}", file=sys.stderr)

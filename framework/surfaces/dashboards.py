@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from framework.errors import FrameworkError
+from framework.errors import DashboardError
 from framework.platform.lakehouse import Lakehouse
 from framework.platform.resources import project_dir
 
@@ -49,9 +49,9 @@ def load_dashboard(path: str | Path = DASHBOARD_FILE) -> dict:
     try:
         dashboard = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError) as exc:
-        raise FrameworkError(f"cannot read the dashboard file {str(path)!r}: {exc}") from exc
+        raise DashboardError(f"cannot read the dashboard file {str(path)!r}: {exc}") from exc
     if not isinstance(dashboard.get("datasets"), list) or not isinstance(dashboard.get("pages"), list):
-        raise FrameworkError(f"{str(path)!r} must hold a Lakeview dashboard with 'datasets' and 'pages' lists")
+        raise DashboardError(f"{str(path)!r} must hold a Lakeview dashboard with 'datasets' and 'pages' lists")
     return dashboard
 
 

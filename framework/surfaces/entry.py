@@ -46,7 +46,7 @@ def run_gold_hydration(
     home: str | None = None,
 ) -> RunResult:
     """Bootstrap (idempotent) and hydrate; raises when any table failed so the job run fails."""
-    from framework.errors import FrameworkError
+    from framework.errors import RunFailedError
     from framework.surfaces.output import run_summary
 
     lakehouse = _lakehouse(spark, catalog, bronze_schema, gold_schema, control_schema, home)
@@ -60,7 +60,7 @@ def run_gold_hydration(
     print(run_summary(result.rows))
     if result.failed:
         failed = "; ".join(f"{r.table_name} {r.status}: {r.error_message}" for r in result.rows if r.status in ("FAILED", "VALIDATION_FAILED"))
-        raise FrameworkError(f"run {result.run_id} failed ({failed}); see {lakehouse.params.control('gold_run_audit')}")
+        raise RunFailedError(f"run {result.run_id} failed ({failed}); see {lakehouse.params.control('gold_run_audit')}")
     return result
 
 

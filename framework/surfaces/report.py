@@ -1,6 +1,6 @@
 """`healthmon report`: one self-contained folder, ``index.html`` plus PNG charts.
 
-The numbers come from the dashboard's own dataset queries (:mod:`framework.dashboards`), so the
+The numbers come from the dashboard's own dataset queries (:mod:`framework.surfaces.dashboards`), so the
 report and the Lakeview dashboard never disagree. Charts are drawn with matplotlib's Agg canvas
 through :class:`matplotlib.figure.Figure` (no pyplot, no global backend state). A chart whose
 dataset has no rows is not drawn; the page says so instead.
@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from framework.errors import FrameworkError
+from framework.errors import DashboardError
 from framework.platform.lakehouse import Lakehouse
 from framework.surfaces.dashboards import Dataset, Result, datasets, run_dataset
 
@@ -38,7 +38,7 @@ def write_report(lakehouse: Lakehouse, out: str | Path | None = None, *, now: da
     """Draw the charts and write ``<out>/index.html`` from ``results`` (default: :func:`collect`)."""
     if out is None:
         if lakehouse.home is None:
-            raise FrameworkError("a report needs an output folder when there is no local lakehouse home")
+            raise DashboardError("a report needs an output folder when there is no local lakehouse home")
         out = lakehouse.home / "report"
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)

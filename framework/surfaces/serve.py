@@ -43,7 +43,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from framework.errors import FrameworkError
+from framework.errors import EndpointError
 from framework.platform import class_archive, local_jvm, server_file
 from framework.platform.catalog_journal import created_as_managed
 from framework.platform.lakehouse import Lakehouse
@@ -151,14 +151,14 @@ def check(endpoint: Endpoint) -> None:
     from pyhive import hive
 
     if not answers(endpoint.connect_url):
-        raise FrameworkError(f"the Spark Connect service does not answer at {endpoint.connect_url}")
+        raise EndpointError(f"the Spark Connect service does not answer at {endpoint.connect_url}")
 
     connection = hive.connect(HOST, endpoint.port, database=endpoint.lakehouse.params.control_schema)
     try:
         cursor = connection.cursor()
         cursor.execute("SELECT 1")
         if cursor.fetchall() != [(1,)]:
-            raise FrameworkError(f"the endpoint at {endpoint.url} did not answer SELECT 1")
+            raise EndpointError(f"the endpoint at {endpoint.url} did not answer SELECT 1")
     finally:
         connection.close()
 
@@ -233,23 +233,24 @@ def stop_on_signals(stop: threading.Event):
 
 
 def serve(home: Path, params: RunParams, *, port: int | None = None, connect_port: int | None = None,
-          refresh_seconds: float = REFRESH_SECONDS) -> int:
+          refresh_seconds: float = REFRESH_SECONDS, quiet: bool = True) -> int:
     """Build the lakehouse session, start the endpoints, print their URLs, serve until SIGINT/SIGTERM.
 
     Prints the SQLAlchemy URL, then the Spark Connect URL (one line each, nothing else on stdout),
     and writes both to ``<home>/server.json`` until it stops. Needs a process of its own: the
-    session must start with :func:`endpoint_conf`.
+    session must start with :func:`endpoint_conf`. ``quiet=False`` keeps Spark's own logging
+    (``healthmon --verbose serve``).
     """
     home = Path(home).resolve()
     port = DEFAULT_PORT if port is None else port
     connect_port = CONNECT_DEFAULT_PORT if connect_port is None else connect_port
     for flag, number in (("--port", port), ("--connect-port", connect_port)):
         if number and not port_is_free(number):  # before Spark starts: fail in a second, not in a minute
-            raise FrameworkError(f"port {number} on {HOST} is in use; pass {flag} with a free port, or {flag} 0 for any")
+            raise EndpointError(f"port {number} on {HOST} is in use; pass {flag} with a free port, or {flag} 0 for any")
     (endpoint_dir(home) / "local-scratch").mkdir(parents=True, exist_ok=True)
-    spark = local_spark(home, app_name="healthmon-serve", extra_conf=endpoint_conf(home, port, connect_port))
+    spark = local_spark(home, app_name="healthmon-serve", extra_conf=endpoint_conf(home, port, connect_port), quiet=quiet)
     if local_jvm.startup_conf(spark, "spark.hive.server2.thrift.port") != str(port):
-        raise FrameworkError("serve found a Spark session already running without the endpoint's conf; "
+        raise EndpointError("serve found a Spark session already running without the endpoint's conf; "
                              "run it in a process of its own (`healthmon serve`)")
     stop = threading.Event()
     try:

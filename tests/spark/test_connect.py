@@ -23,8 +23,6 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from tests.spark.test_demo_flow import capture, check_gold_matches_bronze
-from tests.spark.test_fanout import JOB_RUN, play_job_run
 
 from framework.demo.bronze import append_batch
 from framework.onboarding.onboard import onboard_files
@@ -39,6 +37,8 @@ from tests import test_runner as runner_tests
 from tests.connect_fixture import ROOT, subprocess_env
 from tests.demo_world import CONTROL, PARALLEL, onboarded_sources, onboarded_tables
 from tests.harness import T0, audit, hydrate
+from tests.spark.test_demo_flow import capture, check_gold_matches_bronze
+from tests.spark.test_fanout import JOB_RUN, play_job_run
 
 pytestmark = pytest.mark.xdist_group("connect")  # one server, one worker under --dist loadgroup
 
@@ -58,7 +58,7 @@ def test_the_jvm_is_touched_only_in_local_jvm():
     for snippet in ("spark.sparkContext.setLogLevel('ERROR')", "spark._jvm.org.x", "thrift(spark._jsparkSession)",
                     "df.rdd.map(f)", "df._jdf", "from py4j.protocol import Py4JJavaError", "SparkContext.getOrCreate()"):
         assert JVM_TOUCH.search(snippet), snippet  # the pattern finds what it is for
-    assert not JVM_TOUCH.search("from framework.platform import local_jvm; local_jvm.set_log_level(spark)")
+    assert not JVM_TOUCH.search("from framework.platform import local_jvm; local_jvm.startup_conf(spark, key)")
 
     files = sorted((ROOT / "framework").rglob("*.py")) + sorted(NOTEBOOKS.glob("*.py"))
     offenders = {

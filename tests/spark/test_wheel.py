@@ -11,6 +11,7 @@ inside the new venv. The wheel is built from a copy of the build inputs, so the 
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -79,6 +80,34 @@ def installed(tmp_path_factory):
     env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"
     return python, venv / "bin", work, env
 
+def test_the_installed_package_is_the_wheel_with_its_data_not_the_checkout(installed):
+    python, _bin, work, env = installed
+    probe = (
+        "import json, framework, pyspark\n"
+        "from framework.platform.resources import control_dir, onboarding_files, project_dir\n"
+        "print(json.dumps({'framework': framework.__file__, 'pyspark': pyspark.__file__,"
+        " 'control': str(control_dir()), 'resources': str(project_dir('resources')),"
+        " 'onboarding': [str(p) for p in onboarding_files()]}))"
+    )
+    found = json.loads(ok([str(python), "-c", probe], work, env))
+    venv = python.parent.parent
+    packaged = Path(found["framework"]).parent / "_data"
+    assert Path(found["framework"]).is_relative_to(venv), found["framework"]
+    assert Path(found["pyspark"]).is_relative_to(Path(sysconfig.get_paths()["purelib"]))  # the .pth works
+    assert Path(found["control"]) == packaged / "control_tables"
+    assert Path(found["resources"]) == packaged / "resources"
+    assert [Path(p).name for p in found["onboarding"]] == sorted(p.name for p in (ROOT / "control_tables").glob("*.yml"))
+
+    installed_files = {p.relative_to(packaged.parent).as_posix() for p in packaged.parent.rglob("*") if p.is_file() and "__pycache__" not in p.parts}
+    source_py = {p.relative_to(ROOT / "framework").as_posix() for p in (ROOT / "framework").rglob("*.py")}
+    assert source_py <= installed_files, sorted(source_py - installed_files)
+    for name in ["gold_table_control.sql", "gold_run_audit.sql", "gold_quarantine.sql", "views.sql"]:
+        assert (packaged / "control_tables" / name).read_text() == (ROOT / "control_tables" / name).read_text()
+    assert (packaged / "resources" / "health_monitor.lvdash.json").is_file()
+    assert (packaged.parent / "platform" / "source_schemas" / "system_tables.sql").is_file()
+    assert (packaged.parent / "platform" / "log4j2.properties").read_text() == (ROOT / "framework" / "platform" / "log4j2.properties").read_text()
+
+
 def test_without_jars_the_installed_cli_says_how_to_fetch_them(installed, tmp_path):
     """No HEALTHMON_JARS, no checkout, an empty user cache: a clear error before any JVM starts."""
     _python, bin_dir, work, env = installed
@@ -94,8 +123,11 @@ def test_the_installed_cli_bootstraps_and_onboards_from_outside_the_checkout(ins
     healthmon = str(bin_dir / "healthmon")
     home = tmp_path / "lakehouse"
 
-    out = ok([healthmon, "bootstrap", "--home", str(home)], work, env)
-    assert out.strip().splitlines()[-1] == f"lakehouse ready at {home}"
+    booted = run([healthmon, "bootstrap", "--home", str(home)], work, env)
+    assert booted.returncode == 0, booted.stderr[-4000:]
+    assert booted.stdout.strip().splitlines()[-1] == f"lakehouse ready at {home}"
+    # the wheel's log4j2 file was found: no Spark default profile, no log4j complaint about the file
+    assert "Using Spark's default log4j profile" not in booted.stderr and "Reconfiguration failed" not in booted.stderr, booted.stderr
     assert not (work / ".lakehouse").exists() and not (ROOT / "framework" / "_data").exists()
 
     own = tmp_path / "own.yml"

@@ -1,0 +1,60 @@
+"""A command's stderr holds the command's messages, not Spark's start-up notices; ``--verbose``
+brings Spark's own logging back.
+
+Each Spark test runs a real ``healthmon`` process (its own JVM, tens of seconds), because the
+notices are printed while the JVM starts, before any test code could look.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.connect_fixture import subprocess_env
+
+HEALTHMON = Path(sys.executable).with_name("healthmon")  # the console script of `make setup`'s venv
+
+# What a local Spark 4.0 JVM printed before every command's output, before the framework's log4j2 file.
+NOTICES = {
+    "loopback": "resolves to a loopback address",
+    "native hadoop": "Unable to load native-hadoop library",
+    "default profile": "Using Spark's default log4j profile",
+    "shell log level": "Setting default log level",
+}
+
+# Printed by the JVM itself (not log4j) for the --add-modules=jdk.incubator.vector that Spark's
+# launcher always passes; no JVM option silences it.
+JDK_INCUBATOR = "WARNING: Using incubator modules: jdk.incubator.vector"
+
+SPARK_LOG_LINE = re.compile(r"^\d\d/\d\d/\d\d \d\d:\d\d:\d\d (TRACE|DEBUG|INFO|WARN|ERROR) \w+: ", re.MULTILINE)
+
+def healthmon(*args: str) -> subprocess.CompletedProcess:
+    result = subprocess.run([str(HEALTHMON), *args], env=subprocess_env(), capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, f"healthmon {' '.join(args)} exited {result.returncode}:\n{result.stderr[-4000:]}"
+    return result
+
+def notices_in(stderr: str) -> dict[str, str]:
+    return {name: text for name, text in NOTICES.items() if text in stderr}
+
+def test_a_command_prints_its_output_and_none_of_sparks_start_up_notices(tmp_path):
+    result = healthmon("sql", "SELECT 1", "--home", str(tmp_path / "lh"))
+    assert result.stdout.splitlines() == ["1", "1"]
+    assert notices_in(result.stderr) == {}
+    assert [line for line in result.stderr.splitlines() if line != JDK_INCUBATOR] == [], result.stderr
+
+def test_verbose_keeps_sparks_own_logging(tmp_path):
+    result = healthmon("sql", "SELECT 1", "--home", str(tmp_path / "lh"), "--verbose")
+    assert result.stdout.splitlines() == ["1", "1"]
+    assert {"default profile", "shell log level"} <= set(notices_in(result.stderr)), result.stderr
+    assert SPARK_LOG_LINE.search(result.stderr), result.stderr  # e.g. "... WARN NativeCodeLoader: ..."
+
+@pytest.mark.xdist_group("connect")  # the session's one server (tests/connect_fixture.py)
+def test_serve_and_its_clients_print_no_start_up_notices(connect_server):
+    assert notices_in(connect_server.stderr.read_text()) == {}
+    result = healthmon("sql", "SELECT 1", "--home", str(connect_server.home), "--remote", connect_server.url)
+    assert result.stdout.splitlines() == ["1", "1"]
+    assert result.stderr == ""

@@ -1,0 +1,27 @@
+"""A command's stderr holds the command's messages, not Spark's start-up notices; ``--verbose``
+brings Spark's own logging back.
+
+Each Spark test runs a real ``healthmon`` process (its own JVM, tens of seconds), because the
+notices are printed while the JVM starts, before any test code could look.
+"""
+
+from __future__ import annotations
+
+from framework.platform.session import LOG4J2_FILE, log_java_options
+from framework.surfaces.cli import _parser
+
+
+def test_verbose_is_a_global_option_before_or_after_the_command():
+    parse = _parser().parse_args
+    assert parse(["sql", "SELECT 1"]).verbose is False
+    assert parse(["--verbose", "sql", "SELECT 1"]).verbose is True
+    assert parse(["sql", "SELECT 1", "--verbose"]).verbose is True
+    assert parse(["serve", "--verbose"]).verbose is True
+    assert parse(["job", "status", "7", "--verbose"]).verbose is True
+    assert parse(["--verbose", "job", "status", "7"]).verbose is True
+
+def test_the_quiet_driver_option_names_the_packaged_log4j2_file():
+    assert LOG4J2_FILE.is_file()
+    assert log_java_options(quiet=True) == f"-Dlog4j2.configurationFile={LOG4J2_FILE.as_uri()}"
+    assert " " not in log_java_options(quiet=True)  # Spark splits driver options on spaces
+    assert log_java_options(quiet=False) == ""
