@@ -31,9 +31,9 @@ from framework.platform.server_file import ServerInfo, serving_url
 from framework.platform.server_file import write as write_server_file
 from framework.platform.session import connect_address, is_connect
 from framework.surfaces.cli import main
-from tests import test_design_defects as design_defects
-from tests import test_load_types as load_types
-from tests import test_runner as runner_tests
+from tests.spark import test_design_defects as design_defects
+from tests.spark import test_load_types as load_types
+from tests.spark import test_runner as runner_tests
 from tests.connect_fixture import ROOT, subprocess_env
 from tests.demo_world import CONTROL, PARALLEL, onboarded_sources, onboarded_tables
 from tests.harness import T0, audit, hydrate
