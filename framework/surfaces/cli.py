@@ -109,7 +109,9 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _context(args, progress=None):
+def _context(args, progress=None, *, views: bool = True):
+    """The command's Context: session, lakehouse bootstrapped and, with ``views``, the dashboard
+    views (a run or an onboarding, which never reads them, skips their creation)."""
     from framework.engine.context import Context
     from framework.platform.lakehouse import Lakehouse
     from framework.platform.server_file import serving_url
@@ -123,7 +125,8 @@ def _context(args, progress=None):
         print(f"healthmon: using the Spark Connect server at {remote} (healthmon serve over {home})", file=sys.stderr)
     lakehouse = Lakehouse(spark_session(home, remote=remote, quiet=not args.verbose), params, home)
     lakehouse.bootstrap()
-    ensure_views(lakehouse)
+    if views:
+        ensure_views(lakehouse)
     return Context(lakehouse, progress=progress or (lambda line: print(line, file=sys.stderr)))
 
 
@@ -142,7 +145,7 @@ def _cmd_bootstrap(args) -> int:
 def _cmd_onboard(args) -> int:
     from framework.onboarding.onboard import onboard_files
 
-    ctx = _context(args)
+    ctx = _context(args, views=False)
     specs = onboard_files(ctx.lakehouse, args.files, now=ctx.clock())
     print(f"onboarded {len(specs)} table(s): {', '.join(s.table_name for s in specs)}")
     return 0
@@ -163,7 +166,7 @@ def _run(ctx, **options) -> int:
 def _cmd_run(args) -> int:
     from dataclasses import replace
 
-    ctx = replace(_context(args), job_run_id=args.job_run_id)
+    ctx = replace(_context(args, views=False), job_run_id=args.job_run_id)
     return _run(ctx, tables=args.tables, domains=args.domains, full_refresh=args.full_refresh, dry_run=args.dry_run, parallel=max(1, args.parallel))
 
 
@@ -196,13 +199,28 @@ def _cmd_sql(args) -> int:
 
     from framework.surfaces.output import to_csv, to_json
 
-    ctx = _context(args)
+    ctx = _context(args, views=False)
     # what the statement creates, alters or drops is journaled; a query changes no catalog object
     catalog = None if reads_only(args.query) else ctx.lakehouse.catalog
     with catalog.recording() if catalog is not None else nullcontext():
-        df = ctx.spark.sql(args.query)  # DDL and DML run here, queries when printed
+        df = _sql_with_views(ctx.lakehouse, args.query)  # DDL and DML run here, queries when printed
     sys.stdout.write(to_json(df) + "\n" if args.format == "json" else to_csv(df))
     return 0
+
+
+def _sql_with_views(lakehouse, query: str):
+    """``query`` run; the dashboard views created first only when it names a table or view that is
+    not there (a cold `SELECT 1` does not pay for creating them)."""
+    from pyspark.errors import AnalysisException
+
+    from framework.surfaces.views import ensure_views
+
+    try:
+        return lakehouse.spark.sql(query)
+    except AnalysisException as exc:
+        if "TABLE_OR_VIEW_NOT_FOUND" not in str(exc) or not ensure_views(lakehouse):
+            raise
+    return lakehouse.spark.sql(query)
 
 
 def _cmd_serve(args) -> int:
