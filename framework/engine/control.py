@@ -104,10 +104,11 @@ def upsert_specs(lakehouse: Lakehouse, specs: list[TableSpec], *, now: datetime,
     forget_control(lakehouse)
 
 
-def record_states(lakehouse: Lakehouse, updates: list[StateUpdate]) -> None:
-    """Store a run's outcomes in the control table, and in the cached snapshot alike."""
+def record_states(lakehouse: Lakehouse, updates: list[StateUpdate], *, attempts: int = 6) -> None:
+    """Store a run's outcomes in the control table (a lost commit race retried up to ``attempts``
+    times), and in the cached snapshot alike."""
     entry = _entry(lakehouse)
-    entry.store.record_states(updates)
+    entry.store.record_states(updates, attempts=attempts)
     with _lock:  # fan-out tasks of one process record side by side
         snapshot = entry.snapshot
         if snapshot is not None:
