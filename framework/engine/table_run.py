@@ -97,7 +97,8 @@ def hydrate_table(ctx: Context, spec: TableSpec, state: TableState, run_id: str,
     batch = prepare(run, window)
     stats, values = measure(run, window, batch)
     if window.watermark_type is not None and stats.watermark_to is None:  # nothing in the window: the watermark stays
-        return TableOutcome(run.audit(window.watermark_from, window.watermark_from, window.unused_columns), None, inputs and inputs.to_json())
+        covered = inputs.to_json() if inputs is not None else None
+        return TableOutcome(run.audit(window.watermark_from, window.watermark_from, window.unused_columns), None, covered)
     checked = check(run, batch, values, stats)
     target_layout = layout(spec, batch.schema)
     if dry_run:

@@ -44,7 +44,7 @@ import framework.surfaces.cli as cli
 home, statements = sys.argv[1], json.loads(sys.argv[2])
 built = {}
 build = cli._context
-cli._context = lambda args, progress=None: built.setdefault("ctx", build(args, progress))
+cli._context = lambda args, progress=None, **options: built.setdefault("ctx", build(args, progress, **options))
 results = []
 for statement in statements:
     out, started = io.StringIO(), time.monotonic()
