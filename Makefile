@@ -22,7 +22,7 @@ $(JARS)/.fetched: bootstrap/pom.xml
 	touch $(JARS)/.fetched
 
 # The driver JVM's class archive (framework/platform/class_archive.py): a faster cold start.
-$(JARS)/.archived: $(JARS)/.fetched $(STAMP)
+$(JARS)/.archived: $(JARS)/.fetched $(STAMP) framework/platform/class_archive.py
 	$(BIN)/python -m framework.platform.class_archive
 	touch $(JARS)/.archived
 

@@ -5,7 +5,9 @@ set (metadata's rules and each load type's) and probing every expression with th
 parser; rows that fail are kept apart with their issues, and are not run. That costs a scan and an
 analysis per spec, so it happens once per process: the snapshot is kept and served again while the
 table's history shows no commit but this process's own state updates (which the snapshot applies
-as it records them). A metadata change by anyone, in any process, is seen by the next read.
+as it records them). A metadata change by anyone, in any process, is seen by the next read. The
+first read of a process takes no version (most processes read once: a CLI run, a job task); the
+second takes it, and from the third on a read is a history check.
 """
 
 from __future__ import annotations
@@ -84,9 +86,9 @@ def control_store(lakehouse: Lakehouse) -> ControlStore:
 def read_control(lakehouse: Lakehouse) -> ControlSnapshot:
     """The control table's snapshot: cached per process while nothing but our own state changed."""
     entry = _entry(lakehouse)
-    if entry.read is not None and entry.store.unchanged_since(entry.read.version)[0]:
+    if entry.read is not None and entry.read.version is not None and entry.store.unchanged_since(entry.read.version)[0]:
         return entry.snapshot
-    read = entry.store.read()
+    read = entry.store.read(with_version=entry.read is not None)  # a process that reads once needs no version
     snapshot = parse_rows(read.rows, lakehouse.spark)
     entry.read, entry.snapshot = read, snapshot
     return snapshot

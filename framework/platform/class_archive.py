@@ -7,7 +7,7 @@ queries by about a third (docs/benchmarks.md). Locally only: Databricks starts i
 
 - :func:`build` writes the archive (``make setup`` runs ``python -m framework.platform.class_archive``):
   a session started with ``-XX:ArchiveClassesAtExit`` runs a small Delta workload (create, MERGE,
-  read, history) and exits; the JVM writes the classes it loaded. It is written under a temporary
+  read, history, UPDATE, append: what a run's data path and bookkeeping do) and exits; the JVM writes the classes it loaded. It is written under a temporary
   name and renamed when whole, so a concurrent start never maps half a file.
 - :func:`java_options` is what :func:`framework.platform.session.local_spark` adds to the driver's
   options: the archive when it exists, with the JVM's CDS messages silenced. The JVM checks the
@@ -71,6 +71,8 @@ for _ in range(2):
     spark.sql("MERGE INTO t USING s ON t.id <=> s.id WHEN MATCHED AND t.v <> s.v THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *").collect()
 spark.sql("SELECT v, count(*), max(d) FROM t GROUP BY v").collect()
 spark.sql("DESCRIBE HISTORY t LIMIT 1").collect()
+spark.sql("UPDATE t SET v = CASE id WHEN 1 THEN 'x' ELSE v END WHERE id IN (1, 2)").collect()
+spark.createDataFrame([(1000, "a", None)], "id BIGINT, v STRING, d DECIMAL(18,6)").write.format("delta").mode("append").save((home / "t").as_posix())
 spark.table("t").localCheckpoint(eager=True).count()
 spark.stop()
 """

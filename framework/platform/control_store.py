@@ -115,10 +115,11 @@ class ControlStore:
     def spark(self):
         return self.lakehouse.spark
 
-    def read(self) -> ControlRows:
+    def read(self, *, with_version: bool = True) -> ControlRows:
         """Every row, with the version it was read at (the history's latest, read first: a commit
-        landing in between makes the version older than the rows, which only costs a re-read)."""
-        version = self._latest_version()
+        landing in between makes the version older than the rows, which only costs a re-read);
+        ``with_version=False`` spares the history read (version None)."""
+        version = self._latest_version() if with_version else None
         rows = tuple(r.asDict(recursive=True) for r in self.spark.table(quote_table(self.table)).collect())
         return ControlRows(version, rows)
 
