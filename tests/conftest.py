@@ -21,7 +21,7 @@ import pytest
 
 os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")  # silences a pyspark.pandas warning
 
-# the session's Spark Connect server (tests/spark/test_connect.py) and the shared demo run (tests/demo_world.py)
+# Spark Connect services (tests/connect_fixture.py) and the shared demo run (tests/demo_world.py)
 pytest_plugins = ["tests.connect_fixture", "tests.demo_world"]
 
 _ids = itertools.count(1)

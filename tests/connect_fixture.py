@@ -1,8 +1,17 @@
-"""One local Spark Connect server for the whole test run, and Spark Connect sessions over it.
+"""Spark Connect for the tests: a service inside the worker's own JVM, and one ``healthmon serve``.
 
-The server is ``healthmon serve`` in a process of its own (a JVM with Delta and pyspark's Spark
-Connect plugin), over a home folder of its own; the fixture reads the ``sc://`` URL it prints.
-Tests then hold Spark Connect client sessions, as Databricks serverless hands them to a job.
+``connect_service`` is the Spark Connect service started inside the test worker's classic session
+(no second JVM, nothing to start but a gRPC port; its JIT is already warm): the demo-flow
+comparison, the load-type tests and the notebook job run hold client sessions of it, as
+Databricks serverless hands them to a job. Its Connect sessions are sessions of their own (own
+temp views and conf) over the worker's catalog; the tests give them schemas no other test uses.
+
+``connect_server`` is ``healthmon serve`` in a process of its own (a JVM with Delta and pyspark's
+Spark Connect plugin), over a home folder of its own; the fixture reads the URLs it prints. One
+serves the whole run: the tests of ``healthmon serve`` itself (tests/spark/test_serve.py) and the
+commands that reach a server by ``--remote``, ``SPARK_REMOTE`` or its ``server.json``
+(tests/spark/test_connect.py) share it, in the xdist group ``serve``, so it is started once (a cold
+JVM: 30-130 s on 2 cores shared with the test workers).
 
 pyspark decides per *process* whether ``functions`` and ``Column`` build classic or Spark Connect
 expressions (the ``SPARK_CONNECT_MODE_ENABLED`` environment variable, which its Connect builder
@@ -19,6 +28,7 @@ import itertools
 import os
 import select
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -45,19 +55,30 @@ def subprocess_env() -> dict[str, str]:
     return {**env, "HEALTHMON_SPARK_MASTER": TEST_CONF["spark.master"], "PYSPARK_SUBMIT_ARGS": f"{conf} pyspark-shell"}
 
 
+SERVE = pytest.mark.xdist_group("serve")  # the tests of the one `healthmon serve` process: one worker
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
 @dataclass
 class ConnectServer:
-    """A running ``healthmon serve``: its home, its Spark Connect URL, the sessions opened on it."""
+    """A Spark Connect service: its URL, the home its lakehouses keep tables in, the sessions
+    opened on it; for a ``healthmon serve`` also its process, its SQL endpoint and its port."""
 
-    process: subprocess.Popen
     home: Path
-    stderr: Path
-    sql_url: str = ""
     url: str = ""
+    process: subprocess.Popen | None = None
+    stderr: Path | None = None
+    sql_url: str = ""
+    port: int = 0
     sessions: list = field(default_factory=list)
 
     def log(self) -> str:
-        return self.stderr.read_text()[-4000:] if self.stderr.exists() else "(no stderr)"
+        return self.stderr.read_text()[-4000:] if self.stderr is not None and self.stderr.exists() else "(no stderr)"
 
     @contextmanager
     def mode(self):
@@ -120,24 +141,48 @@ def _stop(server: ConnectServer) -> None:
     server.process.stdout.close()
 
 
+def _close_sessions(server: ConnectServer) -> None:
+    with server.mode():
+        for session in server.sessions:
+            session.stop()
+
+
+@pytest.fixture(scope="session")
+def connect_service(spark, tmp_path_factory):
+    """Spark Connect inside the worker's JVM, on a free port (pyspark's own service, as ``serve``
+    runs it); its lakehouses keep their tables under a home of their own."""
+    port = free_port()
+    conf = spark.sparkContext._jsc.sc().conf()
+    conf.set("spark.connect.grpc.binding.address", "127.0.0.1")
+    conf.set("spark.connect.grpc.binding.port", str(port))
+    service = getattr(spark._jvm, "org.apache.spark.sql.connect.service.SparkConnectService")
+    service.start(spark.sparkContext._jsc.sc())
+    server = ConnectServer(tmp_path_factory.mktemp("connect_home"), f"sc://127.0.0.1:{port}")
+    try:
+        yield server
+    finally:
+        _close_sessions(server)
+        service.stop(getattr(service, "stop$default$1")(), getattr(service, "stop$default$2")())
+
+
 @pytest.fixture(scope="session")
 def connect_server(tmp_path_factory):
-    """``healthmon serve --port 0 --connect-port 0`` for the test run; stopped (SIGTERM) at the end."""
-    home = tmp_path_factory.mktemp("connect_home")
+    """``healthmon serve --port <a free port> --connect-port 0``, started the first time a test of
+    the ``serve`` group asks; stopped (SIGTERM) at the end unless a test stopped it."""
+    home = tmp_path_factory.mktemp("serve_home")
     stderr = home / "serve.stderr"
+    port = free_port()
     with stderr.open("w") as err:
         process = subprocess.Popen(
-            [sys.executable, "-m", "framework", "serve", "--home", str(home), "--port", "0", "--connect-port", "0"],
+            [sys.executable, "-m", "framework", "serve", "--home", str(home), "--port", str(port), "--connect-port", "0"],
             cwd=ROOT, env=subprocess_env(), stdout=subprocess.PIPE, stderr=err, text=True, start_new_session=True,
         )
-    server = ConnectServer(process, home, stderr)
+    server = ConnectServer(home, process=process, stderr=stderr, port=port)
     try:
         server.sql_url = _first_line(server, time.monotonic() + START_TIMEOUT)
         server.url = process.stdout.readline().strip()  # printed right after the first (already buffered, often)
         assert server.url.startswith("sc://127.0.0.1:"), f"second line of serve's output: {server.url!r}\n{server.log()}"
         yield server
     finally:
-        with server.mode():
-            for session in server.sessions:
-                session.stop()
+        _close_sessions(server)
         _stop(server)

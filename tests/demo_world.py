@@ -2,9 +2,9 @@
 
 Hydrating the onboarded Gold tables costs seconds per table; asserting on the result costs
 milliseconds. So the run happens once per test session, in one xdist worker: tests that use it
-carry ``WORLD``, the xdist group of the Spark Connect tests, because the Connect comparison
-(tests/spark/test_connect.py) takes its classic side from this run and needs the session's Connect
-server too (xdist joins two group names into a third group). What tests compare is captured as plain
+carry ``WORLD``, one xdist group, among them the Spark Connect comparison
+(tests/spark/test_connect.py), which takes its classic side from this run (its Connect side runs on the
+worker's own in-JVM Connect service, which needs no group). What tests compare is captured as plain
 Python rows after each batch: the Bronze rows the Gold tables read and every Gold table.
 Tests compute their expectations from :attr:`Snapshot.bronze` in plain Python, never with the
 engine's SQL, and compare with :attr:`Snapshot.gold`.
@@ -29,7 +29,7 @@ from framework.platform.sqltext import quote_table
 from tests.harness import T0, fresh_lakehouse, hydrate, version
 
 CONTROL = Path(__file__).resolve().parent.parent / "control_tables"
-WORLD = pytest.mark.xdist_group("connect")
+WORLD = pytest.mark.xdist_group("world")
 _worlds = itertools.count(1)
 
 

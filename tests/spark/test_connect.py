@@ -1,7 +1,8 @@
 """Spark Connect as Databricks serverless runs the framework: no JVM in the client process.
 
-One ``healthmon serve`` for the run (``tests/connect_fixture.py``) serves Spark Connect; the tests
-hold client sessions of it and play what a job does: the demo flow (Gold, audit, control rows and
+The tests hold client sessions of a Spark Connect service (``tests/connect_fixture.py``: pyspark's
+service inside the worker's own JVM, or one ``healthmon serve`` process for the commands that find
+a server) and play what a job does: the demo flow (Gold, audit, control rows and
 dashboard datasets compared with the same flow on a classic session), classic load-type tests
 rerun on a Connect lakehouse, the fan-out job run with the notebooks executed as Databricks
 executes them (working directory ``notebooks/``, globals ``spark`` and ``dbutils``, parameters
@@ -31,16 +32,18 @@ from framework.platform.server_file import ServerInfo, serving_url
 from framework.platform.server_file import write as write_server_file
 from framework.platform.session import connect_address, is_connect
 from framework.surfaces.cli import main
+from tests.connect_fixture import ROOT, SERVE, subprocess_env
+from tests.demo_world import CONTROL, PARALLEL, WORLD, onboarded_sources, onboarded_tables
+from tests.harness import T0, audit, hydrate
 from tests.spark import test_design_defects as design_defects
 from tests.spark import test_load_types as load_types
 from tests.spark import test_runner as runner_tests
-from tests.connect_fixture import ROOT, subprocess_env
-from tests.demo_world import CONTROL, PARALLEL, onboarded_sources, onboarded_tables
-from tests.harness import T0, audit, hydrate
 from tests.spark.test_demo_flow import capture, check_gold_matches_bronze
 from tests.spark.test_fanout import JOB_RUN, play_job_run
 
-pytestmark = pytest.mark.xdist_group("connect")  # one server, one worker under --dist loadgroup
+# The demo-flow comparison runs where the shared demo world is (WORLD); the commands that find a
+# server share the one `healthmon serve` with tests/spark/test_serve.py (SERVE); the rest run anywhere,
+# each worker with its own in-JVM Connect service.
 
 NOTEBOOKS = ROOT / "notebooks"
 
@@ -154,11 +157,12 @@ def demo_flow(lh: Lakehouse, clock, files: list[Path]) -> dict[str, list[dict]]:
     return outcome(lh, tables)
 
 
-def test_the_demo_flow_over_spark_connect_leaves_exactly_what_a_classic_session_leaves(connect_server, demo_world, clock):
+@WORLD
+def test_the_demo_flow_over_spark_connect_leaves_exactly_what_a_classic_session_leaves(connect_service, demo_world, clock):
     tables = onboarded_tables(CONNECT_FILES)
-    classic = outcome(demo_world.lakehouse, tables)  # the shared demo run (its group is this module's)
-    with connect_server.mode():
-        lh = connect_server.lakehouse()
+    classic = outcome(demo_world.lakehouse, tables)  # the shared demo run
+    with connect_service.mode():
+        lh = connect_service.lakehouse()
         assert is_connect(lh.spark)
         remote = demo_flow(lh, clock, CONNECT_FILES)  # Gold also checked against plain-Python expectations
     assert all(classic[t] for t in tables) and len(classic["audit"]) == 3 * len(tables)
@@ -182,9 +186,9 @@ OVER_CONNECT = {  # module attributes, so pytest does not collect them here a se
 
 
 @pytest.mark.parametrize("name", list(OVER_CONNECT))
-def test_classic_load_tests_hold_over_spark_connect(connect_server, clock, name):
-    with connect_server.mode():
-        lh = connect_server.lakehouse()
+def test_classic_load_tests_hold_over_spark_connect(connect_service, clock, name):
+    with connect_service.mode():
+        lh = connect_service.lakehouse()
         assert is_connect(lh.spark)
         OVER_CONNECT[name](lh, clock)
 
@@ -231,32 +235,32 @@ def run_notebook_task(name: str, spark, parameters: dict[str, str]):
     return dbutils
 
 
-def test_a_job_run_of_the_notebooks_on_spark_connect_sessions(connect_server, monkeypatch):
+def test_a_job_run_of_the_notebooks_on_spark_connect_sessions(connect_service, monkeypatch):
     """bootstrap.py, then the fan-out play of tests/spark/test_fanout.py with each task a notebook run on a
     Connect session of its own (layer tasks in parallel threads), then run_gold_hydration.py."""
     monkeypatch.chdir(NOTEBOOKS)
     monkeypatch.setattr(sys, "path", list(sys.path))  # the notebooks put the bundle root on it
-    with connect_server.mode():
-        p = connect_server.params()
+    with connect_service.mode():
+        p = connect_service.params()
         location = {"catalog": p.catalog, "bronze_schema": p.bronze_schema, "gold_schema": p.gold_schema, "control_schema": p.control_schema}
         job = {**location, "domain": "test", "job_run_id": JOB_RUN}  # the play's tables, not the onboarding files' ones
 
-        run_notebook_task("bootstrap.py", connect_server.session(), location)
-        lh = Lakehouse(connect_server.session(), p, None)  # managed tables, as in Unity Catalog
+        run_notebook_task("bootstrap.py", connect_service.session(), location)
+        lh = Lakehouse(connect_service.session(), p, None)  # managed tables, as in Unity Catalog
         assert sorted(r.table_name for r in lh.spark.table(p.control("gold_table_control")).collect()) == onboarded_tables()
 
         def plan() -> dict:
-            return run_notebook_task("plan_gold_hydration.py", connect_server.session(), job).jobs.taskValues.values
+            return run_notebook_task("plan_gold_hydration.py", connect_service.session(), job).jobs.taskValues.values
 
         play_job_run(
             lh,
             plan=plan,
-            hydrate=lambda t: run_notebook_task("hydrate_table.py", connect_server.session(), {**job, "table": t}),
-            summarize=lambda planned: run_notebook_task("summarize_gold_hydration.py", connect_server.session(), {**job, "planned": planned}),
+            hydrate=lambda t: run_notebook_task("hydrate_table.py", connect_service.session(), {**job, "table": t}),
+            summarize=lambda planned: run_notebook_task("summarize_gold_hydration.py", connect_service.session(), {**job, "planned": planned}),
         )
 
         # the one-task runner over the two good tables: nothing new, nothing written
-        run_notebook_task("run_gold_hydration.py", connect_server.session(), {**location, "tables": "base_ok,after_ok", "job_run_id": "job-8"})
+        run_notebook_task("run_gold_hydration.py", connect_service.session(), {**location, "tables": "base_ok,after_ok", "job_run_id": "job-8"})
         again = {t: [(r.status, r.rows_read, r.target_version) for r in audit(lh, t) if r.job_run_id == "job-8"] for t in ("base_ok", "after_ok")}
         assert again == {"base_ok": [("SUCCEEDED", 0, None)], "after_ok": [("SUCCEEDED", 0, None)]}
 
@@ -269,6 +273,7 @@ def healthmon(*args: str, env: dict[str, str] | None = None) -> subprocess.Compl
     return subprocess.run([sys.executable, "-m", "framework", *args], cwd=ROOT, env=no_local_spark, capture_output=True, text=True, timeout=300)
 
 
+@SERVE
 def test_commands_reach_the_server_by_remote_spark_remote_and_server_file(connect_server):
     home = str(connect_server.home)
     query = "SELECT 1 AS n, current_database() AS db"
@@ -290,6 +295,7 @@ def test_commands_reach_the_server_by_remote_spark_remote_and_server_file(connec
     assert local.returncode == 2 and "not found; looked in" in local.stderr and "Delta Lake jars" in local.stderr
 
 
+@SERVE
 def test_the_server_file_names_both_endpoints(connect_server):
     info = json.loads((connect_server.home / "server.json").read_text())
     assert info["connect_url"] == connect_server.url and info["sql_url"] == connect_server.sql_url

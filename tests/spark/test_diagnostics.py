@@ -13,7 +13,6 @@ import itertools
 import json
 import logging
 import os
-import socket
 import subprocess
 import sys
 import uuid
@@ -209,28 +208,15 @@ out["jvm_started"] = SparkContext._jvm is not None
 print(json.dumps(out))
 """
 
-@pytest.fixture(scope="module")
-def connect_url(spark):
-    """A Spark Connect server inside the test session's JVM (no second JVM), on a free port."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    conf = spark.sparkContext._jsc.sc().conf()
-    conf.set("spark.connect.grpc.binding.address", "127.0.0.1")
-    conf.set("spark.connect.grpc.binding.port", str(port))
-    service = getattr(spark._jvm, "org.apache.spark.sql.connect.service.SparkConnectService")
-    service.start(spark.sparkContext._jsc.sc())
-    yield f"sc://127.0.0.1:{port}"
-    service.stop(getattr(service, "stop$default$1")(), getattr(service, "stop$default$2")())
 
-def test_spark_connect_errors_keep_their_class_and_root_cause(lakehouse, connect_url):
+def test_spark_connect_errors_keep_their_class_and_root_cause(lakehouse, connect_service):
     """A client process with no JVM: the Connect errors carry the server's message, error class
     and (in the server's trace) the cause chain."""
     name = make_source(lakehouse, "gone", THINGS, [("a", "x", 1, ts(1), False)])
     files = sorted(lakehouse.location(name).glob("*.parquet"))
     for path in files:
         path.unlink()
-    done = subprocess.run([sys.executable, "-c", CONNECT_CLIENT, connect_url, name], cwd=ROOT, capture_output=True, text=True, timeout=600,
+    done = subprocess.run([sys.executable, "-c", CONNECT_CLIENT, connect_service.url, name], cwd=ROOT, capture_output=True, text=True, timeout=600,
                           env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert done.returncode == 0, done.stderr[-3000:]
     out = json.loads(done.stdout.strip().splitlines()[-1])

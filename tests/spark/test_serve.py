@@ -1,6 +1,8 @@
 """`healthmon serve`: a real server process, reached through SQLAlchemy (PyHive's `hive://` dialect).
 
-One server for the module (starting Spark costs most of the time): its URL and the control and
+One server (starting Spark costs most of the time): the run's one ``healthmon serve``
+(``connect_server``, tests/connect_fixture.py), which tests/spark/test_connect.py's commands reach over
+Spark Connect too, in the same xdist group; this module's last test stops it. Its URL and the control and
 audit tables; a table onboarded by an INSERT through SQLAlchemy, hydrated by a separate
 `healthmon run` process and served back (the endpoint registers the new Gold table itself); a
 busy port refused before Spark starts; a table and a view created through SQLAlchemy read by a
@@ -12,7 +14,6 @@ endpoint's watcher registers a new table folder.
 from __future__ import annotations
 
 import os
-import select
 import signal
 import socket
 import subprocess
@@ -30,8 +31,9 @@ from framework.platform.lakehouse import Lakehouse
 from framework.platform.params import RunParams
 from framework.surfaces.serve import TableWatcher
 from tests.conftest import TEST_CONF
+from tests.connect_fixture import SERVE
 
-pytestmark = pytest.mark.xdist_group("serve")  # one server: keep the module on one worker under --dist loadgroup
+pytestmark = SERVE  # one server: its tests on one worker under --dist loadgroup
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
@@ -58,12 +60,6 @@ class Server:
         return self.stderr.read_text()[-4000:] if self.stderr.exists() else "(no stderr)"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
 def accepts(port: int) -> bool:
     try:
         with socket.create_connection((HOST, port), timeout=1):
@@ -84,41 +80,16 @@ def healthmon(home: Path, *args: str, timeout: float = START_TIMEOUT) -> subproc
                           cwd=ROOT, env=subprocess_env(), capture_output=True, text=True, timeout=timeout)
 
 
-def read_url(server: Server) -> str:
-    """The first stdout line, or a failure that shows why the server did not get there."""
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            pytest.fail(f"serve exited with {server.process.returncode} before printing its URL:\n{server.log()}")
-        ready, _, _ = select.select([server.process.stdout], [], [], 1.0)
-        if ready:
-            return server.process.stdout.readline().strip()
-    pytest.fail(f"serve printed no URL within {START_TIMEOUT}s:\n{server.log()}")
-
-
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    home = tmp_path_factory.mktemp("serve_home")
-    port = free_port()
-    stderr = home / "serve.stderr"
-    with stderr.open("w") as err:
-        process = subprocess.Popen([sys.executable, "-m", "framework", "serve", "--home", str(home), "--port", str(port), "--connect-port", "0"],
-                                   cwd=ROOT, env=subprocess_env(), stdout=subprocess.PIPE, stderr=err, text=True,
-                                   start_new_session=True)
-    running = Server(process, home, port, stderr)
-    try:
-        running.url = read_url(running)
-        deadline = time.monotonic() + 30
-        while not accepts(port):
-            if time.monotonic() > deadline:
-                pytest.fail(f"port {port} does not accept connections:\n{running.log()}")
-            time.sleep(0.5)
-        yield running
-    finally:
-        if process.poll() is None:  # a failed test or a hung stop: the whole process group goes
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=30)
-        process.stdout.close()
+def server(connect_server):
+    """The run's `healthmon serve` (started on a free port it was given), once its port accepts."""
+    running = Server(connect_server.process, connect_server.home, connect_server.port, connect_server.stderr, connect_server.sql_url)
+    deadline = time.monotonic() + 30
+    while not accepts(running.port):
+        if time.monotonic() > deadline:
+            pytest.fail(f"port {running.port} does not accept connections:\n{running.log()}")
+        time.sleep(0.5)
+    return running
 
 
 @pytest.fixture
