@@ -81,3 +81,18 @@ def lakehouse(spark, home):
 def clock():
     """A fixed clock: results that carry run timestamps are exactly assertable."""
     return lambda: datetime(2026, 2, 1, 12, 0, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def framework_logger():
+    """The framework's root logger, its handlers, level and propagation restored after the test."""
+    import logging
+
+    from framework.platform import logs
+
+    logger = logging.getLogger(logs.ROOT)
+    saved = (list(logger.handlers), logger.level, logger.propagate)
+    yield logger
+    logger.handlers[:] = saved[0]
+    logger.setLevel(saved[1])
+    logger.propagate = saved[2]

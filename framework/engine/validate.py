@@ -188,7 +188,7 @@ def failed_checks_of(spec: TableSpec, counts: dict[str, int]) -> list[FailedChec
 def judge(spec: TableSpec, values: dict[str, object]) -> list[FailedCheck]:
     """The verdict on a scan's counts: a key conflict or a failed ``error`` check raises, else the
     failed ``warn`` checks (to quarantine by)."""
-    counts = {name: int(value or 0) for name, value in values.items() if not name.startswith("_") or name in (KEY_CONFLICTS,)}
+    counts = {name: int(value or 0) for name, value in values.items() if not name.startswith("_") or name == KEY_CONFLICTS}
     if counts.get(KEY_CONFLICTS):
         raise key_violation(spec, counts[KEY_CONFLICTS], values[CONFLICT_EXAMPLE])
     failed = failed_checks_of(spec, counts)

@@ -25,15 +25,13 @@ from framework.demo.bronze import (
     DUPLICATES_PER_BATCH,
     SNAPSHOT_TABLES,
     append_batch,
-    batch_rows,
     next_batch_number,
 )
 from framework.errors import FrameworkError
 from framework.platform.lakehouse import Lakehouse
 from framework.platform.params import RunParams
 from framework.platform.source_schemas import source_table
-
-BATCHES = (1, 2, 3, 4)
+from tests.unit.test_demo_generator import CORRECTED, _without  # helpers both layers use, defined once
 
 # The key of one delivered version, per appended table: what tells batch 2's rows from batch 1's.
 VERSION_KEYS = {
@@ -42,16 +40,9 @@ VERSION_KEYS = {
     "billing.usage": ("record_id",),
 }
 
-@pytest.fixture(scope="module")
-def rows() -> dict[int, dict[str, list[dict]]]:
-    """batch -> table key -> generated rows (read-only)."""
-    return {batch: batch_rows(batch) for batch in BATCHES}
 
 # -- billing.usage --------------------------------------------------------------------------
-CORRECTED = ("record_id", "usage_quantity", "record_type", "ingestion_date")
 
-def _without(row: dict, columns) -> tuple:
-    return tuple(sorted((k, repr(v)) for k, v in row.items() if k not in columns))
 
 # -- Spark + Delta ----------------------------------------------------------------------
 # Batch 2 goes to these tables only (the Spark checks of batch 2 read no others): each Delta

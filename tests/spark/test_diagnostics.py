@@ -16,7 +16,6 @@ import os
 import subprocess
 import sys
 import uuid
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
@@ -33,6 +32,7 @@ from framework.platform.lakehouse import Lakehouse
 from framework.platform.params import RunParams
 from tests.builders import raw_spec
 from tests.harness import audit, make_source, onboard, ts
+from tests.unit.test_diagnostics_text import records_of  # helpers both layers use, defined once
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -232,21 +232,6 @@ def test_spark_connect_errors_keep_their_class_and_root_cause(lakehouse, connect
     # the narrowed except in fingerprint catches Connect's AnalysisException too
     assert out["version"] == 1 and out["version_of_missing"] is None  # CREATE TABLE, then one append
 
-@contextmanager
-def records_of(name: str, level: int):
-    """The records ``name`` emits inside the block (a handler on that logger itself, so a surface
-    that stopped ``framework`` propagating to the root does not hide them)."""
-    logger, found = logging.getLogger(name), []
-    handler = logging.Handler(level)
-    handler.emit = found.append
-    saved = logger.level
-    logger.addHandler(handler)
-    logger.setLevel(level)
-    try:
-        yield found
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(saved)
 
 def test_delta_version_is_none_for_missing_view_and_non_delta_and_says_why(lakehouse):
     spark, schema = lakehouse.spark, lakehouse.params.bronze_schema
@@ -264,14 +249,6 @@ def test_delta_version_lets_other_errors_through(lakehouse):
     with pytest.raises(UnsafeSqlError):  # was swallowed by the old catch-all
         fingerprint.delta_version(lakehouse.spark, "bronze.x; DROP TABLE y")
 
-@pytest.fixture
-def framework_logger():
-    logger = logging.getLogger(logs.ROOT)
-    saved = (list(logger.handlers), logger.level, logger.propagate)
-    yield logger
-    logger.handlers[:] = saved[0]
-    logger.setLevel(saved[1])
-    logger.propagate = saved[2]
 
 def test_the_cli_sets_up_logging_before_its_command(framework_logger, monkeypatch, capsys):
     from framework.surfaces.cli import main

@@ -30,8 +30,6 @@ ROOT = Path(__file__).resolve().parents[2]
 
 THINGS = "id STRING, name STRING, amount BIGINT, ts TIMESTAMP"
 
-def table(name: str, *depends_on: str, domain: str = "test") -> dict:
-    return raw_spec(table_name=name, depends_on=list(depends_on), domain=domain)
 
 def _task(lakehouse, entry, session, **kwargs):
     """One notebook task: its own Spark session (temp views, conf) over the shared catalog."""

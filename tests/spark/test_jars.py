@@ -8,19 +8,13 @@ import pytest
 
 from framework.errors import FrameworkError
 from framework.platform.jars import delta_jars, jar_folders, user_cache_jars
+from tests.unit.test_jar_lookup import expected, filled  # helpers both layers use, defined once
 
 ROOT = Path(__file__).resolve().parents[2]
 
 SPARK_JAR, STORAGE_JAR = "delta-spark_2.13-4.0.1.jar", "delta-storage-4.0.1.jar"
 
-def filled(folder: Path, *names: str) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    for name in names or (SPARK_JAR, STORAGE_JAR):
-        (folder / name).write_bytes(b"PK")
-    return folder
 
-def expected(folder: Path) -> list[str]:
-    return [str(folder / SPARK_JAR), str(folder / STORAGE_JAR)]
 
 def test_a_checkout_looks_in_its_own_jars_folder_then_the_user_cache(tmp_path):
     assert jar_folders({"HOME": str(tmp_path)}) == [ROOT / ".jars", tmp_path / ".cache" / "healthmon" / "jars"]

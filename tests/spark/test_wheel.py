@@ -17,17 +17,16 @@ import shutil
 import subprocess
 import sys
 import sysconfig
-import tomllib
 from pathlib import Path
 
 import pytest
 import yaml
 
+from tests.unit.test_package_layout import SETUPTOOLS  # helpers both layers use, defined once
+
 ROOT = Path(__file__).resolve().parents[2]
 
-PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 
-SETUPTOOLS = PYPROJECT["tool"]["setuptools"]
 
 OWN_TABLE = {
     "table_name": "dim_wheel_check",

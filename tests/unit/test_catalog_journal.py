@@ -1,19 +1,4 @@
-"""The local catalog across real processes: what `healthmon sql` creates is there for the next one.
-
-Three processes over one home, one after the other (each starts its own JVM):
-
-- A creates: a schema, managed tables (``CREATE TABLE`` and CTAS, Delta and partitioned
-  parquet), external tables (one in the folder-scan area ``<home>/tables``, one elsewhere), and
-  views whose unqualified names resolve in the schema they were created in (one over another);
-- B reads them, inserts, alters (``ADD COLUMNS`` and ``SET TBLPROPERTIES`` on Delta and on
-  parquet, ``ALTER VIEW ... AS``), renames, drops a managed table, an external table and a view;
-- C checks, from the catalog (``SHOW TABLES``, rows, columns) and from the disk (folders kept,
-  moved, deleted), that B's changes are what a fresh process sees.
-
-Each process runs its statements through `healthmon sql`'s own code, ``cli.main(["sql", ...])``,
-once per statement; what matters is that nothing crosses from A to B to C but the lakehouse
-folder. The journal's file handling is tested without a JVM at the end.
-"""
+"""The local catalog across real processes: what `healthmon sql` creates is there for the next one: the tests that need no Spark (the rest, and the context, in tests/spark/test_catalog.py)."""
 
 from __future__ import annotations
 

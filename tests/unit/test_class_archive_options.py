@@ -1,5 +1,4 @@
-"""The driver JVM's class archive is an optimization only: absent, stale or damaged, the JVM starts
-as without it and prints nothing; present, the local session maps it (its options say so)."""
+"""The driver JVM's class archive is an optimization only: absent, stale or damaged, the JVM starts: the tests that need no Spark (the rest, and the context, in tests/spark/test_class_archive.py)."""
 
 from __future__ import annotations
 

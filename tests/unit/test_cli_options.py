@@ -1,5 +1,4 @@
-"""The `healthmon` command line and the runner notebook, run in-process on the test session
-(plus one real subprocess for the console entry point and stdout purity)."""
+"""The `healthmon` command line and the runner notebook, run in-process on the test session: the tests that need no Spark (the rest, and the context, in tests/spark/test_cli.py)."""
 
 from __future__ import annotations
 

@@ -1,12 +1,4 @@
-"""The demo Bronze generator: all 34 system tables, exact schemas, deterministic batches, the
-documented behaviours and the hard cases.
-
-Most checks read the generated rows of batches 1-4 (pure Python, computed once per module) and
-recompute what they assert from those rows alone. The Spark checks share one module-scoped
-lakehouse holding batch 1 of every table and batch 2 of the four the original demo had (a Delta
-commit costs about a second); what batch 2 delivered to an appended table is told apart from
-batch 1 by Delta time travel to the table's version after batch 1.
-"""
+"""The demo Bronze generator: all 34 system tables, exact schemas, deterministic batches, the: the tests that need no Spark (the rest, and the context, in tests/spark/test_demo_data.py)."""
 
 from __future__ import annotations
 

@@ -1,10 +1,4 @@
-"""A failed table's audit row keeps the root cause, and its traceback is in the run's log file.
-
-Real errors only: Java exceptions raised in the test session's JVM (through py4j, a Delta MERGE,
-a Spark job reading a file that is gone, an ANSI cast), read back from the audit table and from
-``<home>/logs/run-<run_id>.log``. Expected texts are the ones Java and Spark produce for inputs the
-test chose (the deleted file's path, the malformed value), not copied from our own output.
-"""
+"""A failed table's audit row keeps the root cause, and its traceback is in the run's log file: the tests that need no Spark (the rest, and the context, in tests/spark/test_diagnostics.py)."""
 
 from __future__ import annotations
 
@@ -71,14 +65,6 @@ def test_a_retried_commit_race_is_logged_not_swallowed():
     assert [r.levelname for r in found] == ["INFO"]
     assert found[0].getMessage().startswith("recording state: lost a commit race (ConcurrentAppendException), attempt 1 of 6; retrying in ")
 
-@pytest.fixture
-def framework_logger():
-    logger = logging.getLogger(logs.ROOT)
-    saved = (list(logger.handlers), logger.level, logger.propagate)
-    yield logger
-    logger.handlers[:] = saved[0]
-    logger.setLevel(saved[1])
-    logger.propagate = saved[2]
 
 def test_configure_twice_keeps_one_handler_and_reads_the_level(framework_logger, monkeypatch):
     monkeypatch.setenv(logs.LEVEL_ENV, "debug")

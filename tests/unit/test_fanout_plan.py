@@ -1,10 +1,4 @@
-"""The generic job's fan-out, run locally the way Databricks runs it.
-
-Pure tests hold the planning step (layers, task values, padding, depth limit). The Spark test
-plays one job run: the plan notebook's task values, then each layer's tables as parallel tasks
-(threads, each with its own Spark session like separate notebook runs), then the summary task —
-and checks Gold, audit rows and control-table state against what each table's data implies.
-"""
+"""The generic job's fan-out, run locally the way Databricks runs it: the tests that need no Spark (the rest, and the context, in tests/spark/test_fanout.py)."""
 
 from __future__ import annotations
 

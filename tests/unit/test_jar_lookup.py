@@ -1,4 +1,4 @@
-"""Where the Delta jars are found (framework.platform.jars): the rule, tested on folders, no JVM."""
+"""Where the Delta jars are found (framework.platform.jars): the rule, tested on folders, no JVM: the tests that need no Spark (the rest, and the context, in tests/spark/test_jars.py)."""
 
 from __future__ import annotations
 

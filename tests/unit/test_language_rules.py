@@ -1,8 +1,4 @@
-"""The metadata language's generic shapes: flatten, aggregate over history, explode, maps, time ranges.
-
-Pure tests first (spec parsing and struct expansion, no JVM); then real Spark + Delta runs over
-small synthetic sources, each asserting values computed here in plain Python.
-"""
+"""The metadata language's generic shapes: flatten, aggregate over history, explode, maps, time ranges: the tests that need no Spark (the rest, and the context, in tests/spark/test_language.py)."""
 
 from __future__ import annotations
 

@@ -1,10 +1,4 @@
-"""Design defects are caught, not copied (issue 9, item 4).
-
-The Gold designs hold a truncated type (``DECIMAL(38``), a bare ``DECIMAL`` (DECIMAL(10,0) to
-Spark) over DECIMAL(38,18) quantities, and primary keys that do not determine a row. Onboarding
-refuses the first two, naming table, column and both types; a run refuses the third, writing
-nothing. Pure tests of the narrowing rule first, then real Spark + Delta.
-"""
+"""Design defects are caught, not copied (issue 9, item 4): the tests that need no Spark (the rest, and the context, in tests/spark/test_design_defects.py)."""
 
 from __future__ import annotations
 

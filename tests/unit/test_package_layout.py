@@ -1,13 +1,4 @@
-"""`pip install .` (not editable) gives a working `healthmon`: the wheel is built, installed into a
-fresh venv and run from a folder outside the checkout.
-
-The heavy dependencies (pyspark, pandas, ...) are not downloaded again: after the wheel is
-installed, a ``.pth`` file puts this project's venv site-packages on the new venv's path. Paths
-in a ``.pth`` are appended without processing their own ``.pth`` files, so the checkout's editable
-install (a ``.pth`` import hook) stays out, and the test asserts that ``framework`` is the copy
-inside the new venv. The wheel is built from a copy of the build inputs, so the checkout gets no
-``build/`` folder and parallel runs do not race.
-"""
+"""`pip install .` (not editable) gives a working `healthmon`: the wheel is built, installed into a: the tests that need no Spark (the rest, and the context, in tests/spark/test_wheel.py)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""A Gold table's physical layout is metadata: liquid clustering and deletion vectors, with
-defaults per load type and platform, applied at creation and again when the metadata changes."""
+"""A Gold table's physical layout is metadata: liquid clustering and deletion vectors, with: the tests that need no Spark (the rest, and the context, in tests/spark/test_physical_layout.py)."""
 
 from __future__ import annotations
 

@@ -1,9 +1,4 @@
-"""A command's stderr holds the command's messages, not Spark's start-up notices; ``--verbose``
-brings Spark's own logging back.
-
-Each Spark test runs a real ``healthmon`` process (its own JVM, tens of seconds), because the
-notices are printed while the JVM starts, before any test code could look.
-"""
+"""A command's stderr holds the command's messages, not Spark's start-up notices; ``--verbose``: the tests that need no Spark (the rest, and the context, in tests/spark/test_quiet_commands.py)."""
 
 from __future__ import annotations
 

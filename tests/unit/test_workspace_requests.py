@@ -1,10 +1,4 @@
-"""`healthmon job run|status` up to the requests it builds (pure: no Spark, no network).
-
-The client is ``create_autospec`` of the SDK's own classes (``WorkspaceClient``, ``JobsExt``,
-``CurrentUserAPI``), so a call the real method would not accept fails here too; responses are the
-SDK's own dataclasses built with ``from_dict``. Nothing imitates the Jobs API's behaviour: each
-test sets the responses in the order the code asks for them.
-"""
+"""`healthmon job run|status` up to the requests it builds (pure: no Spark, no network): the tests that need no Spark (the rest, and the context, in tests/spark/test_workspace_jobs.py)."""
 
 from __future__ import annotations
 

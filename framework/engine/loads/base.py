@@ -57,6 +57,13 @@ class LoadType:
             issues.append(SpecIssue(spec.table_name, "track_columns", "applies to scd2 only"))
         return issues
 
+    def no_delete_condition(self, spec: TableSpec) -> list[SpecIssue]:
+        """The rule of the load types that delete by themselves or never: no ``delete_condition``."""
+        if not spec.delete_condition:
+            return []
+        return [SpecIssue(spec.table_name, "delete_condition",
+                          f"is not supported for {self.name} (fact_insert never deletes; snapshot deletes absent keys)")]
+
     # -- the batch ---------------------------------------------------------------------------
     def dedup_grain(self, spec: TableSpec) -> tuple[str, ...]:
         """The batch columns one kept row stands for (dedup keeps one row per value of them)."""

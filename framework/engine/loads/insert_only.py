@@ -23,9 +23,7 @@ class InsertOnly(Upsert):
 
     def spec_issues(self, spec: TableSpec) -> list[SpecIssue]:
         issues = super().spec_issues(spec)
-        if spec.delete_condition:
-            issues.append(SpecIssue(spec.table_name, "delete_condition",
-                                    f"is not supported for {self.name} (fact_insert never deletes; snapshot deletes absent keys)"))
+        issues += self.no_delete_condition(spec)
         return issues
 
     def clauses(self, spec: TableSpec) -> tuple[WhenClause, ...]:

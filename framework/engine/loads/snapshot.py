@@ -25,9 +25,7 @@ class Snapshot(Upsert):
         if spec.watermark_column is not None:
             issues.append(SpecIssue(spec.table_name, "watermark_column",
                                     f"must be empty for {self.name}: keys absent from the read are deleted, so the read must be the whole source"))
-        if spec.delete_condition:
-            issues.append(SpecIssue(spec.table_name, "delete_condition",
-                                    f"is not supported for {self.name} (fact_insert never deletes; snapshot deletes absent keys)"))
+        issues += self.no_delete_condition(spec)
         return issues
 
     def diff(self, spec: TableSpec, lay: TargetLayout, batch: DataFrame, gold: DataFrame, *, small_batch: bool = False) -> DataFrame:
