@@ -34,6 +34,17 @@ if TEST_JVM_OPTIONS not in os.environ.get("SPARK_SUBMIT_OPTS", ""):
 # Spark Connect services (tests/connect_fixture.py) and the shared demo run (tests/demo_world.py)
 pytest_plugins = ["tests.connect_fixture", "tests.demo_world"]
 
+# The demo generator's batches 1-4 that both layers' demo-data tests read (tests/unit's
+# test_demo_generator, tests/spark's test_demo_data): pure Python, made once per worker.
+DEMO_BATCHES = (1, 2, 3, 4)
+
+@pytest.fixture(scope="session")
+def rows() -> dict[int, dict[str, list[dict]]]:
+    """batch -> table key -> the demo generator's rows (read-only)."""
+    from framework.demo.bronze import batch_rows
+
+    return {batch: batch_rows(batch) for batch in DEMO_BATCHES}
+
 _ids = itertools.count(1)
 SPARK_LAYER = Path(__file__).resolve().parent / "spark"
 

@@ -21,15 +21,11 @@ from framework.demo.common import batch_day, end_of
 from framework.demo.world import UNKNOWN_WORKSPACE
 from framework.errors import FrameworkError
 from framework.platform.source_schemas import source_table, source_tables
+from tests.conftest import DEMO_BATCHES
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
-BATCHES = (1, 2, 3, 4)
-
-@pytest.fixture(scope="module")
-def rows() -> dict[int, dict[str, list[dict]]]:
-    """batch -> table key -> generated rows (read-only)."""
-    return {batch: batch_rows(batch) for batch in BATCHES}
+BATCHES = DEMO_BATCHES  # the batches the `rows` fixture (tests/conftest.py) holds
 
 def upto(rows, key: str, last: int) -> list[tuple[int, dict]]:
     """(batch, row) of table ``key`` over batches 1..last."""
