@@ -41,7 +41,8 @@ from tests.demo_world import onboarded_tables
 from tests.harness import ONBOARDED_SOURCES
 from tests.harness import fresh_lakehouse as harness_lakehouse
 
-pytestmark = pytest.mark.spark
+# its module-scoped fixture is built once: the module's tests on one worker (xdist would build it on each)
+pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("dashboards")]
 
 ROOT = Path(__file__).resolve().parent.parent
 EXTRAS = Path(__file__).resolve().parent / "fixtures" / "dashboard_extras.yml"

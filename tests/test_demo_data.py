@@ -41,6 +41,8 @@ from framework.platform.params import RunParams
 from framework.platform.source_schemas import source_table, source_tables
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+# its module-scoped fixtures are built once: the module's tests on one worker (xdist would build them on each)
+pytestmark = pytest.mark.xdist_group("demo_data")
 BATCHES = (1, 2, 3, 4)
 # The key of one delivered version, per appended table: what tells batch 2's rows from batch 1's.
 VERSION_KEYS = {

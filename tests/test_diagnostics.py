@@ -35,6 +35,8 @@ from tests.builders import raw_spec
 from tests.harness import audit, make_source, onboard, ts
 
 ROOT = Path(__file__).resolve().parent.parent
+# its module-scoped fixture is built once: the module's tests on one worker (xdist would build it on each)
+pytestmark = pytest.mark.xdist_group("diagnostics")
 THINGS = "id STRING, name STRING, amount BIGINT, ts TIMESTAMP, deleted BOOLEAN"
 _schemas = itertools.count(1)
 

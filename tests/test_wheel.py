@@ -27,6 +27,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 SETUPTOOLS = PYPROJECT["tool"]["setuptools"]
+# its module-scoped fixture is built once: the module's tests on one worker (xdist would build it on each)
+pytestmark = pytest.mark.xdist_group("wheel")
 
 OWN_TABLE = {
     "table_name": "dim_wheel_check",
