@@ -81,10 +81,22 @@ class DemoWorld:
     runs: list[RunResult] = field(default_factory=list)  # batch 1, batch 2, no-op
     after: list[Snapshot] = field(default_factory=list)  # after batch 1's run, after batch 2's run
     versions_before_noop: dict[str, int] = field(default_factory=dict)
+    _datasets: dict | None = field(default=None, repr=False)
 
     @property
     def last(self) -> Snapshot:
         return self.after[-1]
+
+    def datasets(self) -> dict:
+        """The dashboards' datasets after the whole run (views ensured, every dataset query run and
+        collected), computed the first time a test asks and shared: the world does not change."""
+        from framework.surfaces.report import collect
+        from framework.surfaces.views import ensure_views
+
+        if self._datasets is None:
+            ensure_views(self.lakehouse)
+            self._datasets = collect(self.lakehouse)
+        return self._datasets
 
     def snapshot(self) -> Snapshot:
         lh = self.lakehouse

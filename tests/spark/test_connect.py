@@ -114,10 +114,10 @@ def _rows(lh: Lakehouse, table: str, leave_out: set[str]) -> list[dict]:
 CONNECT_FILES = [CONTROL / "billing.yml", CONTROL / "lakeflow.yml", CONTROL / "shared.yml"]
 
 
-def outcome(lh: Lakehouse, tables: list[str]) -> dict[str, list[dict]]:
+def outcome(lh: Lakehouse, tables: list[str], datasets: dict | None = None) -> dict[str, list[dict]]:
     """Gold, audit, quarantine and control rows of ``tables``, and the per-table dashboard datasets'
-    rows of them; run ids and timings left out (they differ by design), as is the age of the last
-    success (it is "now")."""
+    rows of them (``datasets``: already collected); run ids and timings left out (they differ by
+    design), as is the age of the last success (it is "now")."""
     from framework.surfaces.report import collect
     from framework.surfaces.views import ensure_views
 
@@ -130,8 +130,10 @@ def outcome(lh: Lakehouse, tables: list[str]) -> dict[str, list[dict]]:
     found["audit"] = of_tables(_rows(lh, p.control("gold_run_audit"), {"run_id", "started_at", "ended_at", "duration_seconds", "step_seconds"}))
     found["quarantine"] = of_tables(_rows(lh, p.control("gold_quarantine"), {"run_id"}))
     found["control"] = of_tables(_rows(lh, p.control("gold_table_control"), {"last_run_id"}))
-    ensure_views(lh)
-    for name, result in collect(lh).items():
+    if datasets is None:
+        ensure_views(lh)
+        datasets = collect(lh)
+    for name, result in datasets.items():
         if "table_name" not in result.columns:
             continue  # account-wide figures (summary, success per day) count every onboarded table
         rows = [{k: _plain(v, lh) for k, v in row.items() if k not in ("hours_since_success", "run_id")} for row in result.rows]
@@ -160,7 +162,7 @@ def demo_flow(lh: Lakehouse, clock, files: list[Path]) -> dict[str, list[dict]]:
 @WORLD
 def test_the_demo_flow_over_spark_connect_leaves_exactly_what_a_classic_session_leaves(connect_service, demo_world, clock):
     tables = onboarded_tables(CONNECT_FILES)
-    classic = outcome(demo_world.lakehouse, tables)  # the shared demo run
+    classic = outcome(demo_world.lakehouse, tables, demo_world.datasets())  # the shared demo run
     with connect_service.mode():
         lh = connect_service.lakehouse()
         assert is_connect(lh.spark)

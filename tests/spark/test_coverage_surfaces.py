@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from framework.surfaces.report import collect, write_report
+from framework.surfaces.report import write_report
 from framework.surfaces.status import status_frame
-from framework.surfaces.views import ensure_views
 from tests.demo_world import WORLD, onboarded_raws, onboarded_tables
 
 pytestmark = WORLD
@@ -25,8 +24,7 @@ def test_status_lists_every_onboarded_table_in_its_domain_succeeded_an_hour_ago(
 
 def test_dashboards_and_the_report_show_every_onboarded_table(demo_world, tmp_path):
     lh = demo_world.lakehouse
-    ensure_views(lh)
-    results = collect(lh)
+    results = demo_world.datasets()  # ensure_views, then collect: once for the world (shared with tests/test_connect.py)
     freshness = {r["table_name"]: r for r in results["freshness"].rows}
     assert sorted(freshness) == onboarded_tables()
     assert {t: r["last_status"] for t, r in freshness.items()} == dict.fromkeys(onboarded_tables(), "SUCCEEDED")

@@ -43,6 +43,8 @@ from tests.harness import fresh_lakehouse as harness_lakehouse
 
 ROOT = Path(__file__).resolve().parents[2]
 EXTRAS = Path(__file__).resolve().parents[1] / "fixtures" / "dashboard_extras.yml"
+# its module-scoped fixture is built once: the module's tests on one worker (xdist would build it on each)
+pytestmark = pytest.mark.xdist_group("dashboards")
 FAILING, QUARANTINING = "dim_workspace_region", "dim_workspace_prod"
 RUN = ["dim_workspace", "fact_list_prices", FAILING, QUARANTINING]
 NEVER_RUN = [t for t in onboarded_tables() if t not in RUN]  # every other onboarded table

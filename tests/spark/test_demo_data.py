@@ -33,6 +33,9 @@ from framework.platform.params import RunParams
 from framework.platform.source_schemas import source_table
 from tests.unit.test_demo_generator import CORRECTED, _without  # helpers both layers use, defined once
 
+# its module-scoped fixture is built once: the module's tests on one worker (xdist would build it on each)
+pytestmark = pytest.mark.xdist_group("demo_data")
+
 # The key of one delivered version, per appended table: what tells batch 2's rows from batch 1's.
 VERSION_KEYS = {
     "lakeflow.jobs": ("workspace_id", "job_id", "change_time"),

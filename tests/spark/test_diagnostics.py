@@ -36,6 +36,8 @@ from tests.unit.test_diagnostics_text import records_of  # helpers both layers u
 
 ROOT = Path(__file__).resolve().parents[2]
 
+# its module-scoped fixture is built once: the module's tests on one worker (xdist would build it on each)
+pytestmark = pytest.mark.xdist_group("diagnostics")
 THINGS = "id STRING, name STRING, amount BIGINT, ts TIMESTAMP, deleted BOOLEAN"
 
 _schemas = itertools.count(1)

@@ -27,6 +27,8 @@ from tests.unit.test_package_layout import SETUPTOOLS  # helpers both layers use
 ROOT = Path(__file__).resolve().parents[2]
 
 
+# its module-scoped fixture is built once: the module's tests on one worker (xdist would build it on each)
+pytestmark = pytest.mark.xdist_group("wheel")
 
 OWN_TABLE = {
     "table_name": "dim_wheel_check",
