@@ -51,6 +51,13 @@ def onboarded_tables(files: list[Path] | None = None) -> list[str]:
     return sorted(raw["table_name"] for raw in onboarded_raws(files))
 
 
+def gold_tables(files: list[Path] | None = None) -> list[str]:
+    """Every Gold table the onboarded entries write: each one's table, and an scd2 dimension's
+    ``<name>_history`` beside it (docs/control-table.md)."""
+    raws = onboarded_raws(files)
+    return sorted([r["table_name"] for r in raws] + [f"{r['table_name']}_history" for r in raws if r.get("load_type") == "scd2"])
+
+
 def onboarded_sources(files: list[Path] | None = None) -> tuple[str, ...]:
     """The demo Bronze tables (``<system schema>.<name>`` keys) that the onboarded Gold tables read:
     a demo batch writes only these (each Delta commit costs about a second on 2 cores)."""
@@ -69,7 +76,8 @@ def rows_of(lh: Lakehouse, full_name: str) -> list[dict]:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """What a batch left: Bronze rows by short name (``usage``), Gold rows by table name."""
+    """What a batch left: Bronze rows by short name (``usage``), Gold rows by table name (an scd2
+    dimension's ``<name>_history`` included)."""
 
     bronze: dict[str, list[dict]]
     gold: dict[str, list[dict]]
@@ -102,7 +110,7 @@ class DemoWorld:
         lh = self.lakehouse
         by_key = source_tables()
         bronze = {by_key[key].name: rows_of(lh, lh.params.bronze(by_key[key].name)) for key in onboarded_sources()}
-        gold = {t: rows_of(lh, lh.params.gold(t)) for t in onboarded_tables()}
+        gold = {t: rows_of(lh, lh.params.gold(t)) for t in gold_tables()}
         return Snapshot(bronze, gold)
 
 
@@ -121,7 +129,7 @@ def build_world(lh: Lakehouse, clock) -> DemoWorld:
     append_batch(lh, 2, tables=sources)
     world.runs.append(hydrate(lh, clock, parallel=PARALLEL))
     world.after.append(world.snapshot())
-    world.versions_before_noop = {t: version(lh, t) for t in onboarded_tables()}
+    world.versions_before_noop = {t: version(lh, t) for t in gold_tables()}
     world.runs.append(hydrate(lh, clock, parallel=PARALLEL))
     return world
 

@@ -11,12 +11,13 @@ IS_DELETE = "_hm_is_delete"  # the delete_condition
 SOURCE_ROWS = "_hm_source_rows"  # how many source rows collapsed into this one
 KEY_CONFLICT = "_hm_key_conflict"  # dedup: a struct (seq) when rows of this key and one sequence value differed, else NULL
 WATERMARK = "_hm_watermark"  # the source row's watermark value (per kept row: the highest of the rows it stands for)
-ORIGIN = "_hm_origin"  # scd2 history: 0 = from the batch, 1 = implied by stored Gold rows
+ORIGIN = "_hm_origin"  # scd2 history: 0 = from the batch, 1 = a version stored in Gold
 
 # -- stored in every Gold table ------------------------------------------------------------------
 RUN_ID = "_hm_run_id"
 UPDATED_AT = "_hm_updated_at"
+DELETED = "_hm_deleted"  # scd2 `<name>_history`: the version is the entity's deletion (its last, until re-created)
 
-# -- scd2 validity (user-facing, named by the spec) -----------------------------------------------
+# -- scd2 validity, on `<name>_history` (user-facing, named by the spec) ----------------------------
 SCD2_COLUMNS = ("valid_from", "valid_to", "is_current")  # added by scd2 (framework.engine.loads.history)
 VALID_FROM, VALID_TO, IS_CURRENT = SCD2_COLUMNS

@@ -22,7 +22,7 @@ from framework.engine.columns import WATERMARK
 from framework.engine.context import Context
 from framework.engine.layout import TargetLayout
 from framework.engine.loads import LoadType, load_of
-from framework.engine.merge import Commit, commit_marker, overwrite, stamp, write_changes
+from framework.engine.merge import NO_COMMIT, Commit, commit_marker, overwrite, stamp, write_changes
 from framework.engine.pruning import key_range
 from framework.engine.source import SourceWindow, open_source, read_window, unused_columns
 from framework.engine.steps import StepTimer
@@ -60,13 +60,15 @@ class TableRun:
     target: str
     source_table: str
     joins: list[str]
+    parts: tuple[tuple[str, LoadType], ...]  # (Gold table, the load type writing it), in write order; the last is ``target``
     timer: StepTimer = field(default_factory=StepTimer)
 
     @classmethod
     def start(cls, ctx: Context, spec: TableSpec, state: TableState, run_id: str, full_refresh: bool) -> TableRun:
-        params = ctx.params
-        return cls(ctx, spec, state, run_id, full_refresh, ctx.clock(), load_of(spec), params.gold(spec.table_name),
-                   fill_placeholders(spec.source_table, params), [fill_placeholders(j.table, params) for j in spec.joins])
+        params, load = ctx.params, load_of(spec)
+        parts = tuple((params.gold(spec.table_name + suffix), part) for suffix, part in load.parts())
+        return cls(ctx, spec, state, run_id, full_refresh, ctx.clock(), load, params.gold(spec.table_name),
+                   fill_placeholders(spec.source_table, params), [fill_placeholders(j.table, params) for j in spec.joins], parts)
 
     @property
     def spark(self):
@@ -100,13 +102,13 @@ def hydrate_table(ctx: Context, spec: TableSpec, state: TableState, run_id: str,
         covered = inputs.to_json() if inputs is not None else None
         return TableOutcome(run.audit(window.watermark_from, window.watermark_from, window.unused_columns), None, covered)
     checked = check(run, batch, values, stats)
-    target_layout = layout(spec, batch.schema)
+    layouts = [layout(spec, batch.schema, part) for _, part in run.parts]
     if dry_run:
-        plan = plan_merge(spec, target_layout, run.target, f"__hm_changes_{spec.table_name}")
-        return TableOutcome(run.audit(window.watermark_from, stats.watermark_to, window.unused_columns), plan.sql())
-    created = prepare_target(run, target_layout)
+        plans = [plan_merge(spec, lay, name, f"__hm_changes_{spec.table_name}", part=part) for (name, part), lay in zip(run.parts, layouts)]
+        return TableOutcome(run.audit(window.watermark_from, stats.watermark_to, window.unused_columns), ";\n".join(p.sql() for p in plans))
+    created = prepare_targets(run, layouts)
     now = ctx.clock()
-    commit = write(run, target_layout, checked, created, now)
+    commit = write(run, layouts, checked, created, now)
     if checked.quarantine is not None:
         with run.step("quarantine"):
             write_quarantine(ctx.lakehouse, spec.table_name, run_id, now, checked.quarantine)
@@ -158,35 +160,50 @@ def check(run: TableRun, batch: DataFrame, values: dict[str, object], stats: Bat
     return checked
 
 
-def prepare_target(run: TableRun, target_layout: TargetLayout) -> bool:
-    """Create the Gold table or evolve it to the metadata; True when created just now (empty)."""
+def prepare_targets(run: TableRun, layouts: list[TargetLayout]) -> list[bool]:
+    """Create each Gold table the load type writes, or evolve it to the metadata; per table, True
+    when created just now (empty)."""
     with run.step("target"):
         changed = fingerprint.metadata_changed(run.spec, run.state.input_versions)
-        return ensure_target(run.ctx.lakehouse, run.spec, run.target, target_layout, metadata_changed=changed)
+        return [ensure_target(run.ctx.lakehouse, run.spec, name, lay, metadata_changed=changed, description=part.describe(run.spec))
+                for (name, part), lay in zip(run.parts, layouts)]
 
 
-def write(run: TableRun, target_layout: TargetLayout, checked: ValidatedBatch, created: bool, now: datetime) -> Commit:
-    """The Gold commit: an overwrite (full refresh), else one MERGE over the rows that change something.
+def write(run: TableRun, layouts: list[TargetLayout], checked: ValidatedBatch, created: list[bool], now: datetime) -> Commit:
+    """The Gold commits, one per table the load type writes, in its order; the last one's (the
+    table the metadata names) is the run's. A table after the first may be derived from the one
+    written before it (scd2: ``<name>`` from ``<name>_history``)."""
+    rows = checked.good.drop(WATERMARK)  # the window's bound is taken; Gold does not store it
+    commit, upstream = NO_COMMIT, None
+    for (name, part), lay, new in zip(run.parts, layouts, created):
+        commit = write_table(run, part, name, lay, rows, checked.stats, new, now, upstream)
+        upstream = run.spark.table(name)
+    return commit
+
+
+def write_table(run: TableRun, part: LoadType, target: str, target_layout: TargetLayout, rows: DataFrame, stats: BatchStats,
+                created: bool, now: datetime, upstream: DataFrame | None) -> Commit:
+    """One Gold commit: an overwrite (full refresh), else one MERGE over the rows that change something.
 
     What the MERGE reads is the load type's (:meth:`~framework.engine.loads.base.LoadType.changes`):
     the diff against Gold, or the batch's own rows for an insert-only MERGE (a Gold table created
     just now, fact_insert).
     """
-    spec, stats = run.spec, checked.stats
-    rows = checked.good.drop(WATERMARK)  # the window's bound is taken; Gold does not store it
+    spec = run.spec
     marker = commit_marker(run.run_id, spec.table_name, stats.watermark_to)
-    gold = run.spark.table(run.target)
+    gold = run.spark.table(target)
     if run.full_refresh:
         with run.step("merge"):
-            content = stamp(run.load.desired(spec, rows, gold.limit(0)), target_layout, run.run_id, now)
-            return overwrite(run.spark, run.target, target_layout, content, f"__hm_full_{spec.table_name}", marker)
-    ranges = run.load.pruning(stats.key_ranges)
+            content = stamp(part.desired(spec, rows, gold.limit(0), upstream), target_layout, run.run_id, now)
+            return overwrite(run.spark, target, target_layout, content, f"__hm_full_{spec.table_name}", marker)
+    ranges = part.pruning(stats.key_ranges)
     with run.step("diff"):
-        changes, inserts_only = run.load.changes(spec, target_layout, rows, gold, ranges=ranges, rows_kept=stats.rows_kept, created=created)
+        changes, inserts_only = part.changes(spec, target_layout, rows, gold, ranges=ranges, rows_kept=stats.rows_kept, created=created,
+                                             upstream=upstream)
         changes = stamp(changes, target_layout, run.run_id, now)
     with run.step("merge"):
         target_filter = None if ranges is None or created else key_range(ranges, rows.schema, "t")
-        plan = plan_merge(spec, target_layout, run.target, f"__hm_changes_{spec.table_name}", target_filter, inserts_only=inserts_only)
+        plan = plan_merge(spec, target_layout, target, f"__hm_changes_{spec.table_name}", target_filter, inserts_only=inserts_only, part=part)
         return write_changes(run.spark, plan, changes, marker)
 
 

@@ -1,7 +1,7 @@
 """The Gold table: created from the metadata on first run, columns added when metadata grows.
 
 Besides the metadata's columns a Gold table holds ``valid_from``/``valid_to``/``is_current``
-(scd2), ``_hm_sequence`` (the ``sequence_by`` value, which guards against older versions
+(scd2's ``<name>_history``), ``_hm_sequence`` (the ``sequence_by`` value, which guards against older versions
 overwriting newer ones), and ``_hm_run_id``/``_hm_updated_at`` (which run last wrote the row).
 """
 
@@ -43,10 +43,12 @@ def _column_ddl(field: StructField) -> str:
     return text + (f" COMMENT {sql_string(comment)}" if comment else "")
 
 
-def create_statement(lakehouse: Lakehouse, spec: TableSpec, name: str, wanted: TargetLayout, physical: PhysicalLayout) -> str:
+def create_statement(lakehouse: Lakehouse, spec: TableSpec, name: str, wanted: TargetLayout, physical: PhysicalLayout,
+                     description: str | None = None) -> str:
     columns = ", ".join(_column_ddl(f) for f in wanted.schema.fields)
     cluster = "" if not physical.cluster_by else f" CLUSTER BY {physical.cluster_clause}"
-    comment = f" COMMENT {sql_string(spec.description)}" if spec.description else ""
+    description = spec.description if description is None else description
+    comment = f" COMMENT {sql_string(description)}" if description else ""
     location = lakehouse.location(name)
     where = "" if location is None else f" LOCATION '{location.as_posix()}'"
     vectors = sql_string(str(physical.deletion_vectors).lower())
@@ -76,16 +78,18 @@ def align_layout(lakehouse: Lakehouse, name: str, physical: PhysicalLayout) -> l
     return statements
 
 
-def ensure_target(lakehouse: Lakehouse, spec: TableSpec, name: str, wanted: TargetLayout, *, metadata_changed: bool = True) -> bool:
+def ensure_target(lakehouse: Lakehouse, spec: TableSpec, name: str, wanted: TargetLayout, *, metadata_changed: bool = True,
+                  description: str | None = None) -> bool:
     """Create the Gold table, or add the columns the metadata gained (and, when the metadata
     changed since the table's last success, align its physical layout); refuse type changes.
 
     True when the table was created just now: it holds no rows, so the run's write can be a plain
-    insert (no diff against Gold)."""
+    insert (no diff against Gold). ``description``: the table comment, when not the metadata's own
+    (a table the load type writes beside it)."""
     spark = lakehouse.spark
     physical = physical_layout(spec)
     if not lakehouse.exists(name):
-        spark.sql(create_statement(lakehouse, spec, name, wanted, physical))
+        spark.sql(create_statement(lakehouse, spec, name, wanted, physical, description))
         return True
     if metadata_changed:
         align_layout(lakehouse, name, physical)

@@ -33,7 +33,7 @@ from framework.platform.server_file import write as write_server_file
 from framework.platform.session import connect_address, is_connect
 from framework.surfaces.cli import main
 from tests.connect_fixture import ROOT, SERVE, subprocess_env
-from tests.demo_world import CONTROL, PARALLEL, WORLD, onboarded_sources, onboarded_tables
+from tests.demo_world import CONTROL, PARALLEL, WORLD, gold_tables, onboarded_sources, onboarded_tables
 from tests.harness import T0, audit, hydrate
 from tests.spark import test_design_defects as design_defects
 from tests.spark import test_load_types as load_types
@@ -126,7 +126,8 @@ def outcome(lh: Lakehouse, tables: list[str], datasets: dict | None = None) -> d
     def of_tables(rows: list[dict]) -> list[dict]:
         return [r for r in rows if r["table_name"] in tables]
 
-    found = {t: _rows(lh, p.gold(t), {"_hm_run_id"}) for t in tables}
+    written = [t for t in gold_tables() if t in tables or t.removesuffix("_history") in tables]  # scd2: <name>_history too
+    found = {t: _rows(lh, p.gold(t), {"_hm_run_id"}) for t in written}
     found["audit"] = of_tables(_rows(lh, p.control("gold_run_audit"), {"run_id", "started_at", "ended_at", "duration_seconds", "step_seconds"}))
     found["quarantine"] = of_tables(_rows(lh, p.control("gold_quarantine"), {"run_id"}))
     found["control"] = of_tables(_rows(lh, p.control("gold_table_control"), {"last_run_id"}))

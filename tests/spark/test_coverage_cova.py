@@ -37,8 +37,9 @@ def sorted_map_json(value: dict | None) -> str | None:
 
 
 def scd2_expected(source: list[dict], key: tuple[str, ...], tracked: list[str], derive) -> dict[tuple, dict]:
-    """Gold rows of an scd2 table by (key..., valid_from): tests/scd2_reference.py's versions, each
-    carrying the columns of the source row that opened it (untracked ones included)."""
+    """``<name>_history`` rows by (key..., valid_from): tests/scd2_reference.py's versions, each
+    carrying the columns of the source row that opened it (untracked ones included; a deletion
+    version, the deletion row's)."""
     derived = [(r, derive(r)) for r in source]
     events = [
         (tuple(r[k] for k in key), r["change_time"], json.dumps([g[c] for c in tracked], default=str), r["delete_time"] is not None)
@@ -46,14 +47,19 @@ def scd2_expected(source: list[dict], key: tuple[str, ...], tracked: list[str], 
     ]
     opening = defaultdict(list)
     for r, g in derived:
-        if r["delete_time"] is None:
-            opening[(tuple(r[k] for k in key), r["change_time"])].append(g)
+        opening[(tuple(r[k] for k in key), r["change_time"], r["delete_time"] is not None)].append(g)
     expected = {}
-    for k, name, valid_from, valid_to, is_current in expected_history(events):
-        rows = [g for g in opening[(k, valid_from)] if json.dumps([g[c] for c in tracked], default=str) == name]
+    for k, name, valid_from, valid_to, is_current, is_delete in expected_history(events):
+        rows = [g for g in opening[(k, valid_from, is_delete)] if json.dumps([g[c] for c in tracked], default=str) == name]
         assert rows and all(g == rows[0] for g in rows), f"{k} at {valid_from}: no single opening row"
         expected[(*k, valid_from)] = {**rows[0], "valid_from": valid_from, "valid_to": valid_to, "is_current": is_current}
     return expected
+
+
+def current_of(history: dict[tuple, dict], key: tuple[str, ...]) -> dict[tuple, dict]:
+    """``<name>``: each key's current version, without the validity columns."""
+    validity = ("valid_from", "valid_to", "is_current")
+    return {tuple(v[k] for k in key): {c: x for c, x in v.items() if c not in validity} for v in history.values() if v["is_current"]}
 
 
 def scd2_gold(rows: list[dict], key: tuple[str, ...]) -> dict[tuple, dict]:
@@ -135,10 +141,29 @@ def job_row(r: dict) -> dict:
 JOB_TRACKED = ["name", "creator_id", "run_as", "description", "tags_json"]  # change_time moves with every row
 
 
-def test_dim_job_is_the_scd2_history_of_the_job_versions(demo_world):
+def test_dim_job_is_the_current_version_of_each_job_and_dim_job_history_every_version(demo_world):
     for snapshot in demo_world.after:
         expected = scd2_expected(snapshot.bronze["jobs"], JOB_KEY, JOB_TRACKED, job_row)
-        assert scd2_gold(snapshot.gold["dim_job"], JOB_KEY) == expected
+        assert scd2_gold(snapshot.gold["dim_job_history"], JOB_KEY) == expected
+        assert by_key(snapshot.gold["dim_job"], JOB_KEY) == current_of(expected, JOB_KEY)
+
+
+def test_a_deleted_job_keeps_its_dim_job_row_with_delete_time_set_and_its_history_ends_with_the_deletion(demo_world):
+    snapshot = demo_world.last
+    last_event = {}
+    for r in sorted(snapshot.bronze["jobs"], key=lambda r: (r["change_time"], r["delete_time"] is not None)):
+        last_event[tuple(r[k] for k in JOB_KEY)] = r
+    deleted = {k: r for k, r in last_event.items() if r["delete_time"] is not None}
+    assert deleted, "the demo deletes no job"
+    jobs = by_key(snapshot.gold["dim_job"], JOB_KEY)
+    assert {k: jobs[k]["delete_time"] for k in deleted} == {k: r["delete_time"] for k, r in deleted.items()}
+    assert all(r["delete_time"] is None for k, r in jobs.items() if k not in deleted)
+    history = defaultdict(list)
+    for v in business(snapshot.gold["dim_job_history"]):
+        history[tuple(v[k] for k in JOB_KEY)].append(v)
+    for k, r in deleted.items():
+        last = max(history[k], key=lambda v: v["valid_from"])
+        assert (last["valid_from"], last["delete_time"], last["valid_to"], last["is_current"]) == (r["change_time"], r["delete_time"], None, True)
 
 
 # -- dim_cluster ---------------------------------------------------------------------------------
@@ -164,7 +189,7 @@ def cluster_row(r: dict) -> dict:
 
 def cluster_tracked(rows: list[dict]) -> list[str]:
     """Every column but the key, the change time and date (they move with every row) and the
-    delete time (set only on the deletion row, which closes the version)."""
+    delete time (set only on the deletion row, which opens the deletion version)."""
     return [c for c in cluster_row(rows[0]) if c not in (*CLUSTER_KEY, "change_time", "change_date", "delete_time")]
 
 
@@ -172,7 +197,8 @@ def test_dim_cluster_is_the_scd2_history_of_the_cluster_versions(demo_world):
     for snapshot in demo_world.after:
         source = snapshot.bronze["clusters"]
         expected = scd2_expected(source, CLUSTER_KEY, cluster_tracked(source), cluster_row)
-        assert scd2_gold(snapshot.gold["dim_cluster"], CLUSTER_KEY) == expected
+        assert scd2_gold(snapshot.gold["dim_cluster_history"], CLUSTER_KEY) == expected
+        assert by_key(snapshot.gold["dim_cluster"], CLUSTER_KEY) == current_of(expected, CLUSTER_KEY)
 
 
 def test_the_cluster_cases_happen_inside_the_two_batches_and_land_in_gold(demo_world):
@@ -189,15 +215,16 @@ def test_the_cluster_cases_happen_inside_the_two_batches_and_land_in_gold(demo_w
     back = {tuple(r[k] for k in CLUSTER_KEY) for r in new_rows if r["delete_time"] is None
             and tuple(r[k] for k in CLUSTER_KEY) in deleted_first}
     assert back, "no cluster deleted in batch 1 comes back in batch 2"
-    gold = scd2_gold(second.gold["dim_cluster"], CLUSTER_KEY)
+    gold = scd2_gold(second.gold["dim_cluster_history"], CLUSTER_KEY)
     for r in late:
         version = gold[(*(r[k] for k in CLUSTER_KEY), r["change_time"])]
         assert version["valid_to"] is not None and version["valid_to"] > version["valid_from"]
-    before = scd2_gold(first.gold["dim_cluster"], CLUSTER_KEY)
+    before = scd2_gold(first.gold["dim_cluster_history"], CLUSTER_KEY)
     for key in back:
-        assert not [v for k, v in before.items() if k[:2] == key and v["is_current"]]  # deleted after batch 1
+        was = [v for k, v in before.items() if k[:2] == key and v["is_current"]]  # after batch 1: its deletion
+        assert len(was) == 1 and was[0]["delete_time"] is not None and was[0]["valid_from"] == deleted_first[key]
         current = [v for k, v in gold.items() if k[:2] == key and v["is_current"]]
-        assert len(current) == 1 and current[0]["valid_from"] > deleted_first[key]
+        assert len(current) == 1 and current[0]["valid_from"] > deleted_first[key] and current[0]["delete_time"] is None
 
 
 # -- fact_node_timeline ----------------------------------------------------------------------------

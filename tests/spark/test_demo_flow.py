@@ -24,7 +24,7 @@ def capture(lh) -> tuple[dict[str, list[dict]], dict[str, list[dict]]]:
         return [r.asDict(recursive=True) for r in lh.spark.table(name).collect()]
     return (
         {t: rows(lh.params.bronze(t)) for t in ("workspaces_latest", "list_prices", "usage", "jobs")},
-        {t: rows(lh.params.gold(t)) for t in FIVE},
+        {t: rows(lh.params.gold(t)) for t in (*FIVE, "dim_job_history")},
     )
 
 
@@ -129,8 +129,9 @@ def check_gold_matches_bronze(bronze: dict[str, list[dict]], gold: dict[str, lis
         events.append(((r["workspace_id"], r["job_id"]), r["change_time"], json.dumps([tracked[c] for c in TRACKED]), r["delete_time"] is not None))
     expected = expected_history(events)
     gold_jobs = sorted(
-        ((r["workspace_id"], r["job_id"]), json.dumps([r[c] for c in TRACKED]), r["valid_from"], r["valid_to"], r["is_current"])
-        for r in gold["dim_job"]
+        ((r["workspace_id"], r["job_id"]), json.dumps([r[c] for c in TRACKED]), r["valid_from"], r["valid_to"], r["is_current"],
+         r["delete_time"] is not None)
+        for r in gold["dim_job_history"]
     )
     assert gold_jobs == sorted(expected)
 

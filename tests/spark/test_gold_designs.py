@@ -10,8 +10,8 @@ import pytest
 
 from framework.metadata.spec import TECHNICAL_PREFIX
 from framework.platform.sqltext import quote_table
-from tests.demo_world import WORLD, onboarded_raws, onboarded_tables
-from tests.gold_design import Deviation, designs, deviations, differences, normal_type, yaml_design
+from tests.demo_world import WORLD, gold_tables, onboarded_raws, onboarded_tables
+from tests.gold_design import Deviation, designs, deviations, differences, normal_type, yaml_design, yaml_designs
 from tests.harness import version
 
 pytestmark = WORLD
@@ -24,7 +24,7 @@ def test_the_demo_run_hydrates_every_onboarded_table_and_a_run_with_nothing_new_
             (r.table_name, r.error_message) for r in run.rows if r.status != "SUCCEEDED"
         ]
     assert all(r.target_version is None for r in demo_world.runs[-1].rows)
-    assert {t: version(demo_world.lakehouse, t) for t in onboarded_tables()} == demo_world.versions_before_noop
+    assert {t: version(demo_world.lakehouse, t) for t in gold_tables()} == demo_world.versions_before_noop
     assert all(demo_world.last.gold[t] for t in onboarded_tables()), "every Gold table has rows"
 
 
@@ -48,16 +48,27 @@ def test_the_deviation_list_names_only_onboarded_tables():
     assert all(isinstance(d, Deviation) for d in deviations())
 
 
-def _current(table: str, rows: list[dict]) -> list[dict]:
-    """Current rows: an scd2 table keeps history, of which ``is_current`` rows are the present."""
-    return [r for r in rows if r.get("is_current", True)] if SPECS[table]["load_type"] == "scd2" else rows
-
-
 @pytest.mark.parametrize("table", onboarded_tables())
-def test_the_key_determines_one_current_row(demo_world, table):
-    keys = Counter(tuple(r[k] for k in SPECS[table]["primary_keys"]) for r in _current(table, demo_world.last.gold[table]))
+def test_the_design_key_is_unique_over_the_whole_table(demo_world, table):
+    """What consumers join on: the design's key alone (the metadata's: the design's except listed
+    key deviations), no ``is_current`` filter (an scd2 dimension's versions live in ``<name>_history``)."""
+    keys = Counter(tuple(r[k] for k in SPECS[table]["primary_keys"]) for r in demo_world.last.gold[table])
     assert keys, f"{table} is empty"
     assert [k for k, n in keys.items() if n > 1] == []
+
+
+@pytest.mark.parametrize("table", [t for t in onboarded_tables() if SPECS[t]["load_type"] == "scd2"])
+def test_a_dimension_is_the_current_rows_of_its_history(demo_world, table):
+    """``<name>`` = the ``is_current`` rows of ``<name>_history``, column for column; each key of
+    the history has exactly one current version."""
+    history = demo_world.last.gold[f"{table}_history"]
+    names = [f.name for f in demo_world.lakehouse.spark.table(quote_table(demo_world.lakehouse.params.gold(table))).schema.fields
+             if not f.name.startswith(TECHNICAL_PREFIX)]
+    current = [{n: r[n] for n in names} for r in history if r["is_current"]]
+    key = SPECS[table]["primary_keys"]
+    assert Counter(tuple(r[k] for k in key) for r in current) == Counter(tuple(r[k] for k in key) for r in history if r["valid_to"] is None)
+    assert len({tuple(r[k] for k in key) for r in current}) == len({tuple(r[k] for k in key) for r in history})
+    assert sorted(map(repr, current)) == sorted(repr({n: r[n] for n in names}) for r in demo_world.last.gold[table])
 
 
 @pytest.mark.parametrize("table", onboarded_tables())
@@ -84,3 +95,35 @@ def test_descriptions_from_the_design_are_the_table_and_column_comments(demo_wor
     comments = {f.name: _words(f.metadata.get("comment")) for f in schema.fields}
     wanted = {c["name"]: _words(c.get("description")) for c in design["columns"] if c["name"] in comments}
     assert {n: comments[n] for n in wanted if comments[n] != wanted[n]} == {}
+
+
+# A design's foreign key names a table by a name no design has: the table it means.
+REFERENCED_AS = {"fact_mlflow_run": "fact_mlflow_runs"}
+
+
+def design_references() -> list[tuple[str, tuple[str, ...], str, tuple[str, ...]]]:
+    """(table, columns, referenced table, referenced columns) of every design's foreign keys."""
+    found = []
+    for table, doc in yaml_designs().items():
+        for fk in doc.get("foreign_keys") or []:
+            name, _, cols = fk["references"].partition("(")
+            found.append((table, tuple(fk["columns"]), REFERENCED_AS.get(name.strip(), name.strip()),
+                          tuple(c.strip() for c in cols.rstrip(")").split(","))))
+    return found
+
+
+def test_joining_each_table_to_what_its_design_references_on_the_design_key_keeps_its_row_count(demo_world):
+    """What the Gold layer's SQL does: ``fact LEFT JOIN dim ON <design key>``, no ``is_current``
+    filter. A dimension holding more than one row per key would multiply the fact's rows."""
+    gold = demo_world.last.gold
+    checked, multiplied = [], {}
+    for table, columns, referenced, keys in design_references():
+        if table not in gold or referenced not in gold:
+            continue
+        per_key = Counter(tuple(r[k] for k in keys) for r in gold[referenced])
+        joined = sum(max(1, per_key[tuple(r[c] for c in columns)]) if None not in [r[c] for c in columns] else 1 for r in gold[table])
+        checked.append((table, referenced))
+        if joined != len(gold[table]):
+            multiplied[f"{table} -> {referenced}"] = (len(gold[table]), joined)
+    assert ("fact_usage", "dim_workspace") in checked and ("fact_job_run_timeline", "dim_job") in checked
+    assert multiplied == {}, "fact rows before and after the join"

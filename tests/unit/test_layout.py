@@ -27,12 +27,29 @@ def sources():
     return {p.relative_to(PACKAGE).as_posix(): p.read_text() for p in PACKAGE.rglob("*.py")}
 
 
+def overrides(load: LoadType, method: str) -> bool:
+    return getattr(type(load), method) is not getattr(Base, method)
+
+
 def test_every_load_type_has_its_rules_and_its_behaviour_in_one_entry():
     for name, load in LOADS.items():
         assert isinstance(load, LoadType) and load.name == name
-        for method in ("clauses", "diff", "desired"):  # behaviour the base leaves open
-            assert getattr(type(load), method) is not getattr(Base, method), f"{name} lacks {method}"
         assert callable(load.spec_issues) and callable(load.dedup_grain)
+        suffixes = [suffix for suffix, _ in load.parts()]
+        assert suffixes[-1] == "" and len(set(suffixes)) == len(suffixes), f"{name}: the metadata's table is written last, once"
+        for suffix, part in load.parts():  # behaviour the base leaves open, for every table the type writes
+            assert overrides(part, "clauses") and overrides(part, "desired"), f"{name}{suffix} lacks clauses or desired"
+            assert overrides(part, "diff") or overrides(part, "changes"), f"{name}{suffix} lacks a diff"
+
+
+def test_scd2_writes_the_history_then_the_current_table_derived_from_it():
+    parts = load_of("scd2").parts()
+    assert [suffix for suffix, _ in parts] == ["_history", ""]
+    history, current = (part for _, part in parts)
+    spec = TableSpec.from_dict(raw_spec(load_type="scd2", sequence_by="ts", primary_keys=["id"]))
+    assert [c.action for c in current.clauses(spec)] == ["UPDATE", "INSERT"]  # a deleted entity keeps its row
+    assert "DELETE" in [c.action for c in history.clauses(spec)]  # superseded versions go
+    assert current.merge_keys(spec) == ("id",) and history.merge_keys(spec) == ("id", "valid_from")
 
 
 def test_no_module_branches_on_a_load_type_name():

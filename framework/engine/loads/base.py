@@ -12,7 +12,10 @@ Every load type answers the same questions, in one class, so nothing else in the
   data writes nothing); :meth:`clauses`: the MERGE's WHEN clauses over that diff;
   :meth:`desired`: the whole Gold content from the batch alone (``--full-refresh``, a new table);
   :meth:`changes`: which of the two the MERGE reads, and :meth:`pruning`: over which Gold keys;
-  :meth:`check_batch`: a batch this type must refuse.
+  :meth:`check_batch`: a batch this type must refuse;
+- **tables** — :meth:`parts`: the Gold tables the type writes, in order (one for most; scd2 writes
+  ``<name>_history`` and then ``<name>``, the current state derived from it, each part a load
+  type of its own). A part after the first reads the table written before it (``upstream``).
 
 The registry (:mod:`framework.engine.loads.registry`) maps control-table names to instances.
 """
@@ -64,6 +67,16 @@ class LoadType:
         return [SpecIssue(spec.table_name, "delete_condition",
                           f"is not supported for {self.name} (fact_insert never deletes; snapshot deletes absent keys)")]
 
+    def parts(self) -> tuple[tuple[str, LoadType], ...]:
+        """The Gold tables this type writes, in write order: (suffix of the metadata's table name,
+        the load type that writes it). The last is the table the metadata names (its Delta version
+        and commit are the run's)."""
+        return (("", self),)
+
+    def describe(self, spec: TableSpec) -> str | None:
+        """The comment of the Gold table this load type (or part) writes."""
+        return spec.description
+
     # -- the batch ---------------------------------------------------------------------------
     def dedup_grain(self, spec: TableSpec) -> tuple[str, ...]:
         """The batch columns one kept row stands for (dedup keeps one row per value of them)."""
@@ -98,7 +111,8 @@ class LoadType:
         """Rows that insert, update or delete something (``small_batch``: see :data:`SMALL_BATCH_ROWS`)."""
         raise NotImplementedError
 
-    def desired(self, spec: TableSpec, batch: DataFrame, empty_gold: DataFrame) -> DataFrame:
+    def desired(self, spec: TableSpec, batch: DataFrame, empty_gold: DataFrame, upstream: DataFrame | None = None) -> DataFrame:
+        """The whole Gold content (``upstream``: the table of the part written before, if any)."""
         raise NotImplementedError
 
     def pruning(self, key_ranges: dict[str, tuple[str, str]] | None) -> dict[str, tuple[str, str]] | None:
@@ -106,11 +120,12 @@ class LoadType:
         return key_ranges
 
     def changes(self, spec: TableSpec, lay: TargetLayout, batch: DataFrame, gold: DataFrame, *, ranges: dict | None,
-                rows_kept: int, created: bool) -> tuple[DataFrame, bool]:
+                rows_kept: int, created: bool, upstream: DataFrame | None = None) -> tuple[DataFrame, bool]:
         """The MERGE's source, and whether that MERGE only inserts.
 
         A Gold table created just now holds nothing: the batch's desired rows, inserted (no diff
-        join). Else the diff against the Gold rows the batch's key range can touch.
+        join). Else the diff against the Gold rows the batch's key range can touch. ``upstream``:
+        the table of the part written before this one (see :meth:`parts`), for parts derived from it.
         """
         if created:
             return self.desired(spec, batch, gold.limit(0)), True

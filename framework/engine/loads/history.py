@@ -1,4 +1,7 @@
-"""scd2: the full version history of every key, recomputed for the keys a batch touches."""
+"""scd2's ``<name>_history``: the full version history of every key, recomputed for the keys a
+batch touches. A deletion is a version too (the entity's last, until it is re-created), so the
+current state of every key that ever existed, deleted ones included, is its ``is_current`` row
+(:mod:`framework.engine.loads.dimension` writes those to ``<name>``)."""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 from pyspark.sql.types import BooleanType, DataType, StructField
 
-from framework.engine.columns import IS_CURRENT, IS_DELETE, ORIGIN, SCD2_COLUMNS, SEQ, VALID_FROM, VALID_TO
+from framework.engine.columns import DELETED, IS_CURRENT, IS_DELETE, ORIGIN, SCD2_COLUMNS, SEQ, VALID_FROM, VALID_TO
 from framework.engine.compare import comparable, rows_of_keys, same, tie_break_values
 from framework.engine.layout import TargetLayout
 from framework.engine.loads.base import LoadType
@@ -19,7 +22,13 @@ from framework.platform.sqltext import quote_ident
 class History(LoadType):
     """Versions on ``[valid_from, valid_to)``; the batch's keys get their history recomputed."""
 
+
     added_columns = SCD2_COLUMNS
+
+    def describe(self, spec: TableSpec) -> str | None:
+        lead = ("Version history: one row per version of each key, valid on [valid_from, valid_to); is_current marks the "
+                "current one, a deletion is the last version.")
+        return f"{lead} {spec.description}" if spec.description else lead
 
     def spec_issues(self, spec: TableSpec) -> list[SpecIssue]:
         issues = []  # track_columns: the columns whose change opens a version (metadata checks the names)
@@ -41,13 +50,14 @@ class History(LoadType):
         return True
 
     def added_fields(self, spec: TableSpec, seq_type: DataType) -> list[StructField]:
-        return [StructField(VALID_FROM, seq_type, True), StructField(VALID_TO, seq_type, True), StructField(IS_CURRENT, BooleanType(), True)]
+        return [StructField(VALID_FROM, seq_type, True), StructField(VALID_TO, seq_type, True), StructField(IS_CURRENT, BooleanType(), True),
+                StructField(DELETED, BooleanType(), True)]
 
     def merge_keys(self, spec: TableSpec) -> tuple[str, ...]:
         return tuple(spec.primary_keys) + (VALID_FROM,)
 
     def compared(self, spec: TableSpec) -> tuple[str, ...]:
-        return tuple(spec.column_names) + (VALID_TO, IS_CURRENT)
+        return tuple(spec.column_names) + (VALID_TO, IS_CURRENT, DELETED)
 
     def clauses(self, spec: TableSpec) -> tuple[WhenClause, ...]:
         is_delete = f"s.{IS_DELETE}"
@@ -60,26 +70,20 @@ class History(LoadType):
     def history(self, spec: TableSpec, batch: DataFrame, existing: DataFrame) -> DataFrame:
         """Recompute the full version history of every key in the batch.
 
-        Events are the batch's versions and deletions plus those implied by the Gold rows already
-        stored for the same keys (each version, and a deletion wherever a closed version is not
-        followed by the next one). Per key and instant one event survives (the batch's, as the
-        newer delivery). Consecutive versions with equal tracked columns collapse into the first; a
-        deletion closes the version before it. So late, out-of-order versions land in their place,
-        and re-running the same batch recomputes the same history.
+        Events are the batch's versions and deletions plus the versions already stored for the same
+        keys (a stored deletion is a version flagged ``_hm_deleted``). Per key and instant one event
+        survives (the batch's, as the newer delivery; a deletion before a version). In time order a
+        version opens when its tracked columns differ from the open one's, after a deletion, or
+        first; a deletion opens a version unless the open one is a deletion already. So late,
+        out-of-order versions land in their place, a deletion is the last version until the key is
+        re-created, and re-running the same batch recomputes the same history.
         """
         keys = [quote_ident(k) for k in spec.primary_keys]
         business = [quote_ident(c) for c in spec.column_names if c not in spec.primary_keys]
-        by_key = Window.partitionBy(*keys).orderBy(VALID_FROM)
-        stored = existing.withColumn("_hm_next_from", F.lead(VALID_FROM).over(by_key))
-        from_versions = stored.select(
-            *keys, *business, F.col(VALID_FROM).alias(SEQ), F.lit(False).alias(IS_DELETE), F.lit(1).alias(ORIGIN)
-        )
-        from_deletes = stored.where(
-            F.col(VALID_TO).isNotNull()
-            & (F.col("_hm_next_from").isNull() | (F.col("_hm_next_from") != F.col(VALID_TO)))
-        ).select(*keys, *business, F.col(VALID_TO).alias(SEQ), F.lit(True).alias(IS_DELETE), F.lit(1).alias(ORIGIN))
+        stored = existing.select(*keys, *business, F.col(VALID_FROM).alias(SEQ), F.coalesce(F.col(DELETED), F.lit(False)).alias(IS_DELETE),
+                                 F.lit(1).alias(ORIGIN))
         incoming = batch.select(*keys, *business, SEQ, IS_DELETE, F.lit(0).alias(ORIGIN))
-        events = incoming.unionByName(from_versions).unionByName(from_deletes)
+        events = incoming.unionByName(stored)
 
         one_per_instant = Window.partitionBy(*keys, SEQ).orderBy(
             F.col(ORIGIN).asc(), F.col(IS_DELETE).desc(), *[c.desc_nulls_last() for c in tie_break_values(spec, batch)]
@@ -91,17 +95,18 @@ class History(LoadType):
         prev_tracked = F.lag(tracked).over(in_order)
         prev_delete = F.lag(IS_DELETE).over(in_order)
         is_delete = F.col(IS_DELETE)
-        keep = F.when(is_delete, prev_delete.isNotNull() & ~prev_delete).otherwise(
+        keep = F.when(is_delete, prev_delete.isNull() | ~prev_delete).otherwise(
             prev_delete.isNull() | prev_delete | ~tracked.eqNullSafe(prev_tracked)
         )
         kept = events.withColumn("_hm_keep", keep).where("_hm_keep").drop("_hm_keep")
-        history = kept.withColumn(VALID_TO, F.lead(SEQ).over(in_order)).where(~F.col(IS_DELETE))
+        history = kept.withColumn(VALID_TO, F.lead(SEQ).over(in_order))
         return history.select(
             *keys,
             *business,
             F.col(SEQ).alias(VALID_FROM),
             F.col(VALID_TO),
             F.col(VALID_TO).isNull().alias(IS_CURRENT),
+            F.col(IS_DELETE).alias(DELETED),
             F.lit(False).alias(IS_DELETE),
         )
 
@@ -117,5 +122,5 @@ class History(LoadType):
         deletes = stale.select(*[quote_ident(k) for k in lay.merge_keys]).withColumn(IS_DELETE, F.lit(True))
         return upserts.unionByName(deletes, allowMissingColumns=True)
 
-    def desired(self, spec: TableSpec, batch: DataFrame, empty_gold: DataFrame) -> DataFrame:
+    def desired(self, spec: TableSpec, batch: DataFrame, empty_gold: DataFrame, upstream: DataFrame | None = None) -> DataFrame:
         return self.history(spec, batch, empty_gold)

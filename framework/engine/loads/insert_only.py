@@ -30,5 +30,5 @@ class InsertOnly(Upsert):
         return INSERT_ONLY
 
     def changes(self, spec: TableSpec, lay: TargetLayout, batch: DataFrame, gold: DataFrame, *, ranges: dict | None,
-                rows_kept: int, created: bool) -> tuple[DataFrame, bool]:
+                rows_kept: int, created: bool, upstream: DataFrame | None = None) -> tuple[DataFrame, bool]:
         return self.desired(spec, batch, gold.limit(0)), True  # Delta's insert-only MERGE is the anti join

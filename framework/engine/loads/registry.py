@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from framework.engine.loads.base import LoadType
-from framework.engine.loads.history import History
+from framework.engine.loads.dimension import Dimension
 from framework.engine.loads.insert_only import InsertOnly
 from framework.engine.loads.snapshot import Snapshot
 from framework.engine.loads.upsert import Upsert
@@ -22,7 +22,7 @@ LOADS: Mapping[str, LoadType] = {
     t.name: t
     for t in (
         Upsert("scd1", "upsert by key, latest version wins; unchanged rows are not rewritten"),
-        History("scd2", "full history: a new version when a tracked column changes"),
+        Dimension("scd2", "a dimension: one current row per key in <name>, every version in <name>_history"),
         Upsert("fact_upsert", "keyed upsert; corrections to an existing key overwrite it"),
         InsertOnly("fact_insert", "insert-only by key; a re-delivered key is never duplicated nor overwritten"),
         Snapshot("snapshot", "the source is a full snapshot; keys absent from it are removed"),

@@ -45,5 +45,5 @@ class Upsert(LoadType):
         keep = (~present & ~deleting) | (present & newer & (deleting | changed))
         return joined.where(keep).select("s.*")
 
-    def desired(self, spec: TableSpec, batch: DataFrame, empty_gold: DataFrame) -> DataFrame:
+    def desired(self, spec: TableSpec, batch: DataFrame, empty_gold: DataFrame, upstream: DataFrame | None = None) -> DataFrame:
         return batch.where(~F.col(IS_DELETE))
