@@ -265,7 +265,7 @@ ITEM_KEYS = {"columns": ("name", "expr", "type", "nullable", "comment"), "joins"
 EXPLODE_KEYS = ("expr", "alias", "outer", "position")
 # A ``columns`` entry with a ``flatten`` key stands for one column per field of a source struct;
 # onboarding expands it (framework.onboarding.flatten), so control rows hold explicit columns only.
-FLATTEN_KEYS = ("flatten", "prefix", "except", "depth")
+FLATTEN_KEYS = ("flatten", "prefix", "except", "depth", "json", "json_suffix", "comments")
 
 
 def flatten_entry_issues(table: str, where: str, item: dict) -> list[SpecIssue]:
@@ -290,6 +290,21 @@ def flatten_entry_issues(table: str, where: str, item: dict) -> list[SpecIssue]:
     depth = item.get("depth")
     if depth is not None and (isinstance(depth, bool) or not isinstance(depth, int) or depth < 1):
         issues.append(SpecIssue(table, f"{where}.depth", f"must be a whole number >= 1 (1: nested structs stay STRUCT columns), found {depth!r}"))
+    return issues + _flatten_json_issues(table, where, item)
+
+
+def _flatten_json_issues(table: str, where: str, item: dict) -> list[SpecIssue]:
+    """Wrong shapes of a flatten entry's ``json``, ``json_suffix`` and ``comments``."""
+    issues = []
+    as_json = item.get("json")
+    if as_json is not None and not isinstance(as_json, bool):
+        issues.append(SpecIssue(table, f"{where}.json", f"must be true or false (true: arrays, maps and unwalked structs become JSON text), found {as_json!r}"))
+    suffix = item.get("json_suffix")
+    if suffix is not None and not (isinstance(suffix, str) and (suffix == "" or is_plain_identifier("x" + suffix))):
+        issues.append(SpecIssue(table, f"{where}.json_suffix", f"must be empty or letters, digits and underscores (e.g. _json), found {suffix!r}"))
+    comments = item.get("comments")
+    if comments is not None and not (isinstance(comments, dict) and all(isinstance(k, str) and k and isinstance(v, str) for k, v in comments.items())):
+        issues.append(SpecIssue(table, f"{where}.comments", f"must map generated column names to their comments (e.g. {{usage_job_id: The job.}}), found {comments!r}"))
     return issues
 
 
