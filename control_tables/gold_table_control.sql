@@ -24,6 +24,7 @@ CREATE TABLE IF NOT EXISTS ${catalog}.${control_schema}.gold_table_control (
   explode           STRUCT<expr: STRING, alias: STRING, outer: BOOLEAN, position: STRING> COMMENT 'One source row per element of the array expr, named alias (position: its index); outer keeps empty/NULL arrays as one row',
   cluster_by        ARRAY<STRING> COMMENT 'Liquid clustering columns of the Gold table, or [AUTO] (Databricks chooses); NULL = the default (AUTO on Databricks, none locally); [] = not clustered',
   deletion_vectors  BOOLEAN COMMENT 'Deletion vectors on the Gold table; NULL = the load type default (off for fact_insert, on otherwise)',
+  source_optional   BOOLEAN COMMENT 'The source may be absent in a workspace (a preview system table): absent, the table is SKIPPED with that reason (and so are its dependents), not FAILED; NULL = false',
   watermark_value   STRING COMMENT 'STATE: high-water mark of the last successful run',
   last_run_id       STRING COMMENT 'STATE',
   last_status       STRING COMMENT 'STATE',

@@ -178,6 +178,8 @@ class TableSpec:
     # physical layout of the Gold table (None: the defaults of engine.target.physical_layout)
     cluster_by: tuple[str, ...] | None = None  # Gold columns, or ("AUTO",); () = not clustered
     deletion_vectors: bool | None = None
+    # the source may be absent in a workspace (a preview system table): absent, the run is SKIPPED
+    source_optional: bool = False
 
     @classmethod
     def from_dict(cls, raw: dict) -> TableSpec:
@@ -210,6 +212,7 @@ class TableSpec:
                 explode=None if raw.get("explode") is None else ExplodeSpec.from_dict(raw["explode"]),
                 cluster_by=_cluster_by(raw.get("cluster_by")),
                 deletion_vectors=None if raw.get("deletion_vectors") is None else bool(raw["deletion_vectors"]),
+                source_optional=bool(raw.get("source_optional") or False),
             )
         except (AttributeError, TypeError, ValueError) as exc:
             raise SpecError(
@@ -358,9 +361,10 @@ def shape_issues(raw: dict) -> list[SpecIssue]:
         or (isinstance(cluster_by, (list, tuple)) and all(isinstance(c, str) and c for c in cluster_by))
     ):
         issues.append(SpecIssue(table, "cluster_by", f"must be a list of Gold columns (e.g. [usage_date]) or auto, found {cluster_by!r}"))
-    deletion_vectors = raw.get("deletion_vectors")
-    if deletion_vectors is not None and not isinstance(deletion_vectors, bool):
-        issues.append(SpecIssue(table, "deletion_vectors", f"must be true or false, found {deletion_vectors!r}"))
+    for flag in ("deletion_vectors", "source_optional"):
+        value = raw.get(flag)
+        if value is not None and not isinstance(value, bool):
+            issues.append(SpecIssue(table, flag, f"must be true or false, found {value!r}"))
     return issues
 
 

@@ -184,7 +184,7 @@ def test_map_json_round_trip_and_a_time_range_join(lakehouse, clock):
         ("e1", '{"team":"a"}', {"k": "v"}, 1.0), ("e2", None, None, 2.0), ("e3", "{}", {}, 3.0),
     ]
 
-def test_bootstrap_adds_explode_to_an_older_control_table_and_rows_round_trip(lakehouse, tmp_path):
+def test_bootstrap_adds_explode_and_source_optional_to_an_older_control_table_and_rows_round_trip(lakehouse, tmp_path):
     from dataclasses import replace
 
     from framework.engine.control import read_control
@@ -193,13 +193,14 @@ def test_bootstrap_adds_explode_to_an_older_control_table_and_rows_round_trip(la
 
     ddl = (control_dir() / "gold_table_control.sql").read_text()
     older = tmp_path / "gold_table_control.sql"
-    older.write_text("\n".join(line for line in ddl.splitlines() if not line.lstrip().startswith("explode ")))
+    older.write_text("\n".join(line for line in ddl.splitlines() if not line.lstrip().startswith(("explode ", "source_optional "))))
     lh = Lakehouse(lakehouse.spark, replace(lakehouse.params, control_schema=lakehouse.params.control_schema + "_old"), lakehouse.home)
     lh.ensure_schemas()
     lh.run_ddl_file(older)
     control = lh.params.control("gold_table_control")
-    assert "explode" not in lh.spark.table(control).columns
+    assert "explode" not in lh.spark.table(control).columns and "source_optional" not in lh.spark.table(control).columns
     lh.ensure_control_tables()
+    assert lh.spark.table(control).schema["source_optional"].dataType.simpleString() == "boolean"
     assert lh.spark.table(control).schema["explode"].dataType.simpleString() == (
         "struct<expr:string,alias:string,outer:boolean,position:string>"
     )
