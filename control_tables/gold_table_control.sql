@@ -6,7 +6,7 @@ CREATE TABLE IF NOT EXISTS ${catalog}.${control_schema}.gold_table_control (
   enabled           BOOLEAN NOT NULL COMMENT 'Disabled rows are skipped and audited as SKIPPED',
   source_table      STRING NOT NULL COMMENT 'Source table; placeholders such as ${catalog} are run parameters',
   source_filter     STRING COMMENT 'SQL predicate on the source',
-  load_type         STRING NOT NULL COMMENT 'scd1 | scd2 | fact_upsert | fact_insert | snapshot',
+  load_type         STRING NOT NULL COMMENT 'scd1 | scd2 | fact_upsert | fact_insert | snapshot | view',
   primary_keys      ARRAY<STRING> NOT NULL COMMENT 'The Gold grain',
   sequence_by       STRING COMMENT 'Source expression ordering versions of one key; latest wins',
   watermark_column  STRING COMMENT 'Source column for incremental reads; NULL reads all',

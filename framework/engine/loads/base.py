@@ -12,7 +12,9 @@ Every load type answers the same questions, in one class, so nothing else in the
   data writes nothing); :meth:`clauses`: the MERGE's WHEN clauses over that diff;
   :meth:`desired`: the whole Gold content from the batch alone (``--full-refresh``, a new table);
   :meth:`changes`: which of the two the MERGE reads, and :meth:`pruning`: over which Gold keys;
-  :meth:`check_batch`: a batch this type must refuse.
+  :meth:`check_batch`: a batch this type must refuse;
+- **or a view** — :meth:`defines_view`, :meth:`ensure_view`: a view over another Gold table
+  instead of all the above.
 
 The registry (:mod:`framework.engine.loads.registry`) maps control-table names to instances.
 """
@@ -120,6 +122,15 @@ class LoadType:
     def check_batch(self, spec: TableSpec, rows_read: int) -> str | None:
         """Why the batch must not be written, or None."""
         return None
+
+    # -- a view instead of a table -----------------------------------------------------------
+    def defines_view(self) -> bool:
+        """Whether a table of this type is a view over another Gold table: no data path at all,
+        :meth:`ensure_view` instead (:mod:`framework.engine.loads.view`)."""
+        return False
+
+    def ensure_view(self, run, *, dry_run: bool = False) -> tuple[str | None, str | None]:
+        raise NotImplementedError
 
 
 INSERT_ONLY = (WhenClause("NOT MATCHED", "INSERT"),)
