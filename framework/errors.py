@@ -51,6 +51,11 @@ class SourceError(FrameworkError):
     """The source of a table is missing or does not have what the metadata maps."""
 
 
+class SourceAbsentError(SourceError):
+    """A source marked ``source_optional`` (a preview system table a workspace may not have) does
+    not exist: the table is SKIPPED with this reason, not FAILED, and so are its dependents."""
+
+
 class TargetSchemaError(FrameworkError):
     """The Gold table exists with a shape the metadata cannot be merged into."""
 

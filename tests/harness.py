@@ -65,8 +65,13 @@ def gold(lh: Lakehouse, table: str, columns: list[str], order: list[str] | None 
     return sorted(tuple(r) for r in df.collect()) if order is None else [tuple(r) for r in df.orderBy(*order).collect()]
 
 
-def version(lh: Lakehouse, table: str) -> int:
-    return lh.spark.sql(f"DESCRIBE HISTORY {quote_table(lh.params.gold(table))} LIMIT 1").first()["version"]
+def version(lh: Lakehouse, table: str) -> int | str:
+    """The Gold table's Delta version; for a view (load type view: no versions), the run that
+    (re)created it, from its TBLPROPERTIES: either changes exactly when a run rewrote it."""
+    name = quote_table(lh.params.gold(table))
+    if lh.spark.catalog.getTable(name).tableType == "VIEW":
+        return lh.spark.sql(f"SHOW TBLPROPERTIES {name} ('healthmon.run_id')").first()["value"]
+    return lh.spark.sql(f"DESCRIBE HISTORY {name} LIMIT 1").first()["version"]
 
 
 def audit(lh: Lakehouse, table: str) -> list:

@@ -18,6 +18,7 @@ AUDIT_TABLE = "gold_run_audit"
 QUARANTINE_TABLE = "gold_quarantine"
 
 SUCCEEDED, FAILED, SKIPPED, VALIDATION_FAILED = "SUCCEEDED", "FAILED", "SKIPPED", "VALIDATION_FAILED"
+DISABLED = "disabled in the control table"  # the one SKIPPED reason that does not skip the table's dependents
 
 
 @dataclass(frozen=True)

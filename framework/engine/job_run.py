@@ -10,12 +10,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from framework.engine.audit import AUDIT_TABLE, FAILED, SUCCEEDED, VALIDATION_FAILED
+from framework.engine.audit import AUDIT_TABLE, DISABLED, FAILED, SKIPPED, SUCCEEDED, VALIDATION_FAILED
 from framework.errors import RunFailedError
 from framework.platform.lakehouse import Lakehouse
 from framework.platform.sqltext import quote_table, sql_string
 
 FAILURES = (FAILED, VALIDATION_FAILED)
+
+
+def blocks_dependents(row: dict) -> bool:
+    """Whether a table's audit row skips its dependents, as in a one-process run: it failed, or it
+    was skipped for a reason other than being disabled (a failed dependency, an absent optional source)."""
+    return row["status"] in FAILURES or (row["status"] == SKIPPED and row.get("error_message") != DISABLED)
 
 
 def latest_outcomes(lakehouse: Lakehouse, job_run_id: str) -> dict[str, dict]:

@@ -14,13 +14,13 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
-from framework.engine.audit import FAILED, VALIDATION_FAILED, AuditRow, write_audit
+from framework.engine.audit import FAILED, SKIPPED, VALIDATION_FAILED, AuditRow, write_audit
 from framework.engine.context import Context
 from framework.engine.control import ControlSnapshot, read_control, record_states
-from framework.engine.job_run import FAILURES, latest_outcomes
+from framework.engine.job_run import blocks_dependents, latest_outcomes
 from framework.engine.scheduler import Outcomes, not_run, run_layers, table_sessions
 from framework.engine.table_run import hydrate_table
-from framework.errors import FrameworkError, ValidationFailedError
+from framework.errors import FrameworkError, SourceAbsentError, ValidationFailedError
 from framework.metadata.planner import plan, select, upstream
 from framework.metadata.spec import TableSpec
 from framework.platform.control_store import StateUpdate, TableState
@@ -66,6 +66,10 @@ def hydrate_one(ctx: Context, table_ctx: Context, spec: TableSpec, state: TableS
     except ValidationFailedError as exc:
         outcomes.finish(not_run(ctx, status=VALIDATION_FAILED, message=str(exc), failed_checks=exc.failed_checks, **failure))
         return
+    except SourceAbsentError as exc:  # an optional source this workspace lacks: skipped, and so are its dependents
+        outcomes.block(table)
+        outcomes.finish(not_run(ctx, status=SKIPPED, message=str(exc), **failure))
+        return
     except FrameworkError as exc:
         outcomes.finish(not_run(ctx, status=FAILED, message=str(exc), **failure))
         return
@@ -83,7 +87,7 @@ def _blocked_by(ctx: Context, snapshot: ControlSnapshot, chosen: set[str], outco
     """Why a table cannot run: a dependency failed in this run, or, for a task of a fan-out job
     run, an upstream table failed in an earlier task."""
     failed_earlier = (
-        {t for t, r in latest_outcomes(ctx.lakehouse, ctx.job_run_id).items() if r["status"] in FAILURES and t not in chosen}
+        {t for t, r in latest_outcomes(ctx.lakehouse, ctx.job_run_id).items() if blocks_dependents(r) and t not in chosen}
         if ctx.job_run_id else set()
     )
     all_specs = list(snapshot.specs.values())

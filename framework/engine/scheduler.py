@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 
 from pyspark.errors import PySparkException
 
-from framework.engine.audit import FAILED, SKIPPED, SUCCEEDED, VALIDATION_FAILED, AuditRow
+from framework.engine.audit import DISABLED, FAILED, SKIPPED, SUCCEEDED, VALIDATION_FAILED, AuditRow
 from framework.engine.context import Context
 from framework.metadata.spec import TableSpec
 from framework.platform.control_store import StateUpdate
@@ -90,7 +90,7 @@ def runnable(ctx: Context, outcomes: Outcomes, layer: tuple[str, ...], specs: di
         spec = specs[table]
         blocked = blocked_by(spec)
         if not spec.enabled:
-            outcomes.finish(not_run(ctx, outcomes.run_id, table, spec.domain, spec.load_type, SKIPPED, "disabled in the control table", ctx.clock()))
+            outcomes.finish(not_run(ctx, outcomes.run_id, table, spec.domain, spec.load_type, SKIPPED, DISABLED, ctx.clock()))
         elif blocked:
             outcomes.block(table)
             outcomes.finish(not_run(ctx, outcomes.run_id, table, spec.domain, spec.load_type, SKIPPED,

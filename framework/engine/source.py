@@ -20,7 +20,7 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from framework.engine.columns import WATERMARK
-from framework.errors import SourceError
+from framework.errors import SourceAbsentError, SourceError
 from framework.metadata.spec import TableSpec
 from framework.metadata.vetting import lookback_interval_sql
 from framework.platform.sqltext import quote_ident, quote_table, sql_string
@@ -49,9 +49,12 @@ class SourceWindow:
 
 
 def open_source(spark: SparkSession, spec: TableSpec, source_table: str) -> DataFrame:
-    """The source as a DataFrame, or a SourceError naming the table and the source."""
+    """The source as a DataFrame, or a SourceError naming the table and the source (a
+    SourceAbsentError when the metadata says the source may be absent: the table is then SKIPPED)."""
     name = quote_table(source_table)
     if not spark.catalog.tableExists(source_table):
+        if spec.source_optional:
+            raise SourceAbsentError(f"source {source_table} does not exist (source_optional)")
         raise SourceError(f"{spec.table_name}: source table {source_table!r} does not exist (source_table)")
     return spark.table(name)
 

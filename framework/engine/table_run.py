@@ -92,6 +92,9 @@ def hydrate_table(ctx: Context, spec: TableSpec, state: TableState, run_id: str,
                   dry_run: bool = False) -> TableOutcome:
     """Load one Gold table; raises on failure, else returns its SUCCEEDED outcome."""
     run = TableRun.start(ctx, spec, state, run_id, full_refresh)
+    if run.load.defines_view():  # another Gold table's rows under a second name: nothing to read or write
+        covered, plan_sql = run.load.ensure_view(run, dry_run=dry_run)
+        return TableOutcome(run.audit(None, None, ()), plan_sql, covered)
     inputs = None if dry_run else take_fingerprint(run)
     if inputs is not None and not full_refresh and inputs.to_json() == state.input_versions:
         return unchanged_inputs(run)

@@ -178,6 +178,8 @@ class TableSpec:
     # physical layout of the Gold table (None: the defaults of engine.target.physical_layout)
     cluster_by: tuple[str, ...] | None = None  # Gold columns, or ("AUTO",); () = not clustered
     deletion_vectors: bool | None = None
+    # the source may be absent in a workspace (a preview system table): absent, the run is SKIPPED
+    source_optional: bool = False
 
     @classmethod
     def from_dict(cls, raw: dict) -> TableSpec:
@@ -210,6 +212,7 @@ class TableSpec:
                 explode=None if raw.get("explode") is None else ExplodeSpec.from_dict(raw["explode"]),
                 cluster_by=_cluster_by(raw.get("cluster_by")),
                 deletion_vectors=None if raw.get("deletion_vectors") is None else bool(raw["deletion_vectors"]),
+                source_optional=bool(raw.get("source_optional") or False),
             )
         except (AttributeError, TypeError, ValueError) as exc:
             raise SpecError(
@@ -265,7 +268,7 @@ ITEM_KEYS = {"columns": ("name", "expr", "type", "nullable", "comment"), "joins"
 EXPLODE_KEYS = ("expr", "alias", "outer", "position")
 # A ``columns`` entry with a ``flatten`` key stands for one column per field of a source struct;
 # onboarding expands it (framework.onboarding.flatten), so control rows hold explicit columns only.
-FLATTEN_KEYS = ("flatten", "prefix", "except", "depth")
+FLATTEN_KEYS = ("flatten", "prefix", "except", "depth", "json", "json_suffix", "comments")
 
 
 def flatten_entry_issues(table: str, where: str, item: dict) -> list[SpecIssue]:
@@ -290,6 +293,21 @@ def flatten_entry_issues(table: str, where: str, item: dict) -> list[SpecIssue]:
     depth = item.get("depth")
     if depth is not None and (isinstance(depth, bool) or not isinstance(depth, int) or depth < 1):
         issues.append(SpecIssue(table, f"{where}.depth", f"must be a whole number >= 1 (1: nested structs stay STRUCT columns), found {depth!r}"))
+    return issues + _flatten_json_issues(table, where, item)
+
+
+def _flatten_json_issues(table: str, where: str, item: dict) -> list[SpecIssue]:
+    """Wrong shapes of a flatten entry's ``json``, ``json_suffix`` and ``comments``."""
+    issues = []
+    as_json = item.get("json")
+    if as_json is not None and not isinstance(as_json, bool):
+        issues.append(SpecIssue(table, f"{where}.json", f"must be true or false (true: arrays, maps and unwalked structs become JSON text), found {as_json!r}"))
+    suffix = item.get("json_suffix")
+    if suffix is not None and not (isinstance(suffix, str) and (suffix == "" or is_plain_identifier("x" + suffix))):
+        issues.append(SpecIssue(table, f"{where}.json_suffix", f"must be empty or letters, digits and underscores (e.g. _json), found {suffix!r}"))
+    comments = item.get("comments")
+    if comments is not None and not (isinstance(comments, dict) and all(isinstance(k, str) and k and isinstance(v, str) for k, v in comments.items())):
+        issues.append(SpecIssue(table, f"{where}.comments", f"must map generated column names to their comments (e.g. {{usage_job_id: The job.}}), found {comments!r}"))
     return issues
 
 
@@ -343,9 +361,10 @@ def shape_issues(raw: dict) -> list[SpecIssue]:
         or (isinstance(cluster_by, (list, tuple)) and all(isinstance(c, str) and c for c in cluster_by))
     ):
         issues.append(SpecIssue(table, "cluster_by", f"must be a list of Gold columns (e.g. [usage_date]) or auto, found {cluster_by!r}"))
-    deletion_vectors = raw.get("deletion_vectors")
-    if deletion_vectors is not None and not isinstance(deletion_vectors, bool):
-        issues.append(SpecIssue(table, "deletion_vectors", f"must be true or false, found {deletion_vectors!r}"))
+    for flag in ("deletion_vectors", "source_optional"):
+        value = raw.get(flag)
+        if value is not None and not isinstance(value, bool):
+            issues.append(SpecIssue(table, flag, f"must be true or false, found {value!r}"))
     return issues
 
 

@@ -5,6 +5,12 @@ re-derived from whatever the source looks like on the day of a run. So the entry
 by one column per field (name ``prefix + field``, expr ``<struct>.<field>``, type the field's Spark
 SQL type, nullable). The struct's type is the caller's business (:mod:`framework.onboarding.onboard`
 asks the live source, else the packaged system-table DDL); this module only walks it.
+
+``json: true`` renders the fields a Gold design keeps as text (an ARRAY, a MAP, a STRUCT not walked
+further) as one STRING column ``prefix + field + json_suffix`` holding ``to_json`` of it, every map
+in it with its keys sorted first: a map's entries have no order of their own, and equal maps must
+give equal text, or the diff would see a change where there is none. ``comments`` gives generated
+columns their comments (a design's column descriptions), by output name.
 """
 
 from __future__ import annotations
@@ -13,7 +19,10 @@ from pyspark.sql.types import ArrayType, DataType, DecimalType, MapType, StructT
 
 from framework.errors import SpecIssue
 from framework.metadata.spec import flatten_entry_issues
-from framework.platform.sqltext import is_plain_identifier, quote_ident
+from framework.platform.sqltext import is_plain_identifier, quote_ident, sql_string
+
+NESTED = (ArrayType, MapType, StructType)
+DEFAULT_JSON_SUFFIX = "_json"
 
 
 def sql_type(data_type: DataType) -> str:
@@ -38,6 +47,47 @@ def _field_expr(struct_expr: str, field: str) -> str:
     return f"{struct_expr}.{field if is_plain_identifier(field) else quote_ident(field)}"
 
 
+def holds_map(data_type: DataType) -> bool:
+    """Whether a map is anywhere in ``data_type`` (then its text depends on entry order)."""
+    if isinstance(data_type, MapType):
+        return True
+    if isinstance(data_type, ArrayType):
+        return holds_map(data_type.elementType)
+    if isinstance(data_type, StructType):
+        return any(holds_map(f.dataType) for f in data_type.fields)
+    return False
+
+
+def sorted_maps(expr: str, data_type: DataType, level: int = 0) -> str:
+    """``expr`` with every map in it (at any depth) rebuilt with its entries sorted by key.
+
+    A map of orderable values is sorted as a whole entry (the form hand-written columns use,
+    ``map_from_entries(array_sort(map_entries(x)))``); one whose values hold maps (not orderable)
+    by key alone, which is enough: a map's keys are unique. Lambda variables are numbered by depth.
+    """
+    if not holds_map(data_type):
+        return expr
+    if isinstance(data_type, ArrayType):
+        var = f"e{level}"
+        return f"transform({expr}, {var} -> {sorted_maps(var, data_type.elementType, level + 1)})"
+    if isinstance(data_type, StructType):
+        parts = ", ".join(f"{sql_string(f.name)}, {sorted_maps(_field_expr(expr, f.name), f.dataType, level + 1)}" for f in data_type.fields)
+        return f"IF({expr} IS NULL, NULL, named_struct({parts}))"
+    key, value = f"k{level}", f"v{level}"
+    values = data_type.valueType
+    inner = expr if not holds_map(values) else f"transform_values({expr}, ({key}, {value}) -> {sorted_maps(value, values, level + 1)})"
+    if not holds_map(values):
+        return f"map_from_entries(array_sort(map_entries({inner})))"
+    a, b = f"a{level}", f"b{level}"
+    order = f"({a}, {b}) -> CASE WHEN {a}.key < {b}.key THEN -1 WHEN {a}.key > {b}.key THEN 1 ELSE 0 END"
+    return f"map_from_entries(array_sort(map_entries({inner}), {order}))"
+
+
+def json_expr(expr: str, data_type: DataType) -> str:
+    """The JSON text of a nested value, maps with their keys sorted (equal values, equal text)."""
+    return f"to_json({sorted_maps(expr, data_type)})"
+
+
 def default_prefix(struct_expr: str) -> str:
     """``usage_metadata`` -> ``usage_metadata_``; ``s.a.b`` -> ``a_b_`` (the alias is not part of the name)."""
     parts = [p.strip("`") for p in struct_expr.split(".")]
@@ -46,14 +96,12 @@ def default_prefix(struct_expr: str) -> str:
     return "_".join(parts) + "_"
 
 
-def expand_entry(table: str, where: str, item: dict, struct_type: DataType) -> tuple[list[dict], list[SpecIssue]]:
-    """The explicit columns one flatten entry stands for, or the problems that prevent it."""
-    struct_expr = item["flatten"].strip()
-    if not isinstance(struct_type, StructType):
-        return [], [SpecIssue(table, f"{where}.flatten", f"{struct_expr!r} is {sql_type(struct_type)}, not a STRUCT; only a struct can be flattened")]
-    prefix = default_prefix(struct_expr) if item.get("prefix") is None else item["prefix"]
+def _walk(item: dict, struct_type: StructType, struct_expr: str, prefix: str) -> tuple[list[dict], set[str]]:
+    """The columns of one flatten entry, and every dotted field path seen (for ``except``)."""
     depth = item.get("depth") or 1
     skipped = set(item.get("except") or ())
+    as_json = bool(item.get("json"))
+    suffix = DEFAULT_JSON_SUFFIX if item.get("json_suffix") is None else item["json_suffix"]
     columns: list[dict] = []
     seen: set[str] = set()
 
@@ -63,17 +111,35 @@ def expand_entry(table: str, where: str, item: dict, struct_type: DataType) -> t
             seen.add(dotted)
             if dotted in skipped:
                 continue
-            field_expr = _field_expr(expr, field.name)
+            field_expr, name = _field_expr(expr, field.name), f"{name_prefix}{field.name}"
             if isinstance(field.dataType, StructType) and level < depth:
-                walk(field.dataType, field_expr, f"{name_prefix}{field.name}_", f"{dotted}.", level + 1)
-                continue
-            columns.append({"name": f"{name_prefix}{field.name}", "expr": field_expr, "type": sql_type(field.dataType), "nullable": True})
+                walk(field.dataType, field_expr, f"{name}_", f"{dotted}.", level + 1)
+            elif as_json and isinstance(field.dataType, NESTED):
+                columns.append({"name": f"{name}{suffix}", "expr": json_expr(field_expr, field.dataType), "type": "STRING", "nullable": True})
+            else:
+                columns.append({"name": name, "expr": field_expr, "type": sql_type(field.dataType), "nullable": True})
 
     walk(struct_type, struct_expr, prefix, "", 1)
-    unknown = sorted(skipped - seen)
+    return columns, seen
+
+
+def expand_entry(table: str, where: str, item: dict, struct_type: DataType) -> tuple[list[dict], list[SpecIssue]]:
+    """The explicit columns one flatten entry stands for, or the problems that prevent it."""
+    struct_expr = item["flatten"].strip()
+    if not isinstance(struct_type, StructType):
+        return [], [SpecIssue(table, f"{where}.flatten", f"{struct_expr!r} is {sql_type(struct_type)}, not a STRUCT; only a struct can be flattened")]
+    prefix = default_prefix(struct_expr) if item.get("prefix") is None else item["prefix"]
+    columns, seen = _walk(item, struct_type, struct_expr, prefix)
+    unknown = sorted(set(item.get("except") or ()) - seen)
     if unknown:
         return [], [SpecIssue(table, f"{where}.except", f"{', '.join(map(repr, unknown))} is not a field of {struct_expr!r}; its fields are: {', '.join(sorted(seen))}")]
-    return columns, []
+    comments = item.get("comments") or {}
+    names = [c["name"] for c in columns]
+    strangers = [name for name in comments if name not in names]
+    if strangers:
+        return [], [SpecIssue(table, f"{where}.comments", f"{', '.join(map(repr, strangers))} is not a column this entry generates; "
+                              f"it generates: {', '.join(names)}")]
+    return [{**c, "comment": comments[c["name"]]} if c["name"] in comments else c for c in columns], []
 
 
 def expand_flattens(raw: dict, struct_type_of) -> tuple[dict, list[SpecIssue]]:

@@ -63,12 +63,12 @@ def spec_shape(lakehouse: Lakehouse, spec: TableSpec, gold_specs: dict[str, Tabl
     ``s``, ``explode`` applied, the joins joined; None when the source's shape is unknown or it
     cannot be read (the run reports that, naming the field).
 
-    A joined Gold table that does not exist yet is shaped by its spec in ``gold_specs``. A join
+    A source or joined Gold table that does not exist yet is shaped by its spec in ``gold_specs``. A join
     whose table's shape is still unknown, or whose condition does not resolve, is left out:
     expressions over it do not resolve here and go unchecked.
     """
     try:
-        source = table_shape(lakehouse, spec.source_table)
+        source = table_shape(lakehouse, spec.source_table, gold_specs)  # a view's source: a Gold table
         if source is None:
             return None
         rows = explode_rows(source.rows, spec.explode).alias(SOURCE_ALIAS)

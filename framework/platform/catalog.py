@@ -60,6 +60,9 @@ from framework.platform.sqltext import quote_ident, sql_string
 log = logging.getLogger("healthmon.catalog")
 
 _DETAILS_MARKER = "# Detailed Table Information"
+# who journals the framework's own views (Gold tables of load type view): their definition is the
+# metadata's, rewritten by the run that changes it, so a user's statement does not re-describe them
+FRAMEWORK_RECORDER = "healthmon run"
 
 
 # -- the session catalog: listing and describing -------------------------------------------
@@ -304,7 +307,7 @@ def _record_altered(spark, journal: Journal, entries: dict, kept_keys, by: str, 
     """Views and non-Delta tables keep their definition in the catalog: ALTER changes only it."""
     for key in kept_keys:
         old = entries.get(key)
-        if old is None or (old.kind != VIEW and old.is_delta):
+        if old is None or (old.kind != VIEW and old.is_delta) or old.recorded_by == FRAMEWORK_RECORDER:
             continue
         try:
             fresh = describe_object(spark, *key, by=by)

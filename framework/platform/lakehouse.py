@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from framework.platform.catalog import LocalCatalog
+from framework.platform.catalog import FRAMEWORK_RECORDER, LocalCatalog, describe_object
 from framework.platform.params import RunParams, fill_placeholders
 from framework.platform.resources import control_dir
 from framework.platform.sqltext import (
@@ -197,6 +197,18 @@ class Lakehouse:
         self.ensure_schemas()
         self.register_existing()
         self.ensure_control_tables()
+
+    def create_view(self, full_name: str, statement: str) -> None:
+        """Run the ``CREATE OR REPLACE VIEW`` of a framework view (a Gold table of load type view).
+
+        Locally it is also journaled (:mod:`framework.platform.catalog`), as a view a user creates
+        is: the catalog is in-memory per process and a view has no folder to be found by, so the
+        journal is how later sessions (``healthmon sql``, the SQL endpoint) have it too.
+        """
+        self.spark.sql(statement)
+        if self.home is not None:
+            schema, name = split_table_name(full_name)[-2:]
+            self.catalog.journal.write_object(describe_object(self.spark, schema, name, by=FRAMEWORK_RECORDER))
 
     # -- queries ------------------------------------------------------------------------
     def exists(self, full_name: str) -> bool:

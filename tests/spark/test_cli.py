@@ -44,7 +44,7 @@ def test_onboard_rejects_a_bad_file_listing_every_error_and_writes_nothing(lakeh
     path = write_yaml(tmp_path, thing_spec(table_name="ok"), thing_spec(table_name="bad", load_type="merge", primary_keys=["nope"]))
     assert cli(lakehouse, "onboard", path) == 2
     err = capsys.readouterr().err
-    assert "bad.load_type: must be one of scd1, scd2, fact_upsert, fact_insert, snapshot, found 'merge'" in err
+    assert "bad.load_type: must be one of scd1, scd2, fact_upsert, fact_insert, snapshot, view, found 'merge'" in err
     assert "bad.primary_keys: key 'nope' is not among the columns" in err
     assert lakehouse.spark.table(lakehouse.params.control("gold_table_control")).count() == 0
 

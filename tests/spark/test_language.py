@@ -16,34 +16,45 @@ from tests.harness import add_rows, control_row, gold, hydrate, make_source, onb
 
 USAGE_DDL = (
     "record_id STRING, ts TIMESTAMP, "
-    "usage_metadata STRUCT<job_id: STRING, warehouse_id: STRING, node: STRUCT<type: STRING, n: INT>, dbus: DECIMAL(18,6)>"
+    "usage_metadata STRUCT<job_id: STRING, warehouse_id: STRING, node: STRUCT<type: STRING, n: INT>, dbus: DECIMAL(18,6), "
+    "tags: MAP<STRING, STRING>, runs: ARRAY<STRUCT<id: STRING, conf: MAP<STRING, INT>>>>"
 )
 
 def test_flatten_from_the_live_source_gives_typed_columns_and_values(lakehouse, clock):
     make_source(lakehouse, "usage", USAGE_DDL, [
-        ("r1", ts(1), ("j1", None, ("i3", 2), Decimal("1.500000"))),
+        # map entries out of key order, in the map and in the map inside the array's struct
+        ("r1", ts(1), ("j1", None, ("i3", 2), Decimal("1.500000"), {"team": "a", "env": "prod"}, [("x", {"z": 1, "b": 2}), None])),
         ("r2", ts(2), None),
     ])
     onboard(lakehouse, raw_spec(
         table_name="fact_usage", source_table="${catalog}.${bronze_schema}.usage", primary_keys=["record_id"],
         load_type="fact_upsert", sequence_by=None, lookback=None,
         columns=[{"name": "record_id", "expr": "record_id", "type": "STRING", "nullable": False},
-                 {"flatten": "usage_metadata", "prefix": "u_", "except": ["warehouse_id"]}],
+                 {"flatten": "usage_metadata", "prefix": "u_", "except": ["warehouse_id", "tags", "runs"], "comments": {"u_dbus": "DBUs."}},
+                 {"flatten": "usage_metadata", "prefix": "j_", "json": True, "except": ["job_id", "warehouse_id", "dbus"],
+                  "comments": {"j_tags_json": "Tags, as JSON."}}],
     ))
-    stored = [(c.name, c.expr, c.type, c.nullable) for c in control_row(lakehouse, "fact_usage").columns]
+    stored = [(c.name, c.type, c.nullable, c.comment) for c in control_row(lakehouse, "fact_usage").columns]
     assert stored == [
-        ("record_id", "record_id", "STRING", False),
-        ("u_job_id", "usage_metadata.job_id", "STRING", True),
-        ("u_node", "usage_metadata.node", "STRUCT<`type`: STRING, `n`: INT>", True),
-        ("u_dbus", "usage_metadata.dbus", "DECIMAL(18,6)", True),
+        ("record_id", "STRING", False, None),
+        ("u_job_id", "STRING", True, None),
+        ("u_node", "STRUCT<`type`: STRING, `n`: INT>", True, None),
+        ("u_dbus", "DECIMAL(18,6)", True, "DBUs."),
+        ("j_node_json", "STRING", True, None), ("j_tags_json", "STRING", True, "Tags, as JSON."), ("j_runs_json", "STRING", True, None),
     ]
     assert [r.status for r in hydrate(lakehouse, clock).rows] == ["SUCCEEDED"]
     table = lakehouse.spark.table(lakehouse.params.gold("fact_usage"))
     assert [(f.name, f.dataType.simpleString()) for f in table.schema.fields if not f.name.startswith("_hm_")] == [
         ("record_id", "string"), ("u_job_id", "string"), ("u_node", "struct<type:string,n:int>"), ("u_dbus", "decimal(18,6)"),
+        ("j_node_json", "string"), ("j_tags_json", "string"), ("j_runs_json", "string"),
     ]
-    rows = gold(lakehouse, "fact_usage", ["record_id", "u_job_id", "u_node.type", "u_node.n", "u_dbus"])
-    assert rows == [("r1", "j1", "i3", 2, Decimal("1.500000")), ("r2", None, None, None, None)]
+    assert table.schema["u_dbus"].metadata.get("comment") == "DBUs."
+    rows = gold(lakehouse, "fact_usage", ["record_id", "u_job_id", "u_node.type", "u_node.n", "u_dbus", "j_node_json", "j_tags_json", "j_runs_json"])
+    # the text Spark's to_json gives for these values, maps in key order (written out here by hand)
+    assert rows == [
+        ("r1", "j1", "i3", 2, Decimal("1.500000"), '{"type":"i3","n":2}', '{"env":"prod","team":"a"}', '[{"id":"x","conf":{"b":2,"z":1}},null]'),
+        ("r2", None, None, None, None, None, None, None),
+    ]
 
 def test_flatten_before_the_bronze_copy_exists_uses_the_packaged_ddl_and_errors_name_the_field(lakehouse):
     from framework.onboarding.onboard import expand_columns
@@ -173,7 +184,7 @@ def test_map_json_round_trip_and_a_time_range_join(lakehouse, clock):
         ("e1", '{"team":"a"}', {"k": "v"}, 1.0), ("e2", None, None, 2.0), ("e3", "{}", {}, 3.0),
     ]
 
-def test_bootstrap_adds_explode_to_an_older_control_table_and_rows_round_trip(lakehouse, tmp_path):
+def test_bootstrap_adds_explode_and_source_optional_to_an_older_control_table_and_rows_round_trip(lakehouse, tmp_path):
     from dataclasses import replace
 
     from framework.engine.control import read_control
@@ -182,13 +193,14 @@ def test_bootstrap_adds_explode_to_an_older_control_table_and_rows_round_trip(la
 
     ddl = (control_dir() / "gold_table_control.sql").read_text()
     older = tmp_path / "gold_table_control.sql"
-    older.write_text("\n".join(line for line in ddl.splitlines() if not line.lstrip().startswith("explode ")))
+    older.write_text("\n".join(line for line in ddl.splitlines() if not line.lstrip().startswith(("explode ", "source_optional "))))
     lh = Lakehouse(lakehouse.spark, replace(lakehouse.params, control_schema=lakehouse.params.control_schema + "_old"), lakehouse.home)
     lh.ensure_schemas()
     lh.run_ddl_file(older)
     control = lh.params.control("gold_table_control")
-    assert "explode" not in lh.spark.table(control).columns
+    assert "explode" not in lh.spark.table(control).columns and "source_optional" not in lh.spark.table(control).columns
     lh.ensure_control_tables()
+    assert lh.spark.table(control).schema["source_optional"].dataType.simpleString() == "boolean"
     assert lh.spark.table(control).schema["explode"].dataType.simpleString() == (
         "struct<expr:string,alias:string,outer:boolean,position:string>"
     )

@@ -128,3 +128,44 @@ def test_aggregate_table_groups_by_key_columns(lakehouse, clock):
     assert gold(lakehouse, "dim_agg", ["id", "total", "names"]) == [("a", 3, ["x", "y"]), ("b", 5, ["z"])]
     row = audit(lakehouse, "dim_agg")[-1]
     assert (row.rows_read, row.rows_deduplicated, row.rows_inserted) == (3, 1, 2)
+
+
+def test_a_view_gives_a_second_name_to_a_gold_table_and_is_recreated_only_when_its_metadata_changes(lakehouse, clock):
+    make_source(lakehouse, "things", THINGS, [("a", "a1", 1, ts(1), False), ("b", None, 7, ts(1), False)])
+    table = raw_spec(columns=[{"name": "id", "expr": "id", "type": "STRING", "nullable": False},
+                              {"name": "name", "expr": "name", "type": "STRING"},
+                              {"name": "amount", "expr": "amount", "type": "BIGINT"}])
+    view = raw_spec(table_name="dim_thing_alias", load_type="view", source_table="${catalog}.${gold_schema}.dim_thing",
+                    depends_on=["dim_thing"], sequence_by=None, watermark_column=None, lookback=None, description="Things, again.",
+                    columns=[{"name": "id", "expr": "s.id", "type": "STRING", "nullable": False, "comment": "The id."},
+                             {"name": "amount_text", "expr": "amount", "type": "STRING", "comment": "The amount, as text."}])
+    onboard(lakehouse, table, view)
+    first = hydrate(lakehouse, clock)
+    assert [(r.status, r.rows_read, r.rows_inserted) for r in first.rows] == [("SUCCEEDED", 2, 2), ("SUCCEEDED", 0, 0)]
+    name = lakehouse.params.gold("dim_thing_alias")
+    assert lakehouse.spark.catalog.getTable(name).tableType == "VIEW"
+    assert [(f.name, f.dataType.simpleString(), f.nullable, f.metadata.get("comment")) for f in lakehouse.spark.table(name).schema.fields] == [
+        ("id", "string", False, "The id."), ("amount_text", "string", True, "The amount, as text.")]
+    described = {r["col_name"]: r["data_type"] for r in lakehouse.spark.sql(f"DESCRIBE TABLE EXTENDED {name}").collect()}
+    assert described["Comment"] == "Things, again."
+    assert gold(lakehouse, "dim_thing_alias", ["id", "amount_text"]) == [("a", "1"), ("b", "7")]
+    assert version(lakehouse, "dim_thing_alias") == first.run_id
+
+    # the view shows the table's new rows without being touched; unchanged metadata: not recreated
+    add_rows(lakehouse, "things", THINGS, [("c", "c1", 3, ts(2), False)])
+    second = hydrate(lakehouse, clock)
+    assert [r.status for r in second.rows] == ["SUCCEEDED", "SUCCEEDED"]
+    assert version(lakehouse, "dim_thing_alias") == first.run_id
+    assert gold(lakehouse, "dim_thing_alias", ["id", "amount_text"]) == [("a", "1"), ("b", "7"), ("c", "3")]
+
+    # a later process has it from the catalog journal (a local catalog is in-memory per process)
+    lakehouse.spark.sql(f"DROP VIEW {name}")  # gone from this session's catalog only: the journal keeps it
+    assert lakehouse.catalog.restore_views() == []
+    assert gold(lakehouse, "dim_thing_alias", ["id"]) == [("a",), ("b",), ("c",)]
+
+    # changed metadata: recreated by the next run
+    onboard(lakehouse, table, {**view, "description": "Things, once more."})
+    third = hydrate(lakehouse, clock)
+    assert version(lakehouse, "dim_thing_alias") == third.run_id
+    described = {r["col_name"]: r["data_type"] for r in lakehouse.spark.sql(f"DESCRIBE TABLE EXTENDED {name}").collect()}
+    assert described["Comment"] == "Things, once more."

@@ -132,6 +132,26 @@ def test_failed_table_skips_its_dependents_but_not_unrelated_tables(lakehouse, c
     assert len(audit(lakehouse, "broken")) == 1 and len(audit(lakehouse, "unrelated")) == 1
 
 
+def test_an_absent_optional_source_skips_its_table_and_dependents_and_a_present_one_runs(lakehouse, clock):
+    onboard(
+        lakehouse,
+        raw_spec(table_name="preview", source_table="${catalog}.${bronze_schema}.preview_things", source_optional=True),
+        raw_spec(table_name="child", source_table="${catalog}.${bronze_schema}.preview_things", depends_on=["preview"]),
+    )
+    assert control_row(lakehouse, "preview").source_optional is True and control_row(lakehouse, "child").source_optional is False
+    result = hydrate(lakehouse, clock)
+    status = {r.table_name: (r.status, r.error_message) for r in result.rows}
+    assert status == {
+        "preview": ("SKIPPED", f"source {lakehouse.params.bronze('preview_things')} does not exist (source_optional)"),
+        "child": ("SKIPPED", "dependency failed: preview"),
+    }
+    assert not result.failed
+    make_source(lakehouse, "preview_things", THINGS, [("a", "x", 1, ts(1), False)])
+    status = {r.table_name: (r.status, r.rows_inserted) for r in hydrate(lakehouse, clock).rows}
+    assert status == {"preview": ("SUCCEEDED", 1), "child": ("SUCCEEDED", 1)}
+    assert gold(lakehouse, "preview", ["id", "name", "amount"]) == [("a", "x", 1)]
+
+
 def test_mapping_a_missing_source_column_names_column_and_source(lakehouse, clock):
     make_source(lakehouse, "things", THINGS, [("a", "a", 1, ts(1), False)])
     onboard(lakehouse, raw_spec(columns=[

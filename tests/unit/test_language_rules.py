@@ -7,7 +7,7 @@ from pyspark.sql.types import ArrayType, DecimalType, IntegerType, MapType, Stri
 from framework.engine.loads import find_issues, load_of
 from framework.errors import SpecError
 from framework.metadata.spec import TableSpec, parse_specs
-from framework.onboarding.flatten import expand_flattens, sql_type
+from framework.onboarding.flatten import expand_entry, expand_flattens, sql_type
 from tests.builders import raw_spec
 
 
@@ -25,7 +25,7 @@ def with_columns(*extra) -> list[dict]:
 
 def test_flatten_entries_are_strict_and_must_be_expanded_before_a_spec_is_built():
     assert problems(columns=with_columns({**FLAT, "exclude": ["a"]})) == [
-        "dim_thing.columns[3].exclude: unknown key; valid keys of a flatten entry are: flatten, prefix, except, depth"
+        "dim_thing.columns[3].exclude: unknown key; valid keys of a flatten entry are: flatten, prefix, except, depth, json, json_suffix, comments"
     ]
     assert problems(columns=with_columns({**FLAT, "prefix": "u-", "depth": 0, "except": "a"})) == [
         "dim_thing.columns[3].prefix: must be empty or start an identifier (e.g. usage_), found 'u-'",
@@ -113,3 +113,58 @@ def test_flatten_errors_name_the_table_and_field():
 
     _, issues = expand_flattens(raw_spec(columns=with_columns({"flatten": "nope"})), missing)
     assert [str(i) for i in issues] == ["dim_thing.columns[3].flatten: 'nope' does not resolve"]
+
+
+NESTED = StructType([
+    StructField("status", StringType()),
+    StructField("history", ArrayType(StructType([StructField("version", StringType()), StructField("metrics", MapType(StringType(), StringType()))]))),
+    StructField("labels", MapType(StringType(), StringType())),
+    StructField("params", MapType(StringType(), MapType(StringType(), IntegerType()))),
+    StructField("detail", StructType([StructField("level", IntegerType()), StructField("ids", ArrayType(StringType()))])),
+])
+
+def test_flatten_json_renders_arrays_maps_and_unwalked_structs_as_text_with_map_keys_sorted():
+    columns, issues = expand_entry("fact_x", "columns[2]", {"flatten": "info", "json": True}, NESTED)
+    assert issues == []
+    assert [(c["name"], c["expr"], c["type"]) for c in columns] == [
+        ("info_status", "info.status", "STRING"),  # a scalar stays a typed column
+        ("info_history_json", "to_json(transform(info.history, e0 -> IF(e0 IS NULL, NULL, named_struct("
+                              "'version', e0.version, 'metrics', map_from_entries(array_sort(map_entries(e0.metrics)))))))", "STRING"),
+        # the form the hand-written tags_json columns use
+        ("info_labels_json", "to_json(map_from_entries(array_sort(map_entries(info.labels))))", "STRING"),
+        # values that are maps are not orderable: sorted by key alone (a map's keys are unique)
+        ("info_params_json", "to_json(map_from_entries(array_sort(map_entries(transform_values(info.params, (k0, v0) -> "
+                             "map_from_entries(array_sort(map_entries(v0))))), (a0, b0) -> CASE WHEN a0.key < b0.key THEN -1 "
+                             "WHEN a0.key > b0.key THEN 1 ELSE 0 END)))", "STRING"),
+        ("info_detail_json", "to_json(info.detail)", "STRING"),  # no map inside: no rebuild
+    ]
+    # a walked struct is flattened; its nested fields follow the same rule; the suffix is an option
+    deeper, _ = expand_entry("fact_x", "columns[2]", {"flatten": "info", "json": True, "depth": 2, "json_suffix": "",
+                                                      "except": ["history", "labels", "params"]}, NESTED)
+    assert [(c["name"], c["expr"], c["type"]) for c in deeper] == [
+        ("info_status", "info.status", "STRING"), ("info_detail_level", "info.detail.level", "INT"),
+        ("info_detail_ids", "to_json(info.detail.ids)", "STRING"),
+    ]
+    # without json: true nested fields stay typed, as before
+    typed, _ = expand_entry("fact_x", "columns[2]", {"flatten": "info", "except": ["history", "params"]}, NESTED)
+    assert [(c["name"], c["type"]) for c in typed] == [
+        ("info_status", "STRING"), ("info_labels", "MAP<STRING, STRING>"), ("info_detail", "STRUCT<`level`: INT, `ids`: ARRAY<STRING>>")]
+
+def test_flatten_comments_are_carried_by_output_name_and_a_stranger_is_an_error():
+    entry = {"flatten": "info", "prefix": "", "json": True, "except": ["history", "params"],
+             "comments": {"status": "The status.", "labels_json": "The labels, as JSON."}}
+    columns, issues = expand_entry("fact_x", "columns[2]", entry, NESTED)
+    assert issues == []
+    assert [(c["name"], c.get("comment")) for c in columns] == [
+        ("status", "The status."), ("labels_json", "The labels, as JSON."), ("detail_json", None)]
+    _, issues = expand_entry("fact_x", "columns[2]", {**entry, "comments": {"labels": "x", "history_json": "y"}}, NESTED)
+    assert [str(i) for i in issues] == [
+        "fact_x.columns[2].comments: 'labels', 'history_json' is not a column this entry generates; "
+        "it generates: status, labels_json, detail_json"]
+
+def test_flatten_json_options_are_checked_before_expansion():
+    assert problems(columns=with_columns({**FLAT, "json": "yes", "json_suffix": "-j", "comments": {"u_job_id": 3}})) == [
+        "dim_thing.columns[3].json: must be true or false (true: arrays, maps and unwalked structs become JSON text), found 'yes'",
+        "dim_thing.columns[3].json_suffix: must be empty or letters, digits and underscores (e.g. _json), found '-j'",
+        "dim_thing.columns[3].comments: must map generated column names to their comments (e.g. {usage_job_id: The job.}), found {'u_job_id': 3}",
+    ]

@@ -196,3 +196,27 @@ def test_a_join_to_a_gold_table_needs_the_matching_depends_on():
         "dim_thing.joins[0].table: joins the Gold table 'fact_list_prices', which must then be in depends_on (so it is hydrated first)"
     ]
     assert not [i for i in _issues(joins=[join], depends_on=["fact_list_prices"]) if "joins[0]" in i]
+
+
+def test_source_optional_defaults_to_false_round_trips_and_must_be_a_boolean():
+    assert TableSpec.from_dict(raw_spec()).source_optional is False
+    assert TableSpec.from_dict(raw_spec(source_optional=None)).source_optional is False  # an older control row: NULL
+    spec = TableSpec.from_dict(raw_spec(source_optional=True))
+    assert spec.source_optional is True and TableSpec.from_dict(spec.to_row()) == spec
+    with pytest.raises(SpecError) as info:
+        parse_specs([raw_spec(source_optional="yes")])
+    assert [str(i) for i in info.value.issues] == ["dim_thing.source_optional: must be true or false, found 'yes'"]
+
+
+def test_a_skipped_table_blocks_its_dependents_in_a_job_run_unless_it_was_disabled():
+    from framework.engine.audit import DISABLED
+    from framework.engine.job_run import blocks_dependents
+
+    assert [blocks_dependents(row) for row in (
+        {"status": "FAILED", "error_message": "x: boom"},
+        {"status": "VALIDATION_FAILED", "error_message": "x: validation failed"},
+        {"status": "SKIPPED", "error_message": "source spark_catalog.bronze.t does not exist (source_optional)"},
+        {"status": "SKIPPED", "error_message": "dependency failed: y"},
+        {"status": "SKIPPED", "error_message": DISABLED},
+        {"status": "SUCCEEDED", "error_message": None},
+    )] == [True, True, True, True, False, False]

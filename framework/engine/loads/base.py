@@ -16,6 +16,8 @@ Every load type answers the same questions, in one class, so nothing else in the
 - **tables** — :meth:`parts`: the Gold tables the type writes, in order (one for most; scd2 writes
   ``<name>_history`` and then ``<name>``, the current state derived from it, each part a load
   type of its own). A part after the first reads the table written before it (``upstream``).
+- **or a view** — :meth:`defines_view`, :meth:`ensure_view`: a view over another Gold table
+  instead of all the above.
 
 The registry (:mod:`framework.engine.loads.registry`) maps control-table names to instances.
 """
@@ -135,6 +137,15 @@ class LoadType:
     def check_batch(self, spec: TableSpec, rows_read: int) -> str | None:
         """Why the batch must not be written, or None."""
         return None
+
+    # -- a view instead of a table -----------------------------------------------------------
+    def defines_view(self) -> bool:
+        """Whether a table of this type is a view over another Gold table: no data path at all,
+        :meth:`ensure_view` instead (:mod:`framework.engine.loads.view`)."""
+        return False
+
+    def ensure_view(self, run, *, dry_run: bool = False) -> tuple[str | None, str | None]:
+        raise NotImplementedError
 
 
 INSERT_ONLY = (WhenClause("NOT MATCHED", "INSERT"),)

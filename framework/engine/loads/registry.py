@@ -13,6 +13,7 @@ from framework.engine.loads.dimension import Dimension
 from framework.engine.loads.insert_only import InsertOnly
 from framework.engine.loads.snapshot import Snapshot
 from framework.engine.loads.upsert import Upsert
+from framework.engine.loads.view import View
 from framework.errors import SpecIssue, UnknownLoadTypeError
 from framework.metadata.spec import TableSpec
 from framework.metadata.validation import find_issues as _find_issues
@@ -26,6 +27,7 @@ LOADS: Mapping[str, LoadType] = {
         Upsert("fact_upsert", "keyed upsert; corrections to an existing key overwrite it"),
         InsertOnly("fact_insert", "insert-only by key; a re-delivered key is never duplicated nor overwritten"),
         Snapshot("snapshot", "the source is a full snapshot; keys absent from it are removed"),
+        View("view", "another Gold table's rows under a second name: a view over it, created when absent or changed"),
     )
 }
 
