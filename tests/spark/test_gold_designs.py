@@ -97,8 +97,10 @@ def test_descriptions_from_the_design_are_the_table_and_column_comments(demo_wor
     assert {n: comments[n] for n in wanted if comments[n] != wanted[n]} == {}
 
 
-# A design's foreign key names a table by a name no design has: the table it means.
-REFERENCED_AS = {"fact_mlflow_run": "fact_mlflow_runs"}
+# Design foreign keys that name a table or column by a name no design has: the one they mean.
+REFERENCED_AS = {"fact_mlflow_run": "fact_mlflow_runs", "dim_served_entity": "dim_served_entities"}
+REFERENCED_COLUMN = {("dim_pipeline", "dlt_pipeline_id"): "pipeline_id", ("fact_job_run_timeline", "job_run_id"): "run_id",
+                     ("fact_pipeline_update_timeline", "dlt_update_id"): "update_id"}
 
 
 def design_references() -> list[tuple[str, tuple[str, ...], str, tuple[str, ...]]]:
@@ -107,23 +109,27 @@ def design_references() -> list[tuple[str, tuple[str, ...], str, tuple[str, ...]
     for table, doc in yaml_designs().items():
         for fk in doc.get("foreign_keys") or []:
             name, _, cols = fk["references"].partition("(")
-            found.append((table, tuple(fk["columns"]), REFERENCED_AS.get(name.strip(), name.strip()),
-                          tuple(c.strip() for c in cols.rstrip(")").split(","))))
+            referenced = REFERENCED_AS.get(name.strip(), name.strip())
+            keys = tuple(REFERENCED_COLUMN.get((referenced, c.strip()), c.strip()) for c in cols.rstrip(")").split(","))
+            found.append((table, tuple(fk["columns"]), referenced, keys))
     return found
 
 
 def test_joining_each_table_to_what_its_design_references_on_the_design_key_keeps_its_row_count(demo_world):
-    """What the Gold layer's SQL does: ``fact LEFT JOIN dim ON <design key>``, no ``is_current``
-    filter. A dimension holding more than one row per key would multiply the fact's rows."""
-    gold = demo_world.last.gold
+    """What the Gold layer's SQL does: ``fact LEFT JOIN dim ON <the dimension's design key>``, no
+    ``is_current`` filter. A dimension holding more than one row per key would multiply the fact's
+    rows. (A foreign key naming only part of the referenced key, e.g. ``dim_job(job_id)``, is not a
+    join on the design key: nothing promises one row per value there.)"""
+    gold, keys_of = demo_world.last.gold, designs()
     checked, multiplied = [], {}
     for table, columns, referenced, keys in design_references():
-        if table not in gold or referenced not in gold:
+        if table not in gold or referenced not in gold or set(keys) != set(keys_of[referenced].primary_key):
             continue
         per_key = Counter(tuple(r[k] for k in keys) for r in gold[referenced])
         joined = sum(max(1, per_key[tuple(r[c] for c in columns)]) if None not in [r[c] for c in columns] else 1 for r in gold[table])
         checked.append((table, referenced))
         if joined != len(gold[table]):
             multiplied[f"{table} -> {referenced}"] = (len(gold[table]), joined)
-    assert ("fact_usage", "dim_workspace") in checked and ("fact_job_run_timeline", "dim_job") in checked
+    assert {("fact_usage", "dim_workspace"), ("fact_usage", "dim_job"), ("fact_job_run_timeline", "dim_job"),
+            ("fact_node_timeline", "dim_cluster"), ("fact_query_history", "dim_warehouse")} <= set(checked)
     assert multiplied == {}, "fact rows before and after the join"
