@@ -1,4 +1,4 @@
-"""The demo Bronze generator: all 34 system tables, exact schemas, deterministic batches, the
+"""The demo Bronze generator: all 35 system tables, exact schemas, deterministic batches, the
 documented behaviours and the hard cases.
 
 Most checks read the generated rows of batches 1-4 (pure Python, computed once per module) and
