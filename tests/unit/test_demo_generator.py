@@ -279,6 +279,7 @@ def test_latest_state_tables_change_in_place_between_snapshots(rows):
     finished_later = [k for k in first if first[k]["status"] == "RUNNING" and second[k]["status"] != "RUNNING"]
     assert finished_later and all(second[k]["end_time"] is not None and first[k]["end_time"] is None for k in finished_later)
     assert all(second[k]["update_time"] > first[k]["update_time"] for k in finished_later)
+    assert any(first[k]["delete_time"] is None and second[k]["delete_time"] == second[k]["update_time"] for k in first)  # a soft-deleted run
     classified = [by_key(b, "data_classification.results", "table_id", "column_name", "class_tag") for b in (1, 2)]
     assert set(classified[1]) > set(classified[0])  # a new detection
     assert any(classified[0][k]["latest_detected_time"] < classified[1][k]["latest_detected_time"] for k in classified[0])
