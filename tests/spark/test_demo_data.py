@@ -41,6 +41,7 @@ VERSION_KEYS = {
     "lakeflow.jobs": ("workspace_id", "job_id", "change_time"),
     "billing.list_prices": ("sku_name", "price_start_time", "price_end_time"),
     "billing.usage": ("record_id",),
+    "__internal_logging.payload_logs": ("databricks_request_id",),
 }
 
 
