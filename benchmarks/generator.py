@@ -4,7 +4,7 @@ One local session as the CLI makes it (``local_spark``), a fresh lakehouse in a 
 folder. Measured: ``append_batch(lakehouse, 1, scale=S, tables=["billing.usage"])`` with ``S``
 the smallest scale giving >= 1,000,000 usage rows (Python generates the batch's ~200 rows with
 their cases, Spark makes ``S`` copies with rekeyed ids and writes one new Delta table), then one
-ordinary batch of all 34 tables at scale 1; and, first, the pure-Python generation of batch 1. Writes
+ordinary batch of all 35 tables at scale 1; and, first, the pure-Python generation of batch 1. Writes
 the figures to the generator section of docs/benchmarks.md (between its markers; the rest of
 the file is left as it is).
 

@@ -27,7 +27,8 @@ OUTPUT = REPO_ROOT / "framework/platform/source_schemas/system_tables.sql"
 
 # The system schemas the Health Monitor copies to Bronze. Deliberately absent: `workflow` (a
 # legacy alias of `lakeflow` whose table names would collide), `information_schema` (per-catalog
-# metadata, not telemetry), `hms_to_uc_migration` and `__internal_logging` (internal).
+# metadata, not telemetry), `hms_to_uc_migration` and `__internal_logging` (internal, but see
+# INCLUDED_TABLES).
 INCLUDED_SCHEMAS = (
     "access",
     "billing",
@@ -41,6 +42,16 @@ INCLUDED_SCHEMAS = (
     "serving",
     "storage",
 )
+# Single tables of otherwise absent schemas: the AI Gateway payload log, a preview table that the
+# Gold design fact_payload_logs reads (a workspace without it skips that table).
+INCLUDED_TABLES = (("__internal_logging", "payload_logs"),)
+
+
+def included(schema: str, table: str) -> bool:
+    """Whether system table ``schema.table`` gets a Bronze copy (internal ``__`` tables do not)."""
+    if (schema, table) in INCLUDED_TABLES:
+        return True
+    return schema in INCLUDED_SCHEMAS and not table.startswith("__")
 
 _PLAIN_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # information_schema exports a missing comment as the text "null".
@@ -67,7 +78,7 @@ def read_export(csv_path: Path) -> list[ExportColumn]:
     columns = []
     for row in rows:
         schema, table = row["table_schema"], row["table_name"]
-        if schema not in INCLUDED_SCHEMAS or table.startswith("__"):
+        if not included(schema, table):
             continue
         comment = row["comment"]
         columns.append(

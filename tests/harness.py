@@ -88,5 +88,5 @@ def control_row(lh: Lakehouse, table: str):
 
 
 # The Bronze tables the first five onboarded Gold tables read (tests/demo_world.py derives the full
-# list from the onboarding files): tests that hydrate those five write only these of a demo batch's 34.
+# list from the onboarding files): tests that hydrate those five write only these of a demo batch's 35.
 ONBOARDED_SOURCES = ("access.workspaces_latest", "lakeflow.jobs", "billing.list_prices", "billing.usage")

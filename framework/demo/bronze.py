@@ -1,4 +1,4 @@
-"""Deterministic, system-table-shaped Bronze data for the local demo and the tests: all 34
+"""Deterministic, system-table-shaped Bronze data for the local demo and the tests: all 35
 source system tables, one batch per day.
 
 Why generated: there is no Databricks account on a laptop, and the cases the framework exists
@@ -17,7 +17,9 @@ imitate their documented behaviour (the team's reference notes on the system tab
 - latest-state tables updated in place, delivered as snapshots (workspaces, node types, MLflow
   experiments and runs, classification results);
 - per-minute node metrics, append-only event tables (audit, lineage, network, assistant, clean
-  rooms, marketplace, serving requests), NULL-heavy columns, empty maps and arrays.
+  rooms, marketplace, serving requests), NULL-heavy columns, empty maps and arrays;
+- the AI Gateway payload log of the serving requests, sampled, late by up to an hour and with
+  duplicates (:mod:`.payloads`).
 
 Batch ``n`` is what the system tables delivered on day ``2026-01-01 + (n - 1)``; it is a pure
 function of ``n``: every domain draws from its own random stream seeded by its name and the
@@ -31,7 +33,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
-from framework.demo import access, billing, clean_rooms, compute, governance, jobs, lineage, marketplace, mlflow, network, pipelines, query, runs, serving
+from framework.demo import access, billing, clean_rooms, compute, governance, jobs, lineage, marketplace, mlflow, network, payloads, pipelines, query, runs, serving
 from framework.demo.common import BASE_DAY
 from framework.demo.scale import REKEYED, amplify, check_scale
 from framework.demo.writer import frame, write
@@ -43,7 +45,8 @@ if TYPE_CHECKING:
 
 USAGE_ROWS_PER_DAY = billing.USAGE_ROWS_PER_DAY
 # Rows each batch delivers a second time, exactly (no other table has any).
-DUPLICATES_PER_BATCH = {"lakeflow.jobs": jobs.DUPLICATES, **billing.DUPLICATES}
+DUPLICATES_PER_BATCH = {"lakeflow.jobs": jobs.DUPLICATES, **billing.DUPLICATES,
+                        "__internal_logging.payload_logs": payloads.DUPLICATES}
 
 _GENERATORS: dict[str, Callable[[int], list[dict]]] = {
     "access.workspaces_latest": access.workspace_rows,
@@ -68,6 +71,7 @@ _GENERATORS: dict[str, Callable[[int], list[dict]]] = {
     "query.history": query.query_rows,
     "serving.served_entities": serving.served_entity_rows,
     "serving.endpoint_usage": serving.endpoint_usage_rows,
+    "__internal_logging.payload_logs": payloads.payload_rows,
     "mlflow.experiments_latest": mlflow.experiment_rows,
     "mlflow.runs_latest": mlflow.runs_latest_rows,
     "mlflow.run_metrics_history": mlflow.metrics_rows,
@@ -125,7 +129,7 @@ def append_batch(
     full table name. ``scale`` > 1 writes that many copies of each event table's rows
     (:mod:`framework.demo.scale`); dimensions, snapshots and prices are written once.
     ``tables`` (keys of DEMO_TABLES) writes only those, for callers that need a few: a Delta
-    commit costs about a second locally, and a batch has 34.
+    commit costs about a second locally, and a batch has 35.
 
     ``usage`` is always written, and last: it is what :func:`next_batch_number` reads, so a
     batch that failed half-way counts as not written, and writing it again re-delivers what it

@@ -4,7 +4,8 @@ Why the ``*_latest`` tables are snapshots: upstream they hold one row per experi
 updated in place (a run goes RUNNING -> FINISHED, a metric moves ``update_time``, a soft delete
 sets ``delete_time``). Each batch therefore delivers the whole current state, and consecutive
 batches differ in place: runs still going at midnight are RUNNING in one batch and finished in
-the next, an experiment is renamed in batch 3, one is soft-deleted in batch 2.
+the next, an experiment is renamed in batch 3, one is soft-deleted in batch 2, and so is a run of
+batch 1 (some later runs too).
 
 A run's metrics are logged every 30 minutes while it runs; ``run_metrics_history`` appends the
 ones inserted that day (a run crossing midnight logs into two batches), and ``runs_latest``'s
@@ -70,7 +71,8 @@ def _planned(batch: int) -> tuple[Run, ...]:
                 status=rng.choices(("FINISHED", "FAILED", "KILLED"), weights=(80, 15, 5))[0],
                 params={} if rng.random() < 0.2 else {"max_depth": str(rng.choice((4, 6, 8))), "learning_rate": str(rng.choice((0.05, 0.1)))},
                 metric_names=() if rng.random() < 0.1 else _METRICS[kind],
-                deleted_at=at(day + timedelta(days=1), 11 * 60) if rng.random() < 0.08 else None,
+                # soft-deleted the next morning; so that two batches show one, also demand_forecast's first run of day 1
+                deleted_at=at(day + timedelta(days=1), 11 * 60) if rng.random() < 0.08 or (batch == 1 and experiment is EXPERIMENTS[1] and number == 0) else None,
                 repeats_last=number == 0,
             ))
     return tuple(runs)

@@ -40,6 +40,7 @@ REKEYED: dict[str, tuple[str, ...]] = {
     "access.column_lineage": ("record_id", "event_id", "statement_id", "entity_run_id",
                               "entity_metadata.job_info.job_run_id", "entity_metadata.dlt_pipeline_info.dlt_update_id"),
     "serving.endpoint_usage": ("databricks_request_id", "client_request_id"),
+    "__internal_logging.payload_logs": ("databricks_request_id", "client_request_id"),  # as its usage row's copy
     "mlflow.run_metrics_history": ("record_id",),
     "storage.predictive_optimization_operations_history": ("operation_id",),
 }

@@ -1,4 +1,4 @@
-"""The demo Bronze generator: all 34 system tables, exact schemas, deterministic batches, the
+"""The demo Bronze generator: all 35 system tables, exact schemas, deterministic batches, the
 documented behaviours and the hard cases.
 
 Most checks read the generated rows of batches 1-4 (pure Python, computed once per module) and
@@ -41,6 +41,7 @@ VERSION_KEYS = {
     "lakeflow.jobs": ("workspace_id", "job_id", "change_time"),
     "billing.list_prices": ("sku_name", "price_start_time", "price_end_time"),
     "billing.usage": ("record_id",),
+    "__internal_logging.payload_logs": ("databricks_request_id",),
 }
 
 

@@ -1,4 +1,4 @@
-"""The demo Bronze generator: all 34 system tables, exact schemas, deterministic batches, the: the tests that need no Spark (the rest, and the context, in tests/spark/test_demo_data.py)."""
+"""The demo Bronze generator: all 35 system tables, exact schemas, deterministic batches, the: the tests that need no Spark (the rest, and the context, in tests/spark/test_demo_data.py)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import pytest
 
 from framework.demo.bronze import (
     DEMO_TABLES,
+    DUPLICATES_PER_BATCH,
     batch_rows,
 )
 from framework.demo.common import batch_day, end_of
@@ -37,7 +38,7 @@ def test_batches_are_numbered_from_one():
         batch_rows(0)
 
 def test_the_demo_covers_every_system_table_of_the_derived_ddl():
-    assert sorted(DEMO_TABLES) == sorted(source_tables()) and len(DEMO_TABLES) == 34
+    assert sorted(DEMO_TABLES) == sorted(source_tables()) and len(DEMO_TABLES) == 35
     assert DEMO_TABLES[-1] == "billing.usage"  # written last: it marks the batch as delivered
 
 def test_every_batch_has_rows_for_every_table_and_only_known_columns(rows):
@@ -278,6 +279,7 @@ def test_latest_state_tables_change_in_place_between_snapshots(rows):
     finished_later = [k for k in first if first[k]["status"] == "RUNNING" and second[k]["status"] != "RUNNING"]
     assert finished_later and all(second[k]["end_time"] is not None and first[k]["end_time"] is None for k in finished_later)
     assert all(second[k]["update_time"] > first[k]["update_time"] for k in finished_later)
+    assert any(first[k]["delete_time"] is None and second[k]["delete_time"] == second[k]["update_time"] for k in first)  # a soft-deleted run
     classified = [by_key(b, "data_classification.results", "table_id", "column_name", "class_tag") for b in (1, 2)]
     assert set(classified[1]) > set(classified[0])  # a new detection
     assert any(classified[0][k]["latest_detected_time"] < classified[1][k]["latest_detected_time"] for k in classified[0])
@@ -340,6 +342,35 @@ def test_append_only_events_are_new_in_each_batch_and_happen_on_its_day(rows, ke
         days = {r[time_column].date() for r in rows[batch][key]}
         assert batch_day(batch) in days and days <= {batch_day(batch), batch_day(batch - 1)}
 
+PAYLOAD_COPIED = ("account_id", "workspace_id", "databricks_request_id", "client_request_id", "request_time", "status_code", "served_entity_id")
+
+
+def test_payload_logs_are_sampled_requests_of_endpoint_usage_delivered_up_to_an_hour_late(rows):
+    """Each payload row is a request of serving.endpoint_usage (same id, time, status, entity) of
+    its batch or, delivered late, of the batch before; a batch re-delivers a few rows exactly."""
+    usage = {r["databricks_request_id"]: (batch, r) for batch, r in upto(rows, "serving.endpoint_usage", 4)}
+    seen, late, route_optimized, sampled = Counter(), 0, 0, Counter()
+    for batch, p in upto(rows, "__internal_logging.payload_logs", 4):
+        requested_in, u = usage[p["databricks_request_id"]]
+        assert batch - requested_in in (0, 1) and {c: p[c] for c in PAYLOAD_COPIED} == {c: u[c] for c in PAYLOAD_COPIED}
+        assert p["request_date"] == p["request_time"].date() and 0 < p["sampling_fraction"] <= 1
+        assert p["requester"] in (u["requester"], None) and (p["request"] is None) == ("MAX_REQUEST_SIZE_EXCEEDED" in p["logging_error_codes"])
+        if p["status_code"] == 200 and u["input_token_count"] is not None and p["response"] is not None:
+            tokens = json.loads(p["response"])["usage"]
+            assert (tokens["prompt_tokens"], tokens["completion_tokens"]) == (u["input_token_count"], u["output_token_count"])
+        late += batch > requested_in
+        route_optimized += p["requester"] is None
+        sampled[p["sampling_fraction"]] += 1
+        seen[p["databricks_request_id"]] += 1
+    assert late and route_optimized and set(sampled) == {1.0, 0.5}
+    for batch in BATCHES:  # exact re-deliveries only, DUPLICATES_PER_BATCH of them per batch
+        delivered = Counter(repr(sorted(r.items())) for r in rows[batch]["__internal_logging.payload_logs"])
+        assert sum(n - 1 for n in delivered.values()) == DUPLICATES_PER_BATCH["__internal_logging.payload_logs"] > 0
+    assert sum(n - 1 for n in seen.values()) == len(BATCHES) * DUPLICATES_PER_BATCH["__internal_logging.payload_logs"]
+    logged_endpoints = {r["served_entity_id"] for _, r in upto(rows, "__internal_logging.payload_logs", 4)}
+    assert logged_endpoints < {u["served_entity_id"] for _, u in usage.values()}  # not every endpoint logs payloads
+
+
 def test_clean_room_events_set_exactly_the_metadata_of_their_type(rows):
     from framework.demo.clean_rooms import METADATA_OF
 
@@ -373,6 +404,7 @@ NOT_NULL_COLLECTIONS = [  # empty and non-empty occur
     ("mlflow.runs_latest", "params"),
     ("data_classification.results", "samples"),
     ("compute.clusters", "tags"),
+    ("__internal_logging.payload_logs", "logging_error_codes"),
 ]
 
 MOSTLY_NULL = [  # NULL on most rows, set on some
@@ -382,6 +414,7 @@ MOSTLY_NULL = [  # NULL on most rows, set on some
     ("serving.endpoint_usage", "client_request_id"),
     ("marketplace.listing_access_events", "consumer_comment"),
     ("query.history", "written_rows"),
+    ("__internal_logging.payload_logs", "client_request_id"),
 ]
 
 def _values(rows, key, column):

@@ -28,6 +28,12 @@ INCLUDED = {
     "access", "billing", "compute", "data_classification", "data_quality_monitoring", "lakeflow",
     "marketplace", "mlflow", "query", "serving", "storage",
 }  # fmt: skip
+# single tables of otherwise left-out schemas (the AI Gateway payload log, a preview table)
+INCLUDED_TABLES = {("__internal_logging", "payload_logs")}
+
+
+def _included(schema: str, table: str) -> bool:
+    return (schema, table) in INCLUDED_TABLES or (schema in INCLUDED and not table.startswith("__"))
 
 
 def _types(key: str) -> list[tuple[str, str]]:
@@ -110,9 +116,22 @@ def test_bronze_names_are_the_system_table_names_and_legacy_schemas_are_left_out
     tables = source_tables()
     assert {"billing.usage", "billing.list_prices", "lakeflow.jobs", "access.workspaces_latest"} <= set(tables)
     assert all(key == f"{t.system_schema}.{t.name}" for key, t in tables.items())
-    assert {t.system_schema for t in tables.values()} <= INCLUDED
+    assert all(_included(t.system_schema, t.name) for t in tables.values())
+    assert {t.system_schema for t in tables.values()} == INCLUDED | {schema for schema, _ in INCLUDED_TABLES}
     assert not any(t.name.startswith("__") for t in tables.values())
     assert len({t.name for t in tables.values()}) == len(tables)
+
+
+def test_the_payload_log_is_the_one_table_of_an_internal_schema_with_its_exact_columns():
+    assert [k for k in source_tables() if k.startswith("__")] == ["__internal_logging.payload_logs"]
+    assert source_table("__internal_logging.payload_logs").system_table == "system.__internal_logging.payload_logs"
+    assert _types("__internal_logging.payload_logs") == [
+        ("account_id", "string"), ("workspace_id", "string"), ("request_date", "date"),
+        ("databricks_request_id", "string"), ("client_request_id", "string"), ("request_time", "timestamp"),
+        ("status_code", "int"), ("sampling_fraction", "double"), ("execution_duration_ms", "bigint"),
+        ("request", "string"), ("response", "string"), ("logging_error_codes", "array<string>"),
+        ("served_entity_id", "string"), ("endpoint_table_id", "string"), ("requester", "string"),
+    ]  # fmt: skip
 
 
 def test_schema_ddl_drops_comments_and_quotes_names():
@@ -146,7 +165,7 @@ def test_packaged_ddl_matches_the_reference_export():
     expected: dict[str, list[tuple[int, str, str, str | None]]] = {}
     with _reference_csv().open(newline="", encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
-            if row["table_schema"] in INCLUDED and not row["table_name"].startswith("__"):
+            if _included(row["table_schema"], row["table_name"]):
                 comment = None if row["comment"] in ("", "null") else row["comment"]
                 expected.setdefault(f"{row['table_schema']}.{row['table_name']}", []).append(
                     (int(row["ordinal_position"]), row["column_name"], row["full_data_type"], comment)

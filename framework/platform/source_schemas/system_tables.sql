@@ -2,6 +2,25 @@
 -- One Bronze table per system table, named as the system table, with its exact columns,
 -- column order and nested types. ${catalog} and ${bronze_schema} are run parameters.
 
+-- system.__internal_logging.payload_logs
+CREATE TABLE IF NOT EXISTS ${catalog}.${bronze_schema}.payload_logs (
+  account_id string COMMENT 'The Databricks account ID of the workspace associated with the serving endpoint.',
+  workspace_id string COMMENT 'The workspace ID for the workspace in which the serving endpoint exists.',
+  request_date date COMMENT 'The UTC date on which the model serving request was received.',
+  databricks_request_id string COMMENT 'A Databricks generated request identifier attached to all model serving requests.',
+  client_request_id string COMMENT 'The user-provided request identifier that can be specified in the model serving request body.',
+  request_time timestamp COMMENT 'The timestamp at which the request is received.',
+  status_code int COMMENT 'The HTTP status code that was returned from the model.',
+  sampling_fraction double COMMENT 'The sampling fraction used in the event that the request was down-sampled. This value is between 0 and 1, where 1 represents that 100% of incoming requests were included.',
+  execution_duration_ms bigint COMMENT 'The time in milliseconds for which the model performed inference. This does not include overhead network latencies and only represents the time it took for the model to generate predictions.',
+  request string COMMENT 'The raw request JSON body that was sent to the model serving endpoint.',
+  response string COMMENT 'The raw response JSON body that was returned by the model serving endpoint.',
+  logging_error_codes array<string> COMMENT 'The errors that occurred when the data could not be logged. Error codes include MAX_REQUEST_SIZE_EXCEEDED and MAX_RESPONSE_SIZE_EXCEEDED.',
+  served_entity_id string COMMENT 'The unique ID of the served entity.',
+  endpoint_table_id string COMMENT 'ID of the individual customer owned inference table / application system table.',
+  requester string COMMENT 'The ID of the user or service principal whose permissions are used for the invocation request of the serving endpoint. This field returns NULL for route-optimized custom model endpoints.'
+);
+
 -- system.access.assistant_events
 CREATE TABLE IF NOT EXISTS ${catalog}.${bronze_schema}.assistant_events (
   account_id string COMMENT 'ID of the account.',
