@@ -83,7 +83,7 @@ def test_fact_clean_room_events_is_every_bronze_event_with_its_metadata_flattene
         assert gold_events(snapshot.gold["fact_clean_room_events"]) == expected_events(snapshot.bronze["clean_room_events"])
 
 
-def test_the_demo_events_exercise_the_nested_columns(demo_world):
+def test_the_demo_clean_room_events_exercise_the_nested_columns(demo_world):
     """Not vacuous: several event types, and every JSON column holds a value on some row."""
     gold = demo_world.last.gold["fact_clean_room_events"]
     assert len({r["event_type"] for r in gold}) >= 5
