@@ -159,7 +159,7 @@ def test_a_deleted_job_keeps_its_dim_job_row_with_delete_time_set_and_its_histor
     assert {k: jobs[k]["delete_time"] for k in deleted} == {k: r["delete_time"] for k, r in deleted.items()}
     assert all(r["delete_time"] is None for k, r in jobs.items() if k not in deleted)
     history = defaultdict(list)
-    for v in business(snapshot.gold["dim_job_history"]):
+    for v in map(business, snapshot.gold["dim_job_history"]):
         history[tuple(v[k] for k in JOB_KEY)].append(v)
     for k, r in deleted.items():
         last = max(history[k], key=lambda v: v["valid_from"])
