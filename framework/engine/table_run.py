@@ -204,6 +204,8 @@ def write_table(run: TableRun, part: LoadType, target: str, target_layout: Targe
         changes, inserts_only = part.changes(spec, target_layout, rows, gold, ranges=ranges, rows_kept=stats.rows_kept, created=created,
                                              upstream=upstream)
         changes = stamp(changes, target_layout, run.run_id, now)
+        if not inserts_only:  # the diff is small and its plan deep (windows, joins): computed once, not by each MERGE pass
+            changes = materialize(changes)
     with run.step("merge"):
         target_filter = None if ranges is None or created else key_range(ranges, rows.schema, "t")
         plan = plan_merge(spec, target_layout, target, f"__hm_changes_{spec.table_name}", target_filter, inserts_only=inserts_only, part=part)
