@@ -19,6 +19,7 @@ QUARANTINE_TABLE = "gold_quarantine"
 
 SUCCEEDED, FAILED, SKIPPED, VALIDATION_FAILED = "SUCCEEDED", "FAILED", "SKIPPED", "VALIDATION_FAILED"
 DISABLED = "disabled in the control table"  # the one SKIPPED reason that does not skip the table's dependents
+DEPENDENCY_FAILED = "dependency failed: "  # the SKIPPED reason of a table whose dependency did not succeed (names follow)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from framework.engine.audit import AUDIT_TABLE, DISABLED, FAILED, SKIPPED, SUCCEEDED, VALIDATION_FAILED
+from framework.engine.audit import AUDIT_TABLE, DEPENDENCY_FAILED, DISABLED, FAILED, SKIPPED, SUCCEEDED, VALIDATION_FAILED
 from framework.errors import RunFailedError
 from framework.platform.lakehouse import Lakehouse
 from framework.platform.sqltext import quote_table, sql_string
@@ -19,9 +19,13 @@ FAILURES = (FAILED, VALIDATION_FAILED)
 
 
 def blocks_dependents(row: dict) -> bool:
-    """Whether a table's audit row skips its dependents, as in a one-process run: it failed, or it
-    was skipped for a reason other than being disabled (a failed dependency, an absent optional source)."""
-    return row["status"] in FAILURES or (row["status"] == SKIPPED and row.get("error_message") != DISABLED)
+    """Whether a table's audit row is a cause that skips its dependents, as in a one-process run: it
+    failed, or it was skipped for a reason of its own (an absent optional source), not for being
+    disabled. A table skipped for a failed dependency is no cause of its own: its cause is upstream
+    of it too, and is the one named."""
+    reason = row.get("error_message") or ""
+    own_skip = row["status"] == SKIPPED and reason != DISABLED and not reason.startswith(DEPENDENCY_FAILED)
+    return row["status"] in FAILURES or own_skip
 
 
 def latest_outcomes(lakehouse: Lakehouse, job_run_id: str) -> dict[str, dict]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 
 from pyspark.errors import PySparkException
 
-from framework.engine.audit import DISABLED, FAILED, SKIPPED, SUCCEEDED, VALIDATION_FAILED, AuditRow
+from framework.engine.audit import DEPENDENCY_FAILED, DISABLED, FAILED, SKIPPED, SUCCEEDED, VALIDATION_FAILED, AuditRow
 from framework.engine.context import Context
 from framework.metadata.spec import TableSpec
 from framework.platform.control_store import StateUpdate
@@ -94,7 +94,7 @@ def runnable(ctx: Context, outcomes: Outcomes, layer: tuple[str, ...], specs: di
         elif blocked:
             outcomes.block(table)
             outcomes.finish(not_run(ctx, outcomes.run_id, table, spec.domain, spec.load_type, SKIPPED,
-                                    f"dependency failed: {', '.join(blocked)}", ctx.clock()))
+                                    DEPENDENCY_FAILED + ", ".join(blocked), ctx.clock()))
         else:
             chosen.append(spec)
     return chosen

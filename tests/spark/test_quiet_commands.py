@@ -12,9 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-from tests.connect_fixture import subprocess_env
+from tests.connect_fixture import SERVE, subprocess_env
 
 HEALTHMON = Path(sys.executable).with_name("healthmon")  # the console script of `make setup`'s venv
 
@@ -52,7 +50,7 @@ def test_verbose_keeps_sparks_own_logging(tmp_path):
     assert {"default profile", "shell log level"} <= set(notices_in(result.stderr)), result.stderr
     assert SPARK_LOG_LINE.search(result.stderr), result.stderr  # e.g. "... WARN NativeCodeLoader: ..."
 
-@pytest.mark.xdist_group("connect")  # the session's one server (tests/connect_fixture.py)
+@SERVE  # the session's one server (tests/connect_fixture.py): its group runs test_serve.py's SIGTERM test last
 def test_serve_and_its_clients_print_no_start_up_notices(connect_server):
     assert notices_in(connect_server.stderr.read_text()) == {}
     result = healthmon("sql", "SELECT 1", "--home", str(connect_server.home), "--remote", connect_server.url)
