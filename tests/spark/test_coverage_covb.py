@@ -17,6 +17,7 @@ import pytest
 
 from tests.demo_world import WORLD
 from tests.harness import business as business_row
+from tests.oracle import spark_json
 from tests.scd2_reference import expected_history
 
 pytestmark = WORLD
@@ -27,21 +28,6 @@ SNAPSHOTS = {"after batch 1": 0, "after batch 2": 1}
 def business(rows: list[dict]) -> list[dict]:
     """Gold rows without the engine's ``_hm_*`` columns."""
     return [business_row(row) for row in rows]
-
-
-def spark_json(value) -> str | None:
-    """``to_json`` as Spark writes it: compact, struct fields that are NULL left out, UTF-8 kept.
-
-    (A map's NULL values would be written; the demo's maps of structs have none.)
-    """
-    def drop_nulls(v):
-        if isinstance(v, dict):
-            return {k: drop_nulls(x) for k, x in v.items() if x is not None}
-        if isinstance(v, list):
-            return [drop_nulls(x) for x in v]
-        return v
-
-    return None if value is None else json.dumps(drop_nulls(value), separators=(",", ":"), ensure_ascii=False)
 
 
 def sorted_json(mapping: dict | None) -> str | None:

@@ -11,28 +11,16 @@ the structs and arrays as the JSON text Spark's ``to_json`` writes.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from datetime import datetime
 
 from tests.demo_world import WORLD
 from tests.harness import business
+from tests.oracle import spark_json
 
 pytestmark = WORLD
 KEY = ("workspace_id", "update_id")
 MIDNIGHT = datetime(2026, 1, 2)  # the end of batch 1's day: what batch 1 delivers ends by then
-
-
-def spark_json(value) -> str | None:
-    """``to_json``: compact, UTF-8 kept, struct fields that are NULL left out (NULL array elements kept)."""
-    def drop_nulls(v):
-        if isinstance(v, dict):
-            return {k: drop_nulls(x) for k, x in v.items() if x is not None}
-        if isinstance(v, list):
-            return [drop_nulls(x) for x in v]
-        return v
-
-    return None if value is None else json.dumps(drop_nulls(value), separators=(",", ":"), ensure_ascii=False)
 
 
 def gold_by_key(rows: list[dict]) -> dict[tuple, dict]:

@@ -14,24 +14,9 @@ import json
 from datetime import datetime
 
 from tests.demo_world import WORLD
-from tests.harness import business
+from tests.oracle import as_json, by_key, sorted_map_json
 
 pytestmark = WORLD
-
-
-def by_key(rows: list[dict], key: tuple[str, ...]) -> dict[tuple, dict]:
-    found = {tuple(r[k] for k in key): business(r) for r in rows}
-    assert len(found) == len(rows), f"{key} does not determine a row"
-    return found
-
-
-def as_json(value) -> str | None:
-    """Spark's ``to_json``: compact, not ASCII-escaped."""
-    return None if value is None else json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-
-
-def sorted_map_json(value: dict | None) -> str | None:
-    return None if value is None else as_json(dict(sorted(value.items())))
 
 
 def delivered(demo_world, upto: int, table: str) -> list[dict]:
