@@ -141,8 +141,8 @@ def _typed(spec: TableSpec, rows: DataFrame, columns: list[ColumnSpec]) -> dict[
             grouped, aggregates = [F.expr(c.expr) for c in keys], [F.expr(c.expr) for c in others]
             typed = rows.groupBy(*grouped).agg(*aggregates) if aggregates else rows.select(*grouped)
             order = keys + others
-        else:
-            typed = rows.select(*[F.expr(c.expr) for c in columns])
+        else:  # the texts in one call (a Column each would cost a round trip each)
+            typed = rows.selectExpr(*[c.expr for c in columns])
         fields = typed.schema.fields
     return {c.name: f.dataType for c, f in zip(order, fields)}
 
@@ -171,7 +171,7 @@ def declared_types(spec: TableSpec, spark) -> dict[str, DataType]:
 
     def read(columns: list[ColumnSpec]) -> dict[str, DataType]:
         with expected_errors_muted():
-            fields = spark.range(0).select(*[F.lit(None).cast(c.type) for c in columns]).schema.fields
+            fields = spark.range(0).selectExpr(*[f"CAST(NULL AS {c.type})" for c in columns]).schema.fields
         return {c.name: f.dataType for c, f in zip(columns, fields)}
 
     columns = [c for c in spec.columns if isinstance(c.type, str) and c.type]

@@ -15,7 +15,7 @@ import yaml
 from framework.engine.control import read_control, upsert_specs
 from framework.engine.explode import explode_rows
 from framework.engine.loads import find_issues
-from framework.engine.probe import sql_issues
+from framework.engine.probe import specs_sql_issues
 from framework.errors import FrameworkError, SpecError, SpecIssue
 from framework.metadata.spec import ExplodeSpec, TableSpec, parse_specs
 from framework.onboarding.flatten import expand_flattens
@@ -50,8 +50,9 @@ def check_specs(lakehouse: Lakehouse, specs: list[TableSpec]) -> None:
         i for i in find_issues(specs + others) if i.table in {s.table_name for s in specs}
     ]
     gold_specs = {s.table_name: s for s in others + specs}  # a join to a Gold table not created yet: its declared columns
+    unparsable = specs_sql_issues(specs, lakehouse.spark)  # one probe for all; per spec only if one fails
     for spec in specs:
-        issues.extend(sql_issues(spec, lakehouse.spark))
+        issues.extend(unparsable.get(spec.table_name, []))
         issues.extend(narrowing_issues(spec, spec_shape(lakehouse, spec, gold_specs), lakehouse.spark))
     if issues:
         raise SpecError(issues)
