@@ -49,6 +49,31 @@ FAST_LOCAL_CONF = {
 }
 
 
+# The demo's data is tiny (hundreds of rows per table): compiling generated code for each new
+# plan costs more than running it interpreted (measured on `make demo`'s second run, see
+# docs/benchmarks.md). Runtime SQL confs, set by `healthmon demo` on its own session only: a
+# `healthmon run` over real data keeps Spark's code generation.
+SMALL_DATA_CONF = {
+    "spark.sql.codegen.wholeStage": "false",
+    "spark.sql.codegen.factoryMode": "NO_CODEGEN",
+}
+
+
+def tune_for_small_data(spark) -> list[str]:
+    """Apply :data:`SMALL_DATA_CONF` to ``spark``; the keys the session accepted (a serverless or
+    Spark Connect session may refuse some: its defaults are slower here, never wrong)."""
+    from pyspark.errors import PySparkException
+
+    accepted = []
+    for key, value in SMALL_DATA_CONF.items():
+        try:
+            spark.conf.set(key, value)
+            accepted.append(key)
+        except PySparkException:
+            continue
+    return accepted
+
+
 CONNECT_DEFAULT_PORT = 15002  # Spark Connect's own default
 LOG4J2_FILE = Path(__file__).with_name("log4j2.properties")  # package data (pyproject.toml)
 LOOPBACK = "127.0.0.1"

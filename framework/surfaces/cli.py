@@ -234,8 +234,10 @@ def _cmd_demo(args) -> int:
     from framework.demo.bronze import append_batch, next_batch_number
     from framework.onboarding.onboard import onboard_files
     from framework.platform.resources import control_dir, onboarding_files
+    from framework.platform.session import tune_for_small_data
 
     ctx = _context(args)
+    tune_for_small_data(ctx.lakehouse.spark)  # the demo's batches are tiny
     batch = next_batch_number(ctx.lakehouse)
     written = append_batch(ctx.lakehouse, batch)
     print(f"Bronze batch {batch} appended: " + ", ".join(f"{t}={n}" for t, n in sorted(written.items())))

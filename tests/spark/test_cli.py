@@ -115,3 +115,17 @@ def test_version(capsys):
     with pytest.raises(SystemExit) as stop:
         main(["--version"])
     assert stop.value.code == 0 and capsys.readouterr().out.strip() == f"healthmon {__version__}"
+
+
+def test_the_demo_runs_its_tiny_batches_without_code_generation(spark):
+    """`healthmon demo` sets the small-data confs on its own session; a session without them
+    (a `healthmon run`, another notebook's) keeps Spark's defaults."""
+    from framework.platform.session import SMALL_DATA_CONF, tune_for_small_data
+
+    demo, other = spark.newSession(), spark.newSession()
+    for session in (demo, other):
+        for key in SMALL_DATA_CONF:
+            session.conf.unset(key)  # the test session starts with them (tests/conftest.py)
+    assert sorted(tune_for_small_data(demo)) == sorted(SMALL_DATA_CONF)
+    assert {k: demo.conf.get(k) for k in SMALL_DATA_CONF} == SMALL_DATA_CONF
+    assert other.conf.get("spark.sql.codegen.wholeStage") == "true"
