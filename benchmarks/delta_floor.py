@@ -17,23 +17,16 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import statistics
 import sys
 import tempfile
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.hydration import median, timed  # noqa: E402
 from benchmarks.sections import write_section  # noqa: E402
-
-
-def timed(fn) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
 
 
 def measure(spark, reps: int) -> list[tuple[str, float]]:
@@ -67,7 +60,7 @@ def measure(spark, reps: int) -> list[tuple[str, float]]:
         spark.range(100 + i * 10, 110 + i * 10).selectExpr("id", "CAST(id AS STRING) v").localCheckpoint().createOrReplaceTempView("s")
         add("MERGE of 10 new rows from a checkpoint (a Gold write)", timed(lambda: spark.sql(
             "MERGE INTO g USING s ON g.id = s.id WHEN MATCHED THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *").collect()))
-    return [(name, statistics.median(values)) for name, values in found.items()]
+    return [(name, median(values)) for name, values in found.items()]
 
 
 def main() -> None:

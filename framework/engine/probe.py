@@ -85,43 +85,34 @@ def expected_errors_muted():
         _EXPECTED.local.muted = before
 
 
-def _all_parse(texts: list[str], types: list[str], spark=None) -> bool:
-    """Whether every expression and type parses, in one analysis and one round trip.
-
-    ``selectExpr`` hands the texts over in a single call (a Column per text would cost a Py4J or
-    gRPC round trip each: ~1 s for the 37 onboarded tables' few hundred). The texts are vetted
-    fragments, so each stays one expression; a type is probed as ``CAST(NULL AS type)``. Only the
-    answer "all parse" is taken from here: on anything else the callers probe field by field.
-    """
-    from pyspark.errors import AnalysisException, ParseException
-
-    try:
-        with expected_errors_muted():
-            _session(spark).range(0).selectExpr(*texts, *[f"CAST(NULL AS {t})" for t in types]).schema
-    except ParseException:
-        return False
-    except AnalysisException:  # parsed; a reference the probe cannot resolve is the run's business
-        return True
-    return True
-
-
 def _first_line(exc: Exception) -> str:
     lines = str(exc).strip().splitlines()
     return lines[0] if lines else type(exc).__name__
 
 
-def _parse_problem(build, spark=None) -> str | None:
-    """Analyze ``range(0).select(*build())``; the parser's complaint, or None when it parses."""
+def _parse_problem(texts: list[str], spark=None) -> str | None:
+    """Analyze ``range(0).selectExpr(*texts)``; the parser's complaint, or None when every text parses.
+
+    ``selectExpr`` hands the texts over in a single call (a Column per text would cost a Py4J or
+    gRPC round trip each: ~1 s for the 37 onboarded tables' few hundred, decision 117). The texts
+    are vetted fragments, so each stays one expression.
+    """
     from pyspark.errors import AnalysisException, ParseException
 
     try:
         with expected_errors_muted():
-            _session(spark).range(0).select(*build()).schema
+            _session(spark).range(0).selectExpr(*texts).schema
     except ParseException as exc:
         return _first_line(exc)
     except AnalysisException:  # parsed; a reference the probe cannot resolve is the run's business
         return None
     return None
+
+
+def _all_parse(expressions: list[str], types: list[str], spark=None) -> bool:
+    """Whether every expression and type (probed as ``CAST(NULL AS type)``) parses: one analysis.
+    Only "all parse" is taken from here; on anything else the callers probe field by field."""
+    return _parse_problem([*expressions, *[f"CAST(NULL AS {t})" for t in types]], spark) is None
 
 
 def _type_problem(text: str, spark=None) -> str | None:
@@ -138,12 +129,10 @@ def _type_problem(text: str, spark=None) -> str | None:
 
 def parse_expression(text: str, spark=None) -> str | None:
     """Why ``text`` is not one Spark SQL expression, or None."""
-    from pyspark.sql import functions as F
-
     reason = check_fragment(text)
     if reason:
         return reason
-    problem = _parse_problem(lambda: [F.expr(text)], spark)
+    problem = _parse_problem([text], spark)
     return None if problem is None else f"does not parse as a Spark SQL expression: {text!r} ({problem})"
 
 
@@ -205,7 +194,6 @@ def sql_issues(spec: TableSpec, spark=None) -> list[SpecIssue]:
     Pass the lakehouse's session: a thread of a fan-out task may have no active session, and a
     process can hold a classic and a Spark Connect session whose columns do not mix.
     """
-
     expressions = _expressions(spec)
     types = [(f"columns[{c.name}].type", c.type) for c in spec.columns if c.type]
     vetted = all(check_fragment(t) is None for _, t in expressions + types)
