@@ -26,8 +26,13 @@ os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")  # silences a pyspark.pand
 # pays off for long hot loops over big data; a test runs thousands of small statements, and its C2
 # compiler threads competed with the tests for the 2 cores. Measured here: the catalog test's three
 # cold processes 128 -> 68 CPU-s, test_load_types 165 -> 135 CPU-s, the demo world 249 -> 232.
+# With C1 alone the JVM reserves 48 MB for compiled code (240 MB with both tiers): a worker filled
+# it within one demo world, and a full code cache switches the JIT off for the rest of the
+# process ("CodeCache is full. Compiler has been disabled"), every later method interpreted. So the
+# cache is as large as the tiered default: the world alone went 328 -> 261 s (profiled), and
+# 273 s with Spark's default JIT (both tiers) -> 214 s (decision 120).
 # SPARK_SUBMIT_OPTS is what Spark's launcher adds to the driver JVM's command line.
-TEST_JVM_OPTIONS = "-XX:TieredStopAtLevel=1"
+TEST_JVM_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=256m"
 if TEST_JVM_OPTIONS not in os.environ.get("SPARK_SUBMIT_OPTS", ""):
     os.environ["SPARK_SUBMIT_OPTS"] = f"{os.environ.get('SPARK_SUBMIT_OPTS', '')} {TEST_JVM_OPTIONS}".strip()
 
