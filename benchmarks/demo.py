@@ -66,9 +66,13 @@ def tree_rss(pid: int) -> dict[str, int]:
 
 
 def measured(command: list[str]) -> tuple[float, dict[str, int], str]:
-    """Run ``command``: seconds, the tree's RSS by kind at its peak (bytes), its output."""
+    """Run ``command``: seconds, the tree's RSS by kind at its peak (bytes), its standard output.
+
+    Standard error is kept apart: merged into one pipe, a line it wrote (a progress line, a library
+    warning) could split a line of the results table, which is block-buffered, and the table's
+    count of SUCCEEDED tables would come out one short."""
     start = time.perf_counter()
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     peak: list[dict[str, int]] = [{}]
 
     def sample() -> None:
@@ -80,11 +84,11 @@ def measured(command: list[str]) -> tuple[float, dict[str, int], str]:
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    output, _ = process.communicate()
+    output, errors = process.communicate()
     sampler.join()
     seconds = time.perf_counter() - start
     if process.returncode != 0:
-        raise SystemExit(f"{' '.join(command)} failed ({process.returncode}):\n{output[-3000:]}")
+        raise SystemExit(f"{' '.join(command)} failed ({process.returncode}):\n{output[-2000:]}\n{errors[-2000:]}")
     return seconds, peak[0], output
 
 

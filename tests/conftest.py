@@ -19,20 +19,18 @@ from pathlib import Path
 
 import pytest
 
+from framework.platform.session import QUICK_JIT_OPTIONS
+
 os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")  # silences a pyspark.pandas warning
 
 # Every JVM the tests start (the workers' sessions, and through the environment every `healthmon`
-# process: serve, the catalog's three, the CLI's) compiles with C1 only. The JIT's optimizing tier
-# pays off for long hot loops over big data; a test runs thousands of small statements, and its C2
-# compiler threads competed with the tests for the 2 cores. Measured here: the catalog test's three
-# cold processes 128 -> 68 CPU-s, test_load_types 165 -> 135 CPU-s, the demo world 249 -> 232.
-# With C1 alone the JVM reserves 48 MB for compiled code (240 MB with both tiers): a worker filled
-# it within one demo world, and a full code cache switches the JIT off for the rest of the
-# process ("CodeCache is full. Compiler has been disabled"), every later method interpreted. So the
-# cache is as large as the tiered default: the world alone went 328 -> 261 s (profiled), and
-# 273 s with Spark's default JIT (both tiers) -> 214 s (decision 120).
+# process: serve, the catalog's three, the CLI's) compiles with C1 only and a 256 MB code cache:
+# the options of a `healthmon` command's JVM (framework.platform.session.QUICK_JIT_OPTIONS,
+# decisions 108, 120, 121). A test runs thousands of small statements; the optimizing tier's
+# compiler threads competed with them for the 2 cores, and a full 48 MB code cache (C1's default)
+# switched the JIT off mid-suite (19 min 15 s -> 13 min 10 s once the cache was large enough).
 # SPARK_SUBMIT_OPTS is what Spark's launcher adds to the driver JVM's command line.
-TEST_JVM_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=256m"
+TEST_JVM_OPTIONS = QUICK_JIT_OPTIONS
 if TEST_JVM_OPTIONS not in os.environ.get("SPARK_SUBMIT_OPTS", ""):
     os.environ["SPARK_SUBMIT_OPTS"] = f"{os.environ.get('SPARK_SUBMIT_OPTS', '')} {TEST_JVM_OPTIONS}".strip()
 

@@ -123,7 +123,7 @@ def _context(args, progress=None, *, views: bool = True):
     remote = args.remote or serving_url(home)
     if remote and not args.remote:
         print(f"healthmon: using the Spark Connect server at {remote} (healthmon serve over {home})", file=sys.stderr)
-    lakehouse = Lakehouse(spark_session(home, remote=remote, quiet=not args.verbose), params, home)
+    lakehouse = Lakehouse(spark_session(home, remote=remote, quiet=not args.verbose, quick_jit=True), params, home)
     lakehouse.bootstrap()
     if views:
         ensure_views(lakehouse)

@@ -122,6 +122,18 @@ def _freshness_chart(rows: list[dict]):
     return figure
 
 
+LEGEND_LINE_INCHES = 0.19  # one legend entry at fontsize 8
+LEGEND_LINES_PER_COLUMN = 18
+
+
+def _legend_shape(entries: int) -> tuple[int, int]:
+    """(columns, lines) of a legend of one entry per table. The figure grows to hold it: a legend
+    taller than the figure leaves the plot no room (matplotlib's constrained layout then collapses
+    the axes to nothing, which the 37 tables of the demo did to a 3.4-inch chart)."""
+    columns = max(1, -(-entries // LEGEND_LINES_PER_COLUMN))
+    return columns, -(-entries // columns)
+
+
 def _trend_chart(rows: list[dict], column: str, label: str):
     points: dict[str, list[tuple]] = {}
     for row in rows:
@@ -129,13 +141,14 @@ def _trend_chart(rows: list[dict], column: str, label: str):
             points.setdefault(row["table_name"], []).append((row["started_at"], float(row[column])))
     if not points:
         return None
-    figure, ax = _figure()
+    columns, lines = _legend_shape(len(points))
+    figure, ax = _figure(width=8.0 + 2.8 * (columns - 1), height=max(3.4, LEGEND_LINE_INCHES * lines + 1.4))
     for table, series in sorted(points.items()):
         xs, ys = zip(*sorted(series))
         ax.plot(xs, ys, marker="o", label=table)
     ax.set_ylabel(label)
     ax.set_title(f"{label} per table and run")
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), ncols=columns)
     figure.autofmt_xdate()
     return figure
 

@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from framework.platform.session import QUICK_JIT_OPTIONS
 from tests.connect_fixture import SERVE, subprocess_env
 
 HEALTHMON = Path(sys.executable).with_name("healthmon")  # the console script of `make setup`'s venv
@@ -44,9 +45,13 @@ def test_a_command_prints_its_output_and_none_of_sparks_start_up_notices(tmp_pat
     assert notices_in(result.stderr) == {}
     assert [line for line in result.stderr.splitlines() if line != JDK_INCUBATOR] == [], result.stderr
 
-def test_verbose_keeps_sparks_own_logging(tmp_path):
-    result = healthmon("sql", "SELECT 1", "--home", str(tmp_path / "lh"), "--verbose")
-    assert result.stdout.splitlines() == ["1", "1"]
+def test_verbose_keeps_sparks_own_logging_and_a_commands_jvm_compiles_quickly(tmp_path):
+    """One process for two things a command's JVM is started with: its logging (``--verbose``) and
+    its JIT options (decision 121), which the statement reads back from the driver's conf."""
+    result = healthmon("sql", "SET spark.driver.extraJavaOptions", "--home", str(tmp_path / "lh"), "--verbose")
+    header, row = result.stdout.splitlines()
+    assert header == "key,value" and row.startswith("spark.driver.extraJavaOptions,")
+    assert set(QUICK_JIT_OPTIONS.split()) <= set(row.split(",", 1)[1].split()), row  # not from SPARK_SUBMIT_OPTS: that is not this conf
     assert {"default profile", "shell log level"} <= set(notices_in(result.stderr)), result.stderr
     assert SPARK_LOG_LINE.search(result.stderr), result.stderr  # e.g. "... WARN NativeCodeLoader: ..."
 
