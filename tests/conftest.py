@@ -30,9 +30,8 @@ os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")  # silences a pyspark.pand
 # compiler threads competed with them for the 2 cores, and a full 48 MB code cache (C1's default)
 # switched the JIT off mid-suite (19 min 15 s -> 13 min 10 s once the cache was large enough).
 # SPARK_SUBMIT_OPTS is what Spark's launcher adds to the driver JVM's command line.
-TEST_JVM_OPTIONS = QUICK_JIT_OPTIONS
-if TEST_JVM_OPTIONS not in os.environ.get("SPARK_SUBMIT_OPTS", ""):
-    os.environ["SPARK_SUBMIT_OPTS"] = f"{os.environ.get('SPARK_SUBMIT_OPTS', '')} {TEST_JVM_OPTIONS}".strip()
+if QUICK_JIT_OPTIONS not in os.environ.get("SPARK_SUBMIT_OPTS", ""):
+    os.environ["SPARK_SUBMIT_OPTS"] = f"{os.environ.get('SPARK_SUBMIT_OPTS', '')} {QUICK_JIT_OPTIONS}".strip()
 
 # Spark Connect services (tests/connect_fixture.py) and the shared demo run (tests/demo_world.py)
 pytest_plugins = ["tests.connect_fixture", "tests.demo_world"]
