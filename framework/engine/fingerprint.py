@@ -20,10 +20,9 @@ import re
 from dataclasses import dataclass
 
 from pyspark.errors import AnalysisException
-from pyspark.sql import SparkSession
 
 from framework.metadata.spec import TableSpec
-from framework.platform.sqltext import quote_table
+from framework.platform.lakehouse import Lakehouse
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +55,9 @@ def is_volatile(spec: TableSpec) -> bool:
     return any(VOLATILE.search(t) for t in texts if t)
 
 
-def delta_version(spark: SparkSession, table: str) -> int | None:
-    """The table's latest Delta version; None when the analyzer rejects ``DESCRIBE HISTORY`` for it.
+def delta_version(lakehouse: Lakehouse, table: str) -> int | None:
+    """The table's latest Delta version (:meth:`~framework.platform.lakehouse.Lakehouse.history`:
+    its log folder when local); None when the analyzer rejects ``DESCRIBE HISTORY`` for it.
 
     That is an ``AnalysisException`` (classic and Spark Connect alike): the table is missing
     (TABLE_OR_VIEW_NOT_FOUND), a view (EXPECT_TABLE_NOT_VIEW) or not Delta (DELTA_ONLY_OPERATION).
@@ -66,11 +66,11 @@ def delta_version(spark: SparkSession, table: str) -> int | None:
     failure and propagates: the run records it with its root cause.
     """
     try:
-        row = spark.sql(f"DESCRIBE HISTORY {quote_table(table)} LIMIT 1").first()
+        rows = lakehouse.history(table, 1)
     except AnalysisException as exc:
         log.debug("no Delta version for %s, so no fingerprint: %s", table, str(exc).split("\n", 1)[0])
         return None
-    return None if row is None else int(row["version"])
+    return int(rows[0]["version"]) if rows else None
 
 
 @dataclass(frozen=True)
@@ -86,14 +86,14 @@ class Fingerprint:
         return json.dumps({"metadata": self.metadata, "inputs": [list(i) for i in self.inputs], "gold": self.gold}, sort_keys=True)
 
 
-def take(spark: SparkSession, spec: TableSpec, source_table: str, join_tables: list[str], target: str) -> Fingerprint | None:
+def take(lakehouse: Lakehouse, spec: TableSpec, source_table: str, join_tables: list[str], target: str) -> Fingerprint | None:
     """The fingerprint of the inputs as they are now, or None when it cannot be trusted."""
     if is_volatile(spec):
         return None
     inputs = []
     for table in [source_table, *join_tables]:
-        version = delta_version(spark, table)
+        version = delta_version(lakehouse, table)
         if version is None:
             return None
         inputs.append((table, version))
-    return Fingerprint(metadata_hash(spec), tuple(inputs), delta_version(spark, target))
+    return Fingerprint(metadata_hash(spec), tuple(inputs), delta_version(lakehouse, target))

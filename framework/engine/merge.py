@@ -3,7 +3,8 @@
 A :class:`MergePlan` (immutable clauses, null-safe keys, options named as dbt-databricks names
 them) renders to one ``MERGE INTO`` over the rows :mod:`framework.engine.loads` computed. Counts
 come from the commit's ``operationMetrics`` (found by the run id stored in the commit's
-``userMetadata``, one ``DESCRIBE HISTORY`` per commit), never from extra ``count()`` scans; a
+``userMetadata``, one read of the table's recent history per commit: its log's newest commit files
+locally, ``DESCRIBE HISTORY`` elsewhere), never from extra ``count()`` scans; a
 MERGE whose result row says it changed nothing made no commit and reads no history.
 """
 
@@ -24,6 +25,7 @@ from framework.engine.columns import (
 )
 from framework.engine.layout import TargetLayout
 from framework.errors import MergeError
+from framework.platform.lakehouse import Lakehouse
 from framework.platform.sqltext import quote_ident, quote_table
 
 log = logging.getLogger(__name__)
@@ -102,9 +104,8 @@ class Commit:
 NO_COMMIT = Commit(None)
 
 
-def _commit_for(spark: SparkSession, target: str, marker: str) -> Commit:
-    history = spark.sql(f"DESCRIBE HISTORY {quote_table(target)} LIMIT 20").collect()
-    for row in history:
+def _commit_for(lakehouse: Lakehouse, target: str, marker: str) -> Commit:
+    for row in lakehouse.history(target, 20):
         if row["userMetadata"] == marker:
             m = row["operationMetrics"] or {}
             if row["operation"] == "MERGE":
@@ -155,7 +156,7 @@ def commit_marker(run_id: str, table: str, watermark_to: str | None) -> str:
     return json.dumps({"healthmon_run_id": run_id, "table": table, "watermark_to": watermark_to}, sort_keys=True)
 
 
-def write_changes(spark: SparkSession, plan: MergePlan, changes: DataFrame, marker: str) -> Commit:
+def write_changes(lakehouse: Lakehouse, plan: MergePlan, changes: DataFrame, marker: str) -> Commit:
     """Run the MERGE over ``changes``; its commit, or NO_COMMIT when it changed no row.
 
     ``changes`` is not materialized again, neither here nor by Delta (:class:`_SessionConfs`): it
@@ -164,6 +165,7 @@ def write_changes(spark: SparkSession, plan: MergePlan, changes: DataFrame, mark
     anti join leaves nothing, commits nothing, and its result row says so (``num_affected_rows``
     = 0), so the table's history is read only for a commit that exists.
     """
+    spark = lakehouse.spark
     changes.createOrReplaceTempView(plan.source)
     try:
         with _SessionConfs(spark, marker, merge=True):
@@ -172,11 +174,12 @@ def write_changes(spark: SparkSession, plan: MergePlan, changes: DataFrame, mark
         spark.catalog.dropTempView(plan.source)
     if result is not None and "num_affected_rows" in result.asDict() and not result["num_affected_rows"]:
         return NO_COMMIT
-    return _commit_for(spark, plan.target, marker)
+    return _commit_for(lakehouse, plan.target, marker)
 
 
-def overwrite(spark: SparkSession, target: str, lay: TargetLayout, rows: DataFrame, view: str, marker: str) -> Commit:
+def overwrite(lakehouse: Lakehouse, target: str, lay: TargetLayout, rows: DataFrame, view: str, marker: str) -> Commit:
     """Replace the whole Gold content in one commit (``--full-refresh``)."""
+    spark = lakehouse.spark
     rows.createOrReplaceTempView(view)
     columns = ", ".join(quote_ident(f.name) for f in lay.schema.fields)
     try:
@@ -184,4 +187,4 @@ def overwrite(spark: SparkSession, target: str, lay: TargetLayout, rows: DataFra
             spark.sql(f"INSERT OVERWRITE TABLE {quote_table(target)} SELECT {columns} FROM {quote_ident(view)}")
     finally:
         spark.catalog.dropTempView(view)
-    return _commit_for(spark, target, marker)
+    return _commit_for(lakehouse, target, marker)

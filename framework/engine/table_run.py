@@ -121,7 +121,7 @@ def hydrate_table(ctx: Context, spec: TableSpec, state: TableState, run_id: str,
 def take_fingerprint(run: TableRun):
     """The Delta versions of what the table reads (None where volatile): unchanged means a no-op."""
     with run.step("fingerprint"):
-        return fingerprint.take(run.spark, run.spec, run.source_table, run.joins, run.target)
+        return fingerprint.take(run.ctx.lakehouse, run.spec, run.source_table, run.joins, run.target)
 
 
 def unchanged_inputs(run: TableRun) -> TableOutcome:
@@ -198,7 +198,7 @@ def write_table(run: TableRun, part: LoadType, target: str, target_layout: Targe
     if run.full_refresh:
         with run.step("merge"):
             content = stamp(part.desired(spec, rows, gold.limit(0), upstream), target_layout, run.run_id, now)
-            return overwrite(run.spark, target, target_layout, content, f"__hm_full_{spec.table_name}", marker)
+            return overwrite(run.ctx.lakehouse, target, target_layout, content, f"__hm_full_{spec.table_name}", marker)
     ranges = part.pruning(stats.key_ranges)
     with run.step("diff"):
         changes, inserts_only = part.changes(spec, target_layout, rows, gold, ranges=ranges, rows_kept=stats.rows_kept, created=created,
@@ -209,7 +209,7 @@ def write_table(run: TableRun, part: LoadType, target: str, target_layout: Targe
     with run.step("merge"):
         target_filter = None if ranges is None or created else key_range(ranges, rows.schema, "t")
         plan = plan_merge(spec, target_layout, target, f"__hm_changes_{spec.table_name}", target_filter, inserts_only=inserts_only, part=part)
-        return write_changes(run.spark, plan, changes, marker)
+        return write_changes(run.ctx.lakehouse, plan, changes, marker)
 
 
 def succeeded(run: TableRun, window: SourceWindow, checked: ValidatedBatch, commit: Commit, inputs) -> TableOutcome:
@@ -218,7 +218,7 @@ def succeeded(run: TableRun, window: SourceWindow, checked: ValidatedBatch, comm
     if inputs is not None:  # Gold's version after this run: the commit's, else unchanged (or just created)
         gold_after = commit.version if commit.version is not None else inputs.gold
         with run.step("fingerprint"):
-            covered = inputs.with_gold(gold_after if gold_after is not None else fingerprint.delta_version(run.spark, run.target)).to_json()
+            covered = inputs.with_gold(gold_after if gold_after is not None else fingerprint.delta_version(run.ctx.lakehouse, run.target)).to_json()
     audit = run.audit(
         window.watermark_from, checked.stats.watermark_to, window.unused_columns,
         rows_read=checked.rows_read, rows_deduplicated=checked.rows_deduplicated, rows_inserted=commit.rows_inserted,

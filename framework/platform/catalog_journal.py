@@ -157,6 +157,9 @@ class Journal:
     def delete_object(self, schema: str, name: str) -> None:
         self._object_file(schema, name).unlink(missing_ok=True)
 
+    def has_object(self, schema: str, name: str) -> bool:
+        return self._object_file(schema, name).exists()
+
     # schemas
     def schemas(self) -> dict[str, SchemaEntry]:
         found = {}

@@ -123,8 +123,8 @@ class ControlStore:
         rows = tuple(r.asDict(recursive=True) for r in self.spark.table(quote_table(self.table)).collect())
         return ControlRows(version, rows)
 
-    def _history(self, limit: int) -> list:
-        return self.spark.sql(f"DESCRIBE HISTORY {quote_table(self.table)} LIMIT {limit}").collect()
+    def _history(self, limit: int) -> list[dict]:
+        return self.lakehouse.history(self.table, limit)
 
     def _latest_version(self) -> int | None:
         history = self._history(1)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from framework.platform.catalog import FRAMEWORK_RECORDER, LocalCatalog, describe_object
+from framework.platform.delta_log import HISTORY_COLUMNS, recent_history
 from framework.platform.params import RunParams, fill_placeholders
 from framework.platform.resources import control_dir
 from framework.platform.sqltext import (
@@ -62,6 +63,37 @@ class Lakehouse:
             return None
         schema, table = split_table_name(full_name)[-2:]
         return self.home / "tables" / schema / table
+
+    def local_delta_log(self, full_name: str) -> Path | None:
+        """The ``_delta_log`` folder of ``full_name`` when this lakehouse keeps the table where
+        bootstrap registers it (``<home>/tables/<schema>/<table>``, one of its own schemas), else
+        None: on Databricks, for a name the catalog journal records (a view, a user's table with a
+        location of its own) and for a folder the journal claims for another name (a rename)."""
+        if self.home is None:
+            return None
+        parts = split_table_name(full_name)
+        schema, table = parts[-2:]
+        if schema not in self.schemas or (len(parts) == 3 and parts[0] != self.params.catalog):
+            return None
+        folder = self.location(full_name)
+        log_dir = folder / "_delta_log"
+        if not log_dir.is_dir():
+            return None
+        journal = self.catalog.journal
+        if journal.has_object(schema, table) or os.path.abspath(folder) in journal.claimed_locations():
+            return None
+        return log_dir
+
+    def history(self, full_name: str, limit: int) -> list[dict]:
+        """The table's latest ``limit`` commits, newest first, with the columns of ``DESCRIBE
+        HISTORY`` the engine reads (:mod:`framework.platform.delta_log`): from the log folder when
+        the table is local, else by ``DESCRIBE HISTORY`` (whose errors propagate: a missing table,
+        a view, a table that is not Delta raise ``AnalysisException``)."""
+        log_dir = self.local_delta_log(full_name)
+        if log_dir is not None:
+            return recent_history(log_dir, limit)
+        rows = self.spark.sql(f"DESCRIBE HISTORY {quote_table(full_name)} LIMIT {int(limit)}").collect()
+        return [{key: row[key] for key in HISTORY_COLUMNS} for row in rows]
 
     def _location_clause(self, full_name: str) -> str:
         path = self.location(full_name)

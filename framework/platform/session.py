@@ -42,6 +42,7 @@ FAST_LOCAL_CONF = {
     "spark.sql.sources.parallelPartitionDiscovery.parallelism": "1",
     "spark.databricks.delta.properties.defaults.enableChangeDataFeed": "false",
     "spark.databricks.delta.stalenessLimit": "0",
+    "spark.python.sql.dataFrameDebugging.enabled": "false",
     # Files of at most a million rows (tens of MB): a MERGE's key range can then skip the files of
     # older keys, where one file per write would hold every key (decision 94). On Databricks,
     # optimized writes and liquid clustering size the files.
