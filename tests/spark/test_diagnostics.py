@@ -193,6 +193,8 @@ import json, sys
 from pyspark.sql import SparkSession
 from framework.engine.fingerprint import delta_version
 from framework.platform.errors_text import describe
+from framework.platform.lakehouse import Lakehouse
+from framework.platform.params import RunParams
 
 url, table = sys.argv[1], sys.argv[2]
 spark = SparkSession.builder.remote(url).getOrCreate()
@@ -203,8 +205,9 @@ for case, query in [("missing_file", f"SELECT * FROM {table}"), ("cast", "SELECT
         out[case] = None
     except Exception as exc:  # noqa: BLE001 - whatever it is, the parent test asserts on it
         out[case] = {"type": f"{type(exc).__module__}.{type(exc).__name__}", "describe": describe(exc)}
-out["version"] = delta_version(spark, table)
-out["version_of_missing"] = delta_version(spark, table + "_nowhere")
+lakehouse = Lakehouse(spark, RunParams())  # no home: the history is the server's DESCRIBE HISTORY
+out["version"] = delta_version(lakehouse, table)
+out["version_of_missing"] = delta_version(lakehouse, table + "_nowhere")
 from pyspark import SparkContext
 out["jvm_started"] = SparkContext._jvm is not None
 print(json.dumps(out))
@@ -240,7 +243,7 @@ def test_delta_version_is_none_for_missing_view_and_non_delta_and_says_why(lakeh
     spark.sql(f"CREATE TABLE {schema}.pq (id STRING) USING parquet")
     spark.sql(f"CREATE VIEW {schema}.v AS SELECT 1 AS id")
     with records_of("framework.engine.fingerprint", logging.DEBUG) as found:
-        versions = {t: fingerprint.delta_version(spark, f"{schema}.{t}") for t in ("nowhere", "pq", "v")}
+        versions = {t: fingerprint.delta_version(lakehouse, f"{schema}.{t}") for t in ("nowhere", "pq", "v")}
     assert versions == {"nowhere": None, "pq": None, "v": None}
     reasons = [r.getMessage() for r in found]
     assert len(reasons) == 3
@@ -249,7 +252,7 @@ def test_delta_version_is_none_for_missing_view_and_non_delta_and_says_why(lakeh
 
 def test_delta_version_lets_other_errors_through(lakehouse):
     with pytest.raises(UnsafeSqlError):  # was swallowed by the old catch-all
-        fingerprint.delta_version(lakehouse.spark, "bronze.x; DROP TABLE y")
+        fingerprint.delta_version(lakehouse, "bronze.x; DROP TABLE y")
 
 
 def test_the_cli_sets_up_logging_before_its_command(framework_logger, monkeypatch, capsys):

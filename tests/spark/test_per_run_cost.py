@@ -64,3 +64,26 @@ def test_the_merge_source_is_materialized_once_by_the_framework_not_again_by_del
     merges = spark.sql(f"DESCRIBE HISTORY {quote_table(lakehouse.params.gold('dim_thing'))}").where("operation = 'MERGE'").collect()
     metrics = [m["operationMetrics"] for m in sorted(merges, key=lambda m: m["version"])]
     assert [(m["numTargetRowsInserted"], m["numTargetRowsUpdated"]) for m in metrics] == [("2", "0"), ("1", "1")]
+
+
+def test_a_column_expression_costs_one_round_trip_per_call(spark):
+    """Local sessions run without pyspark's DataFrame debugging (decision 122): with it, each
+    Column call also looked up the active session, read a conf, and set and cleared its Python
+    call site in the JVM."""
+    import py4j.java_gateway as gateway
+    from pyspark.sql import functions as F
+
+    F.col("a") == F.col("b")  # noqa: B015 - pyspark reads the setting once per process, at the first call
+    calls = []
+    original = gateway.JavaMember.__call__
+
+    def counted(member, *args):
+        calls.append(member.name)
+        return original(member, *args)
+
+    gateway.JavaMember.__call__ = counted
+    try:
+        F.col("a") == F.col("b")  # noqa: B015 - built for its round trips only
+    finally:
+        gateway.JavaMember.__call__ = original
+    assert calls == ["col", "col", "equalTo"]
