@@ -13,18 +13,19 @@ engine's SQL, and compare with :attr:`Snapshot.gold`.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from framework.demo.bronze import append_batch
+from framework.demo.bronze import DEMO_TABLES, append_batch, next_batch_number
 from framework.engine.runner import RunResult
 from framework.onboarding.onboard import BRONZE_PREFIX, load_file
 from framework.onboarding.onboard import onboard_files as _onboard_files
 from framework.platform.lakehouse import Lakehouse
-from framework.platform.source_schemas import source_tables
+from framework.platform.source_schemas import source_table, source_tables
 from framework.platform.sqltext import quote_table
 from tests.harness import T0, fresh_lakehouse, hydrate, version
 
@@ -70,23 +71,56 @@ def onboarded_sources(files: list[Path] | None = None) -> tuple[str, ...]:
     return tuple(sorted(by_name[name] for name in names))
 
 
-def rows_of(lh: Lakehouse, full_name: str) -> list[dict]:
-    return [r.asDict(recursive=True) for r in lh.spark.table(quote_table(full_name)).collect()]
+def rows_of(lh: Lakehouse, full_name: str, version: int | None = None) -> list[dict]:
+    """The table's rows (at ``version``: Delta time travel)."""
+    at = "" if version is None else f" VERSION AS OF {int(version)}"
+    return [r.asDict(recursive=True) for r in lh.spark.sql(f"SELECT * FROM {quote_table(full_name)}{at}").collect()]
+
+
+class TableRows(Mapping):
+    """Rows by table name as the tables were when this was made; each table is read the first time
+    a test asks for it, at the Delta version it had then (time travel). Reading a table costs about
+    half a second, taking its version a file listing, and no test reads every table of a batch.
+    A view has no versions of its own: it is read at once."""
+
+    def __init__(self, lh: Lakehouse, names: dict[str, str]):  # short name -> full name
+        self._lh, self._names = lh, names
+        self._rows: dict[str, list[dict]] = {}
+        self._versions: dict[str, int] = {}
+        for short, full in names.items():
+            if lh.local_delta_log(full) is None:
+                self._rows[short] = rows_of(lh, full)
+            else:
+                self._versions[short] = lh.history(full, 1)[0]["version"]
+
+    def __getitem__(self, short: str) -> list[dict]:
+        if short not in self._rows:
+            self._rows[short] = rows_of(self._lh, self._names[short], self._versions[short])
+        return self._rows[short]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
 
 
 @dataclass(frozen=True)
 class Snapshot:
     """What a batch left: Bronze rows by short name (``usage``), Gold rows by table name (an scd2
-    dimension's ``<name>_history`` included)."""
+    dimension's ``<name>_history`` included), each as a :class:`TableRows`."""
 
-    bronze: dict[str, list[dict]]
-    gold: dict[str, list[dict]]
+    bronze: Mapping[str, list[dict]]
+    gold: Mapping[str, list[dict]]
 
 
 @dataclass
 class DemoWorld:
     lakehouse: Lakehouse
     runs: list[RunResult] = field(default_factory=list)  # batch 1, batch 2, no-op
+    written: dict[str, int] = field(default_factory=dict)  # what append_batch(lakehouse, 1) reported: every demo table
+    bronze_versions_after_1: dict[str, int] = field(default_factory=dict)  # demo table key -> its Delta version after batch 1
+    next_batch_after_1: int = 0  # next_batch_number() between the two batches
     after: list[Snapshot] = field(default_factory=list)  # after batch 1's run, after batch 2's run
     versions_before_noop: dict[str, int] = field(default_factory=dict)
     _datasets: dict | None = field(default=None, repr=False)
@@ -109,20 +143,22 @@ class DemoWorld:
     def snapshot(self) -> Snapshot:
         lh = self.lakehouse
         by_key = source_tables()
-        bronze = {by_key[key].name: rows_of(lh, lh.params.bronze(by_key[key].name)) for key in onboarded_sources()}
-        gold = {t: rows_of(lh, lh.params.gold(t)) for t in gold_tables()}
-        return Snapshot(bronze, gold)
+        bronze = TableRows(lh, {by_key[key].name: lh.params.bronze(by_key[key].name) for key in onboarded_sources()})
+        return Snapshot(bronze, TableRows(lh, {t: lh.params.gold(t) for t in gold_tables()}))
 
 
 PARALLEL = 2  # as `healthmon run` and `make demo` run (the CLI's default): a layer's tables two at a time
 
 
 def build_world(lh: Lakehouse, clock) -> DemoWorld:
-    """The demo flow (as ``make demo`` runs it, on the onboarded sources only, tables two at a
-    time as the CLI runs them), captured."""
+    """The demo flow (as ``make demo`` runs it, tables two at a time as the CLI runs them; batch 2
+    on the onboarded sources only), captured."""
     world = DemoWorld(lh)
     sources = onboarded_sources()
-    append_batch(lh, 1, tables=sources)
+    # batch 1 of every demo table (tests/spark/test_demo_data.py reads the ones no Gold table reads)
+    world.written = append_batch(lh, 1)
+    world.bronze_versions_after_1 = {key: lh.history(lh.params.bronze(source_table(key).name), 1)[0]["version"] for key in DEMO_TABLES}
+    world.next_batch_after_1 = next_batch_number(lh)
     _onboard_files(lh, onboarding_files(), now=T0)
     world.runs.append(hydrate(lh, clock, parallel=PARALLEL))
     world.after.append(world.snapshot())

@@ -68,7 +68,10 @@ def gold(lh: Lakehouse, table: str, columns: list[str], order: list[str] | None 
 def version(lh: Lakehouse, table: str) -> int | str:
     """The Gold table's Delta version; for a view (load type view: no versions), the run that
     (re)created it, from its TBLPROPERTIES: either changes exactly when a run rewrote it."""
-    name = quote_table(lh.params.gold(table))
+    full_name = lh.params.gold(table)
+    if lh.local_delta_log(full_name) is not None:  # a local table: its log folder (DESCRIBE HISTORY's answer, tests/spark/test_delta_log.py)
+        return lh.history(full_name, 1)[0]["version"]
+    name = quote_table(full_name)
     if lh.spark.catalog.getTable(name).tableType == "VIEW":
         return lh.spark.sql(f"SHOW TBLPROPERTIES {name} ('healthmon.run_id')").first()["value"]
     return lh.spark.sql(f"DESCRIBE HISTORY {name} LIMIT 1").first()["version"]

@@ -2,10 +2,11 @@
 documented behaviours and the hard cases.
 
 Most checks read the generated rows of batches 1-4 (pure Python, computed once per module) and
-recompute what they assert from those rows alone. The Spark checks share one module-scoped
-lakehouse holding batch 1 of every table and batch 2 of the four the original demo had (a Delta
-commit costs about a second); what batch 2 delivered to an appended table is told apart from
-batch 1 by Delta time travel to the table's version after batch 1.
+recompute what they assert from those rows alone. The Spark checks read the Bronze of the shared
+demo world (tests/demo_world.py: batch 1 of every table, batch 2 of every table a Gold table
+reads; a Delta commit costs about a second, so no second copy is written here); what batch 2
+delivered to an appended table is told apart from batch 1 by Delta time travel to the table's
+version after batch 1. The world never writes to its Bronze after its second batch.
 """
 
 from __future__ import annotations
@@ -31,10 +32,11 @@ from framework.errors import FrameworkError
 from framework.platform.lakehouse import Lakehouse
 from framework.platform.params import RunParams
 from framework.platform.source_schemas import source_table
+from tests.demo_world import WORLD, onboarded_sources
 from tests.unit.test_demo_generator import CORRECTED, _without  # helpers both layers use, defined once
 
-# its module-scoped fixture is built once: the module's tests on one worker (xdist would build it on each)
-pytestmark = pytest.mark.xdist_group("demo_data")
+# on the worker that holds the shared demo world (tests/demo_world.py)
+pytestmark = WORLD
 
 # The key of one delivered version, per appended table: what tells batch 2's rows from batch 1's.
 VERSION_KEYS = {
@@ -49,9 +51,8 @@ VERSION_KEYS = {
 
 
 # -- Spark + Delta ----------------------------------------------------------------------
-# Batch 2 goes to these tables only (the Spark checks of batch 2 read no others): each Delta
-# commit costs about a second, and the cases of batch 2 are checked on the generated rows.
-SECOND_BATCH = (*VERSION_KEYS, "access.workspaces_latest")
+# The tables the world's batch 2 goes to: every one a Gold table reads.
+SECOND_BATCH = onboarded_sources()
 
 @dataclass(frozen=True)
 class Demo:
@@ -73,16 +74,9 @@ def _lakehouse(spark, home: Path, name: str) -> Lakehouse:
     return lakehouse
 
 @pytest.fixture(scope="module")
-def demo(spark, home) -> Demo:
-    lakehouse = _lakehouse(spark, home, "demo_data")
-    written = append_batch(lakehouse, 1)
-    versions = {
-        key: spark.sql(f"DESCRIBE HISTORY {lakehouse.params.bronze(source_table(key).name)}").agg({"version": "max"}).first()[0]
-        for key in SECOND_BATCH
-    }
-    after_1 = next_batch_number(lakehouse)
-    append_batch(lakehouse, 2, tables=SECOND_BATCH)
-    return Demo(lakehouse, written, versions, after_1)
+def demo(demo_world) -> Demo:
+    assert set(VERSION_KEYS) | {"access.workspaces_latest"} <= set(SECOND_BATCH)
+    return Demo(demo_world.lakehouse, demo_world.written, demo_world.bronze_versions_after_1, demo_world.next_batch_after_1)
 
 def _new_in_batch_2(demo: Demo, key: str) -> str:
     """SQL for the rows batch 2 appended (their key is not in the table after batch 1)."""
@@ -118,7 +112,8 @@ def test_each_table_holds_what_the_batches_generated(spark, rows, demo):
         expected[key] = len(rows[2][key]) + (0 if key in SNAPSHOT_TABLES else len(rows[1][key]))
     in_log = {key: _rows_in_log(demo.lakehouse.location(demo.table(key))) for key in DEMO_TABLES}
     assert in_log == expected
-    assert {key: spark.table(demo.table(key)).count() for key in SECOND_BATCH} == {k: expected[k] for k in SECOND_BATCH}
+    counted = (*VERSION_KEYS, "access.workspaces_latest")  # the log's figures against Spark's count, for each kind of write
+    assert {key: spark.table(demo.table(key)).count() for key in counted} == {k: expected[k] for k in counted}
 
 def test_append_reports_the_rows_it_wrote(rows, demo):
     assert demo.written == {demo.table(key): len(rows[1][key]) for key in DEMO_TABLES}
@@ -128,7 +123,7 @@ def test_batch_numbers_follow_the_data_and_no_batch_is_written_twice(spark, home
     assert next_batch_number(_lakehouse(spark, home, "demo_empty")) == 1
     assert demo.next_after_batch_1 == 2
     assert next_batch_number(demo.lakehouse) == 3
-    with pytest.raises(FrameworkError, match="demo batch 2 is already in 'bronze_demo_data'; the next batch is 3"):
+    with pytest.raises(FrameworkError, match=f"demo batch 2 is already in '{demo.lakehouse.params.bronze_schema}'; the next batch is 3"):
         append_batch(demo.lakehouse, 2)
 
 @pytest.mark.parametrize("key", sorted(DUPLICATES_PER_BATCH))
