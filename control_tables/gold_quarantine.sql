@@ -1,4 +1,4 @@
--- One row per rejected source row and failed check (severity warn).
+-- One row per row set aside and failed rule: a check whose severity is quarantine, a NULL in a NOT NULL column, a conflicting key.
 CREATE TABLE IF NOT EXISTS ${catalog}.${control_schema}.gold_quarantine (
   run_id          STRING NOT NULL,
   table_name      STRING NOT NULL,
@@ -7,4 +7,4 @@ CREATE TABLE IF NOT EXISTS ${catalog}.${control_schema}.gold_quarantine (
   row_json        STRING,
   quarantined_at  TIMESTAMP NOT NULL
 ) USING DELTA
-COMMENT 'Health Monitor: rows moved aside by warn-severity checks'
+COMMENT 'Health Monitor: rows set aside by checks, NULL keys and conflicting keys'

@@ -11,6 +11,7 @@ IS_DELETE = "_hm_is_delete"  # the delete_condition
 SOURCE_ROWS = "_hm_source_rows"  # how many source rows collapsed into this one
 KEY_CONFLICT = "_hm_key_conflict"  # dedup: a struct (seq) when rows of this key and one sequence value differed, else NULL
 WATERMARK = "_hm_watermark"  # the source row's watermark value (per kept row: the highest of the rows it stands for)
+HELD = "_hm_held"  # snapshot: the key of a row set aside (quarantined): present in the source, so its Gold row stays
 ORIGIN = "_hm_origin"  # scd2 history: 0 = from the batch, 1 = a version stored in Gold
 
 # -- stored in every Gold table ------------------------------------------------------------------

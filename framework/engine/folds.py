@@ -34,6 +34,11 @@ def all_of(conditions: Sequence[Column]) -> Column:
     return balanced(conditions, lambda a, b: a & b) if conditions else F.lit(True)
 
 
+def any_of(conditions: Sequence[Column]) -> Column:
+    """TRUE when some condition is (SQL ``OR``); ``lit(False)`` for none."""
+    return balanced(conditions, lambda a, b: a | b) if conditions else F.lit(False)
+
+
 def union_all(frames: Sequence[DataFrame]) -> DataFrame:
     """The frames' rows together, columns matched by name."""
     return balanced(frames, lambda a, b: a.unionByName(b))

@@ -99,12 +99,12 @@ def hydrate_table(ctx: Context, spec: TableSpec, state: TableState, run_id: str,
     if inputs is not None and not full_refresh and inputs.to_json() == state.input_versions:
         return unchanged_inputs(run)
     window = read(run)
-    batch = prepare(run, window)
+    batch, mapped = prepare(run, window)
     stats, values = measure(run, window, batch)
     if window.watermark_type is not None and stats.watermark_to is None:  # nothing in the window: the watermark stays
         covered = inputs.to_json() if inputs is not None else None
         return TableOutcome(run.audit(window.watermark_from, window.watermark_from, window.unused_columns), None, covered)
-    checked = check(run, batch, values, stats)
+    checked = check(run, batch, values, stats, mapped)
     layouts = [layout(spec, batch.schema, part) for _, part in run.parts]
     if dry_run:
         plans = [plan_merge(spec, lay, name, f"__hm_changes_{spec.table_name}", part=part) for (name, part), lay in zip(run.parts, layouts)]
@@ -137,12 +137,14 @@ def read(run: TableRun) -> SourceWindow:
         return read_window(run.spark, run.spec, run.source_table, run.state.watermark_value, full_refresh=run.full_refresh)
 
 
-def prepare(run: TableRun, window: SourceWindow) -> DataFrame:
+def prepare(run: TableRun, window: SourceWindow) -> tuple[DataFrame, DataFrame]:
     """Map (joins, explode, column expressions; the touched keys' history where the load type
-    re-reads it), deduplicate, and materialize once: every later step reads the same rows."""
+    re-reads it), deduplicate, and materialize once: every later step reads the same rows. Also
+    the mapped rows before dedup (lazy: read again only to quarantine the rows of a key that
+    differ at one sequence value)."""
     with run.step("prepare"):
         mapped = prepared_rows(run.spark, run.spec, window.df, window.source, run.joins)
-        return materialize(deduplicate(run.spec, mapped))
+        return materialize(deduplicate(run.spec, mapped)), mapped
 
 
 def measure(run: TableRun, window: SourceWindow, batch: DataFrame) -> tuple[BatchStats, dict[str, object]]:
@@ -153,10 +155,10 @@ def measure(run: TableRun, window: SourceWindow, batch: DataFrame) -> tuple[Batc
     return batch_stats(run.spec, values), values
 
 
-def check(run: TableRun, batch: DataFrame, values: dict[str, object], stats: BatchStats) -> ValidatedBatch:
-    """pandera's verdict on the scan's counts and the warn split; a batch the load type refuses raises."""
+def check(run: TableRun, batch: DataFrame, values: dict[str, object], stats: BatchStats, mapped: DataFrame) -> ValidatedBatch:
+    """pandera's verdict on the scan's counts and the quarantine split; a batch the load type refuses raises."""
     with run.step("validate"):
-        checked = validate(run.spec, batch, values=values, stats=stats)
+        checked = validate(run.spec, batch, values=values, stats=stats, mapped=mapped)
     refusal = run.load.check_batch(run.spec, stats.rows_read)
     if refusal:
         raise SourceError(f"{run.spec.table_name}: {refusal}")

@@ -16,10 +16,10 @@ from pyspark.sql import functions as F
 from framework.engine.columns import IS_DELETE, KEY_CONFLICT, SEQ, SOURCE_ROWS, WATERMARK
 from framework.engine.compare import rows_of_keys, with_comparable_values
 from framework.engine.explode import explode_rows
-from framework.engine.folds import all_of
+from framework.engine.folds import all_of, balanced
 from framework.engine.loads import load_of
 from framework.errors import SourceError
-from framework.metadata.spec import TableSpec
+from framework.metadata.spec import QUARANTINE, TableSpec
 from framework.platform.sqltext import quote_ident, quote_table
 
 SOURCE_ALIAS = "s"
@@ -196,6 +196,7 @@ def deduplicate(spec: TableSpec, df: DataFrame) -> DataFrame:
         return df
     partition = [F.col(quote_ident(c)) for c in load_of(spec).dedup_grain(spec)]  # scd2: one row per version
     staged, content, helpers = with_comparable_values(spec, df)  # maps sorted into entries once per row
+    partition += _null_key_rows_apart(spec, content)
     order = [F.col(SEQ).desc_nulls_last(), F.col(IS_DELETE).desc()] + [c.desc_nulls_last() for c in content]
     window = Window.partitionBy(*partition).orderBy(*order)
     whole = Window.partitionBy(*partition)
@@ -210,6 +211,23 @@ def deduplicate(spec: TableSpec, df: DataFrame) -> DataFrame:
         .where(F.col("_hm_rank") == 1)
         .drop("_hm_rank", "_hm_differs", *helpers)
     )
+
+
+def null_key(spec: TableSpec) -> Column | None:
+    """TRUE on a row with NULL in a NOT NULL key column; None when the table has no such column."""
+    keys = [F.col(quote_ident(k)).isNull() for k in spec.primary_keys if not spec.column(k).nullable]
+    return balanced(keys, lambda a, b: a | b) if keys else None
+
+
+def _null_key_rows_apart(spec: TableSpec, content: list[Column]) -> list[Column]:
+    """Where rows with a NULL key are quarantined (``on_null``), one more partition column, so
+    that dedup does not collapse them into one row standing for a "NULL" key: each distinct such
+    row stays, to be quarantined with its content (exact duplicates still collapse). NULL on every
+    other row: the normal grain. Evaluated only on NULL-key rows (``when``), no extra pass."""
+    nulls = null_key(spec)
+    if nulls is None or spec.on_null != QUARANTINE:
+        return []
+    return [F.when(nulls, F.xxhash64(F.col(SEQ), F.col(IS_DELETE), *content))]
 
 
 def key_conflict(window: Window, content: list[Column]) -> Column:

@@ -22,14 +22,15 @@ from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from framework.engine.batch_stats import BatchStats, batch_stats, scan, stat_measures
-from framework.engine.columns import IS_DELETE, KEY_CONFLICT
-from framework.engine.folds import all_of, union_all
+from framework.engine.columns import IS_DELETE, KEY_CONFLICT, SEQ
+from framework.engine.folds import all_of, any_of, union_all
 from framework.engine.loads import load_of
 from framework.errors import KeyViolationError, ValidationFailedError
-from framework.metadata.spec import CheckSpec, TableSpec
+from framework.metadata.spec import FAIL, QUARANTINE, CheckSpec, TableSpec
 from framework.platform.sqltext import quote_ident
 
 KEY_UNIQUE = "primary_key_unique"
+KEY_CONFLICT_CHECK = "primary_key_conflict"  # the quarantine's name for rows of a key that differ at one sequence value
 
 
 @dataclass(frozen=True)
@@ -91,37 +92,72 @@ def passes(chk: CheckSpec) -> Column:
     return F.coalesce(predicate, F.lit(True))
 
 
+# -- the rules a row is judged by ---------------------------------------------------------------
+@dataclass(frozen=True)
+class RowRule:
+    """One thing a row can fail: a metadata check (but ``unique``, a window over the batch) or a
+    NULL in a NOT NULL column; what happens to the rows that fail it (``action``), and whether
+    deletion rows are judged too (they carry only keys: a NULL key is judged on them)."""
+
+    name: str
+    action: str
+    fails: Column  # TRUE on a failing row (never NULL)
+    deletions: bool = False
+
+    def failing(self) -> Column:
+        """TRUE on a row this rule judges and that fails it."""
+        return self.fails if self.deletions else (~F.col(IS_DELETE) & self.fails)
+
+
+def row_rules(spec: TableSpec) -> list[RowRule]:
+    """The checks (``unique`` aside) and the NOT NULL columns (``on_null``), in metadata order."""
+    rules = [RowRule(c.check_name, c.severity, ~passes(c)) for c in spec.checks if c.check != "unique"]
+    for c in spec.columns:
+        if not c.nullable:
+            rules.append(RowRule(f"{c.name}_not_nullable", spec.on_null, F.col(quote_ident(c.name)).isNull(), c.name in spec.primary_keys))
+    return rules
+
+
+def actions(spec: TableSpec) -> dict[str, str]:
+    """Check name -> action, for every name the verdict may report."""
+    out = {r.name: r.action for r in row_rules(spec)}
+    out.update({c.check_name: c.severity for c in spec.checks if c.check == "unique"})
+    out[KEY_UNIQUE] = FAIL
+    return out
+
+
 # -- one pass: every check's failure count in a single aggregate --------------------------------
 def _fails(predicate: Column, rows: Column) -> Column:
     """How many (non-deletion) rows fail ``predicate``."""
     return F.sum(F.when(rows & ~predicate, 1).otherwise(0))
 
 
+def _count(condition: Column) -> Column:
+    return F.sum(F.when(condition, 1).otherwise(0))
+
+
 def check_measures(spec: TableSpec, batch: DataFrame, *, deduplicated: bool = False) -> list[tuple[str, Column]]:
     """(name, aggregate) of every count validation needs, all computable in one scan of the batch.
 
-    One failure count per metadata check, one null count per non-nullable column, duplicated keys,
-    and ``_quarantined`` (rows failing any warn check). Duplicated keys are not counted for a
-    ``deduplicated`` batch (the engine's: dedup keeps one row per value of the load type's grain,
-    by construction): a distinct count is the one measure that costs more than the scan itself.
+    One failure count per row rule (:func:`row_rules`: the checks, the NOT NULL columns) and per
+    ``unique`` check, duplicated keys, and ``_quarantined`` (rows failing any rule whose action is
+    quarantine). Duplicated keys are not counted for a ``deduplicated`` batch (the engine's: dedup
+    keeps one row per value of the load type's grain, by construction): a distinct count is the
+    one measure that costs more than the scan itself.
     """
     rows = ~F.col(IS_DELETE)
-    out: list[tuple[str, Column]] = []
+    rules = row_rules(spec)
+    out: list[tuple[str, Column]] = [(r.name, _count(r.failing())) for r in rules]
     for chk in spec.checks:
         if chk.check == "unique":  # non-null values that occur more than once among the rows
             col = F.when(rows, F.col(quote_ident(chk.column)))
             out.append((chk.check_name, F.count(col) - F.count_distinct(col)))
-        else:
-            out.append((chk.check_name, _fails(passes(chk), rows)))
-    for c in spec.columns:
-        if not c.nullable:
-            out.append((f"{c.name}_not_nullable", _fails(F.col(quote_ident(c.name)).isNotNull(), rows)))
     if not deduplicated:
         grain = [F.col(quote_ident(c)) for c in load_of(spec).dedup_grain(spec)]
         out.append((KEY_UNIQUE, F.sum(F.when(rows, 1).otherwise(0)) - F.count_distinct(F.when(rows, F.struct(*grain)))))
-    warn = [passes(c) for c in spec.checks if c.severity == "warn" and c.check != "unique"]
-    if warn:
-        out.append(("_quarantined", _fails(all_of(warn), rows)))
+    quarantining = [r.failing() for r in rules if r.action == QUARANTINE]
+    if quarantining:
+        out.append(("_quarantined", _count(any_of(quarantining))))
     if KEY_CONFLICT in batch.columns:  # set by dedup (aggregates have none: their keys are GROUP BY)
         out.append((KEY_CONFLICTS, F.count(F.col(KEY_CONFLICT))))
         out.append((CONFLICT_EXAMPLE, conflict_example(spec)))
@@ -167,7 +203,7 @@ def verdict_schema(spec: TableSpec, counts: dict[str, int]) -> pa.DataFrameSchem
 
 
 def failed_checks_of(spec: TableSpec, counts: dict[str, int]) -> list[FailedCheck]:
-    """pandera's verdict on the counts, as named checks with their severity and failing rows."""
+    """pandera's verdict on the counts, as named checks with their action and failing rows."""
     judged = {k: v for k, v in counts.items() if not k.startswith("_")}
     try:
         verdict_schema(spec, counts).validate(pd.DataFrame([judged], dtype="int64"), lazy=True)
@@ -175,63 +211,118 @@ def failed_checks_of(spec: TableSpec, counts: dict[str, int]) -> list[FailedChec
         failures = report.failure_cases.to_dict("records")
     else:
         return []
-    severity = {c.check_name: c.severity for c in spec.checks}
+    action = actions(spec)
     failed = []
     for case in failures:
         name = str(case["column"])
         what = "duplicate key rows" if name == KEY_UNIQUE else "failing rows"
-        failed.append(FailedCheck(name, severity.get(name, "error"), f"{case['failure_case']} {what}"))
+        failed.append(FailedCheck(name, action.get(name, FAIL), f"{case['failure_case']} {what}"))
     return failed
 
 
 # -- the step ----------------------------------------------------------------------------------
 def judge(spec: TableSpec, values: dict[str, object]) -> list[FailedCheck]:
-    """The verdict on a scan's counts: a key conflict or a failed ``error`` check raises, else the
-    failed ``warn`` checks (to quarantine by)."""
+    """The verdict on a scan's counts: a key conflict the table does not quarantine, or a failed
+    check whose action is ``fail``, raises; else the failed checks (to keep or quarantine by), a
+    key conflict to quarantine first."""
     counts = {name: int(value or 0) for name, value in values.items() if not name.startswith("_") or name == KEY_CONFLICTS}
-    if counts.get(KEY_CONFLICTS):
-        raise key_violation(spec, counts[KEY_CONFLICTS], values[CONFLICT_EXAMPLE])
+    conflicts = counts.pop(KEY_CONFLICTS, 0)
+    if conflicts and spec.on_key_conflict == FAIL:
+        raise key_violation(spec, conflicts, values[CONFLICT_EXAMPLE])
     failed = failed_checks_of(spec, counts)
-    blocking = [f for f in failed if f.severity == "error"]
+    blocking = [f for f in failed if f.severity == FAIL]
     if blocking:
         raise ValidationFailedError(spec.table_name, [str(f) for f in blocking])
+    if conflicts:
+        what = load_of(spec).grain_words(many=conflicts != 1)
+        failed.insert(0, FailedCheck(KEY_CONFLICT_CHECK, QUARANTINE, f"{conflicts} {what} with differing rows at one sequence_by value"))
     return failed
 
 
-def split(spec: TableSpec, batch: DataFrame, failed: list[FailedCheck], values: dict[str, object]) -> tuple[DataFrame, DataFrame | None, int]:
-    """The rows to merge, the quarantine rows (one per row and failed warn check) and how many rows
-    were set aside; the batch as it is when no warn check failed."""
-    failed_warn = [c for c in spec.checks if c.severity == "warn" and c.check_name in {f.name for f in failed}]
-    if not failed_warn:
-        return batch, None, 0
-    rows = batch.where(~F.col(IS_DELETE))
-    flags = {c.check_name: passes(c) for c in failed_warn}
-    flagged = rows.select("*", *[flag.alias(f"_hm_ok_{i}") for i, flag in enumerate(flags.values())])
-    ok_all = all_of([F.col(f"_hm_ok_{i}") for i in range(len(flags))])
-    row_json = F.to_json(F.struct(*[F.col(quote_ident(c)) for c in spec.column_names]))
-    quarantine = union_all([
-        flagged.where(~F.col(f"_hm_ok_{i}")).select(F.lit(name).alias("check_name"), F.lit("warn").alias("severity"), row_json.alias("row_json"))
-        for i, name in enumerate(flags)
-    ])
-    good = flagged.where(ok_all).drop(*[f"_hm_ok_{i}" for i in range(len(flags))]).unionByName(batch.where(F.col(IS_DELETE)))
-    if any(c.check == "unique" for c in failed_warn):  # a window predicate: not in the one pass
-        return good, quarantine, flagged.where(~ok_all).count()
-    return good, quarantine, int(values.get("_quarantined") or 0)
+def _row_json(spec: TableSpec) -> Column:
+    return F.to_json(F.struct(*[F.col(quote_ident(c)) for c in spec.column_names]))
+
+
+def _aside(rows: DataFrame, spec: TableSpec, name: str) -> DataFrame:
+    return rows.select(F.lit(name).alias("check_name"), F.lit(QUARANTINE).alias("severity"), _row_json(spec).alias("row_json"))
+
+
+def conflicting_rows(spec: TableSpec, batch: DataFrame, mapped: DataFrame) -> DataFrame:
+    """The source rows (as mapped, before dedup) of every key and sequence value whose rows
+    differed (``_hm_key_conflict``), each distinct row once, deletions aside."""
+    grain = list(load_of(spec).dedup_grain(spec))
+    marked = batch.where(F.col(KEY_CONFLICT).isNotNull()).select(
+        *[F.col(quote_ident(k)).alias(f"_hm_c{i}") for i, k in enumerate(grain)], F.col(KEY_CONFLICT)["seq"].alias("_hm_cseq"))
+    on = all_of([F.col(quote_ident(k)).eqNullSafe(F.col(f"_hm_c{i}")) for i, k in enumerate(grain)] + [F.col(SEQ).eqNullSafe(F.col("_hm_cseq"))])
+    return mapped.where(~F.col(IS_DELETE)).join(marked, on, "left_semi").select(*[quote_ident(c) for c in spec.column_names]).distinct()
+
+
+@dataclass(frozen=True)
+class Split:
+    good: DataFrame  # rows to merge (deletions included)
+    quarantine: DataFrame | None  # check_name, severity, row_json
+    rows_quarantined: int
+
+
+def split(spec: TableSpec, batch: DataFrame, failed: list[FailedCheck], values: dict[str, object],
+          mapped: DataFrame | None = None) -> Split:
+    """The rows to merge, the quarantine rows (one per row and failed rule) and how many rows were
+    set aside; the batch as it is when nothing is to be quarantined.
+
+    A row fails a quarantining rule (a check, a NULL in a NOT NULL column) and goes aside; a key
+    whose rows differed at one sequence value (``mapped``: the rows before dedup) has all those
+    rows set aside, and its kept row at that value is not merged. Where the load type deletes the
+    keys a batch lacks (snapshot), a key set aside is *held*: present, so its Gold row stays.
+    """
+    failed_names = {f.name for f in failed if f.severity == QUARANTINE}
+    rules = [r for r in row_rules(spec) if r.action == QUARANTINE and r.name in failed_names]
+    uniques = [c for c in spec.checks if c.check == "unique" and c.severity == QUARANTINE and c.check_name in failed_names]
+    conflicts = KEY_CONFLICT_CHECK in failed_names
+    if not (rules or uniques or conflicts):
+        return Split(batch, None, 0)
+    failing = [(r.name, r.failing()) for r in rules] + [(c.check_name, ~F.col(IS_DELETE) & ~passes(c)) for c in uniques]
+    flagged = batch.select("*", *[condition.alias(f"_hm_bad_{i}") for i, (_, condition) in enumerate(failing)])
+    bad = any_of([F.col(f"_hm_bad_{i}") for i in range(len(failing))]) if failing else F.lit(False)
+    if conflicts:  # the kept row stands for a key's rows at the conflicting sequence value
+        bad = bad | F.coalesce(F.col(KEY_CONFLICT).isNotNull() & F.col(SEQ).eqNullSafe(F.col(KEY_CONFLICT)["seq"]), F.lit(False))
+    parts = [_aside(flagged.where(F.col(f"_hm_bad_{i}")), spec, name) for i, (name, _) in enumerate(failing)]
+    quarantined = int(values.get("_quarantined") or 0) if not uniques else flagged.where(any_of([F.col(f"_hm_bad_{i}") for i in range(len(failing))])).count()
+    if conflicts:
+        conflicting = conflicting_rows(spec, batch, mapped)
+        parts.append(_aside(conflicting, spec, KEY_CONFLICT_CHECK))
+        quarantined += conflicting.count()
+    helpers = [f"_hm_bad_{i}" for i in range(len(failing))]
+    good = load_of(spec).with_set_aside(spec, flagged.where(~bad).drop(*helpers), flagged.where(bad))
+    return Split(good, union_all(parts), quarantined)
+
+
+def check_limit(spec: TableSpec, quarantined: int, rows_read: int) -> None:
+    """Fail the table when the batch set aside more rows than its ``quarantine_limit`` allows."""
+    limit = spec.limit
+    if limit is not None and limit.exceeded(quarantined, rows_read):
+        raise ValidationFailedError(spec.table_name, [
+            f"quarantine_limit {spec.quarantine_limit}: {quarantined} of the {rows_read} rows read would be set aside"])
 
 
 def validate(spec: TableSpec, batch: DataFrame, *, deduplicated: bool = False, values: dict[str, object] | None = None,
-             stats: BatchStats | None = None) -> ValidatedBatch:
-    """Validate the materialized batch; fail on ``error`` checks, split rows on ``warn``.
+             stats: BatchStats | None = None, mapped: DataFrame | None = None) -> ValidatedBatch:
+    """Validate the materialized batch: fail on a failed check whose action is ``fail``, set
+    rows aside (quarantine) on the others, keep the rest.
 
     ``values``: the batch's one scan (:func:`framework.engine.batch_stats.scan` over
     :func:`check_measures` and the statistics) when the caller made it, else it is made here.
-    pandera then judges the one-row frame of counts, so its report names each failed check while
-    no check rescans the batch. Only when a ``warn`` check failed is the batch split. Keys that
-    dedup found differing rows for (``_hm_key_conflict``) fail the table with
-    :class:`~framework.errors.KeyViolationError` before the checks are judged.
+    pandera then judges the one-row frame of those counts, so its report names each failed check
+    while no check rescans the batch. Only when something is to be quarantined is the batch
+    split. Keys that dedup found differing rows for (``_hm_key_conflict``) are quarantined from
+    ``mapped`` (the rows before dedup), or fail the table with
+    :class:`~framework.errors.KeyViolationError` (``on_key_conflict: fail``).
     """
     if values is None:
         values = scan(batch, stat_measures(spec, None) + check_measures(spec, batch, deduplicated=deduplicated))
+    stats = stats or batch_stats(spec, values)
     failed = judge(spec, values)
-    good, quarantine, quarantined = split(spec, batch, failed, values)
-    return ValidatedBatch(good, quarantine, tuple(failed), quarantined, stats or batch_stats(spec, values))
+    if any(f.name == KEY_CONFLICT_CHECK for f in failed) and mapped is None:
+        raise KeyViolationError(f"{spec.table_name}: keys with differing rows, and no rows before dedup to quarantine them from")
+    parted = split(spec, batch, failed, values, mapped)
+    check_limit(spec, parted.rows_quarantined, stats.rows_read)
+    return ValidatedBatch(parted.good, parted.quarantine, tuple(failed), parted.rows_quarantined, stats)

@@ -18,7 +18,55 @@ from framework.metadata.vetting import check_fragment
 from framework.platform.control_columns import AUDIT_COLUMNS, STATE_COLUMNS
 from framework.platform.sqltext import is_plain_identifier
 
-SEVERITIES = ("error", "warn")
+# What a failed check does with the rows that fail it (the ``severity`` field; SPEC §3, decision 125):
+# keep them (counted in the audit row), move them to gold_quarantine, or fail the table.
+KEEP, QUARANTINE, FAIL = "keep", "quarantine", "fail"
+ACTIONS = (KEEP, QUARANTINE, FAIL)
+# The names users know, each one of the three: this project's first two severities, Lakeflow
+# expectations (sdp-meta) and DQX.
+ACTION_ALIASES = {
+    "warn": QUARANTINE, "error": FAIL,
+    "expect": KEEP, "expect_or_drop": QUARANTINE, "expect_or_quarantine": QUARANTINE, "expect_or_fail": FAIL,
+}
+DEFAULT_ACTION = QUARANTINE  # SPEC §6: a few dirty rows never stop a table by default
+ROW_POLICIES = (QUARANTINE, FAIL)  # on_null, on_key_conflict
+
+
+def action_of(value) -> str:
+    """The action a ``severity`` (or policy) value names, lower case, aliases resolved."""
+    if value is None or value == "":
+        return DEFAULT_ACTION
+    text = str(value).strip().lower()
+    return ACTION_ALIASES.get(text, text)
+
+
+@dataclass(frozen=True)
+class QuarantineLimit:
+    """``quarantine_limit``: the table fails once a batch sets aside more than ``rows`` rows, or
+    more than ``percent`` % of the rows it read."""
+
+    rows: int | None = None
+    percent: float | None = None
+
+    @classmethod
+    def parse(cls, text: str | None) -> QuarantineLimit | None:
+        """``"100"`` (rows) or ``"5%"``; None when unset; ValueError when malformed."""
+        if text is None or str(text).strip() == "":
+            return None
+        value = str(text).strip()
+        if value.endswith("%"):
+            percent = float(value[:-1].strip())
+            if not 0 <= percent < 100:
+                raise ValueError(f"a percentage must be at least 0 and below 100, found {value!r}")
+            return cls(percent=percent)
+        if not value.isdigit():
+            raise ValueError(f"must be a number of rows (e.g. 100) or a percentage of the rows read (e.g. 5%), found {value!r}")
+        return cls(rows=int(value))
+
+    def exceeded(self, quarantined: int, rows_read: int) -> bool:
+        if self.rows is not None:
+            return quarantined > self.rows
+        return quarantined * 100 > self.percent * rows_read
 JOIN_TYPES = ("left", "inner")
 SPEC_VERSION = 1
 
@@ -116,7 +164,7 @@ class CheckSpec:
     column: str | None
     check: str
     args: str | None = None
-    severity: str = "error"
+    severity: str = DEFAULT_ACTION  # the action: keep | quarantine | fail (ACTION_ALIASES resolved at load)
     name: str | None = None
 
     @classmethod
@@ -134,7 +182,7 @@ class CheckSpec:
             column=raw.get("column"),
             check=raw.get("check"),
             args=args,
-            severity=str(raw.get("severity") or "error").lower(),
+            severity=action_of(raw.get("severity")),
             name=raw.get("name"),
         )
 
@@ -180,6 +228,11 @@ class TableSpec:
     deletion_vectors: bool | None = None
     # the source may be absent in a workspace (a preview system table): absent, the run is SKIPPED
     source_optional: bool = False
+    # dirty rows (SPEC §6): a NULL in a NOT NULL column, differing rows of one key at one sequence
+    # value; and how many set-aside rows fail the table after all (QuarantineLimit's text)
+    on_null: str = QUARANTINE
+    on_key_conflict: str = QUARANTINE
+    quarantine_limit: str | None = None
 
     @classmethod
     def from_dict(cls, raw: dict) -> TableSpec:
@@ -213,6 +266,9 @@ class TableSpec:
                 cluster_by=_cluster_by(raw.get("cluster_by")),
                 deletion_vectors=None if raw.get("deletion_vectors") is None else bool(raw["deletion_vectors"]),
                 source_optional=bool(raw.get("source_optional") or False),
+                on_null=action_of(raw.get("on_null")),
+                on_key_conflict=action_of(raw.get("on_key_conflict")),
+                quarantine_limit=None if raw.get("quarantine_limit") is None else str(raw["quarantine_limit"]).strip(),
             )
         except (AttributeError, TypeError, ValueError) as exc:
             raise SpecError(
@@ -238,6 +294,11 @@ class TableSpec:
     @property
     def non_key_columns(self) -> list[str]:
         return [c.name for c in self.columns if c.name not in self.primary_keys]
+
+    @property
+    def limit(self) -> QuarantineLimit | None:
+        """The parsed ``quarantine_limit`` (validated at load)."""
+        return QuarantineLimit.parse(self.quarantine_limit)
 
     @property
     def tracked_columns(self) -> list[str]:

@@ -15,13 +15,16 @@ from typing import Protocol
 from framework.errors import SpecError, SpecIssue, UnsafeSqlError
 from framework.metadata.graph import dependency_cycles
 from framework.metadata.spec import (
+    ACTION_ALIASES,
+    ACTIONS,
     CHECK_ARGS,
     CLUSTER_AUTO,
     JOIN_TYPES,
     MAX_CLUSTER_COLUMNS,
-    SEVERITIES,
+    ROW_POLICIES,
     TECHNICAL_PREFIX,
     CheckSpec,
+    QuarantineLimit,
     TableSpec,
 )
 from framework.metadata.vetting import check_fragment, parse_lookback
@@ -197,14 +200,26 @@ def _checks(spec: TableSpec, add: Add) -> None:
             continue
         if chk.check != "expr" and chk.column not in names:
             add(where + ".column", f"{chk.column!r} is not a Gold column; columns are: {', '.join(names)}")
-        if chk.severity not in SEVERITIES:
-            add(where + ".severity", f"must be one of {', '.join(SEVERITIES)}, found {chk.severity!r}")
+        if chk.severity not in ACTIONS:
+            add(where + ".severity", f"must be one of {', '.join(ACTIONS)} (or {', '.join(ACTION_ALIASES)}), found {chk.severity!r}")
         if chk.check_name in check_names:
             add(where + ".name", f"duplicate check name {chk.check_name!r}; give one of them a name")
         check_names.add(chk.check_name)
         problem = _args_problem(chk)
         if problem:
             add(where + ".args", problem)
+
+
+def _dirty_rows(spec: TableSpec, add: Add) -> None:
+    """The policies for rows no check names (NULLs in NOT NULL columns, conflicting keys) and the limit."""
+    for field_name in ("on_null", "on_key_conflict"):
+        value = getattr(spec, field_name)
+        if value not in ROW_POLICIES:
+            add(field_name, f"must be one of {', '.join(ROW_POLICIES)}, found {value!r}")
+    try:
+        QuarantineLimit.parse(spec.quarantine_limit)
+    except ValueError as exc:
+        add("quarantine_limit", str(exc))
 
 
 def _args_problem(chk: CheckSpec) -> str | None:
@@ -250,6 +265,7 @@ def spec_issues(spec: TableSpec, rules: Mapping[str, LoadRules]) -> list[SpecIss
     _clustering(spec, add, added)
     _explode(spec, add, _joins(spec, add))
     _checks(spec, add)
+    _dirty_rows(spec, add)
     if spec.table_name in spec.depends_on:
         add("depends_on", "a table cannot depend on itself")
     if load is not None:

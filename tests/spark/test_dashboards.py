@@ -148,7 +148,7 @@ def test_trends_carry_each_audit_row(demo):
 def test_quarantine_counts_by_check_match_the_bronze_rows_the_check_rejects(demo):
     rejected = [w for w in demo.workspaces if not w["workspace_name"].startswith("prod-")]
     (row,) = [r for r in demo.data["quarantine_by_check"].rows if r["table_name"] == QUARANTINING]
-    assert (row["check_name"], row["severity"], row["quarantined_rows"]) == ("prod_workspaces_only", "warn", len(rejected))
+    assert (row["check_name"], row["severity"], row["quarantined_rows"]) == ("prod_workspaces_only", "quarantine", len(rejected))
     assert row["quarantined_rows"] == demo.audit[QUARANTINING].rows_quarantined
     assert sum(r["quarantined_rows"] for r in demo.data["quarantine_by_check"].rows) == sum(
         r.rows_quarantined or 0 for r in demo.result.rows

@@ -8,6 +8,7 @@ nothing. Pure tests of the narrowing rule first, then real Spark + Delta.
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 import pytest
@@ -146,10 +147,20 @@ def test_a_join_to_a_gold_table_onboarded_alongside_is_typed_by_its_declared_col
 
 THINGS = "id STRING, name STRING, amount BIGINT, ts TIMESTAMP, deleted BOOLEAN"
 
-def test_differing_rows_of_one_key_fail_the_run_and_leave_gold_and_watermark_as_they_were(lakehouse, clock):
+def quarantined(lh, table: str) -> list[tuple]:
+    """(check_name, severity, the row's columns) of the table's quarantine rows, sorted."""
+    rows = lh.spark.table(lh.params.control("gold_quarantine")).where(f"table_name = '{table}'").collect()
+    return sorted((q.check_name, q.severity, tuple(json.loads(q.row_json).values())) for q in rows)
+
+
+def test_differing_rows_of_one_key_are_quarantined_or_fail_the_run_as_the_table_says(lakehouse, clock):
+    """dim_thing says ``on_key_conflict: fail``: the run fails and leaves Gold and the watermark as
+    they were. dim_thing_q, over the same rows, keeps the default: the differing rows of each such
+    key go to quarantine, the key's Gold row stays as it was, every other key is written."""
     make_source(lakehouse, "things", THINGS, [("a", "a1", 1, ts(1), False), ("b", "b1", 2, ts(1), False)])
-    onboard(lakehouse, raw_spec(delete_condition="deleted"))  # scd1, sequence_by ts
-    assert [r.status for r in hydrate(lakehouse, clock).rows] == ["SUCCEEDED"]
+    onboard(lakehouse, raw_spec(delete_condition="deleted", on_key_conflict="fail"),  # scd1, sequence_by ts
+            raw_spec(table_name="dim_thing_q", delete_condition="deleted"))
+    assert [r.status for r in hydrate(lakehouse, clock).rows] == ["SUCCEEDED", "SUCCEEDED"]
     before = (gold(lakehouse, "dim_thing", ["id", "name", "amount"]), version(lakehouse, "dim_thing"), control_row(lakehouse, "dim_thing").watermark_value)
 
     add_rows(lakehouse, "things", THINGS, [
@@ -160,7 +171,7 @@ def test_differing_rows_of_one_key_fail_the_run_and_leave_gold_and_watermark_as_
         ("f", "f1", 1, ts(2), False), ("f", "f2", 1, ts(2), False),
     ])
     result = hydrate(lakehouse, clock)
-    row = result.rows[0]
+    row, kept = (next(r for r in result.rows if r.table_name == t) for t in ("dim_thing", "dim_thing_q"))
     assert row.status == "FAILED" and result.failed
     assert row.error_message == (
         "dim_thing: primary key (id) does not determine a row: 3 keys have differing rows with the same sequence_by value in "
@@ -172,6 +183,14 @@ def test_differing_rows_of_one_key_fail_the_run_and_leave_gold_and_watermark_as_
     state = control_row(lakehouse, "dim_thing")
     assert (gold(lakehouse, "dim_thing", ["id", "name", "amount"]), version(lakehouse, "dim_thing"), state.watermark_value) == before
     assert state.last_status == "FAILED"
+
+    assert kept.status == "SUCCEEDED", kept.error_message
+    assert kept.failed_checks == ["primary_key_conflict (quarantine): 3 keys with differing rows at one sequence_by value"]
+    assert (kept.rows_quarantined, kept.rows_inserted, kept.rows_updated) == (7, 2, 0)  # b: 2 rows, c: 3, f: 2; d, e new
+    assert gold(lakehouse, "dim_thing_q", ["id", "name", "amount"]) == [("a", "a1", 1), ("b", "b1", 2), ("d", "d1", 1), ("e", "e2", 1)]
+    assert quarantined(lakehouse, "dim_thing_q") == sorted(("primary_key_conflict", "quarantine", r) for r in [
+        ("b", "b2", 2), ("b", "b2", 3), ("c", "c1", 1), ("c", "c2", 1), ("c", "c3", 1), ("f", "f1", 1), ("f", "f2", 1)])
+    assert control_row(lakehouse, "dim_thing_q").watermark_value == "2026-01-01 03:00:00"
 
 def test_exact_duplicates_and_a_deletion_beside_a_version_are_no_violation(lakehouse, clock):
     make_source(lakehouse, "things", THINGS, [
@@ -195,10 +214,13 @@ def test_without_sequence_by_any_differing_rows_of_a_key_violate_whatever_their_
         lh = Lakehouse(spark, RunParams(bronze_schema=f"b_keys_{suffix}", gold_schema=f"g_keys_{suffix}", control_schema=f"c_keys_{suffix}"), home)
         lh.bootstrap()
         make_source(lh, "things", THINGS, ordered)
-        onboard(lh, raw_spec(load_type="fact_insert", sequence_by=None))
-        row = hydrate(lh, clock).rows[0]
+        onboard(lh, raw_spec(load_type="fact_insert", sequence_by=None, on_key_conflict="fail"),
+                raw_spec(table_name="dim_thing_q", load_type="fact_insert", sequence_by=None))
+        row, kept = hydrate(lh, clock).rows
         assert row.status == "FAILED" and not lh.exists(lh.params.gold("dim_thing"))
         messages.append(row.error_message)
+        assert (kept.status, kept.rows_quarantined, gold(lh, "dim_thing_q", ["id", "name"])) == ("SUCCEEDED", 6, [("j", "same")])
+        assert quarantined(lh, "dim_thing_q") == sorted(("primary_key_conflict", "quarantine", r[:3]) for r in rows if r[0] == "k")
     assert messages[0] == messages[1]
     assert messages[0].startswith("dim_thing: primary key (id) does not determine a row: 1 key has differing rows in this batch, e.g. (id=k); ")
 
@@ -208,13 +230,19 @@ def test_scd2_versions_of_one_key_at_one_instant_must_agree(lakehouse, clock):
     spec = raw_spec(table_name="dim_hist", source_table="${catalog}.${bronze_schema}.events", load_type="scd2", lookback="30 days",
                     columns=[{"name": "id", "expr": "id", "type": "STRING", "nullable": False},
                              {"name": "name", "expr": "name", "type": "STRING"}])
-    onboard(lakehouse, spec)
-    assert [r.status for r in hydrate(lakehouse, clock).rows] == ["SUCCEEDED"]
+    onboard(lakehouse, {**spec, "on_key_conflict": "fail"}, {**spec, "table_name": "dim_hist_q"})
+    assert [r.status for r in hydrate(lakehouse, clock).rows] == ["SUCCEEDED", "SUCCEEDED"]
     history = gold(lakehouse, "dim_hist_history", ["id", "name", "valid_from"])
     assert history == [("j", "A", ts(1)), ("j", "B", ts(2))]
 
-    add_rows(lakehouse, "events", events, [("j", "C", ts(3)), ("j", "D", ts(3)), ("k", "X", ts(3)), ("k", "Y", ts(3))])
-    row = hydrate(lakehouse, clock).rows[0]
+    add_rows(lakehouse, "events", events, [("j", "C", ts(3)), ("j", "D", ts(3)), ("k", "X", ts(3)), ("k", "Y", ts(3)), ("k", "Z", ts(4))])
+    row, kept = hydrate(lakehouse, clock).rows
+    # the default: the versions that disagree are set aside, every other version is history as usual
+    assert (kept.status, kept.rows_quarantined) == ("SUCCEEDED", 4), kept.error_message
+    assert gold(lakehouse, "dim_hist_q_history", ["id", "name", "valid_from", "valid_to"]) == [
+        ("j", "A", ts(1), ts(2)), ("j", "B", ts(2), None), ("k", "Z", ts(4), None)]
+    assert gold(lakehouse, "dim_hist_q", ["id", "name"]) == [("j", "B"), ("k", "Z")]
+    assert [name for name, _, _ in quarantined(lakehouse, "dim_hist_q")] == ["primary_key_conflict"] * 4
     assert row.status == "FAILED"
     assert row.error_message.startswith(
         "dim_hist: primary key (id) does not determine a row: 2 key versions (key and sequence_by value) have differing rows "

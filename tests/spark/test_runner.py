@@ -78,7 +78,7 @@ def test_error_check_fails_the_table_without_writing_or_moving_the_watermark(lak
     assert result.failed
     row = audit(lakehouse, "dim_thing")[-1]
     assert row.status == "VALIDATION_FAILED"
-    assert row.failed_checks == ["amount_ge (error): " + row.failed_checks[0].split(": ", 1)[1]]
+    assert row.failed_checks == ["amount_ge (fail): " + row.failed_checks[0].split(": ", 1)[1]]
     assert "amount_ge" in row.error_message
     assert version(lakehouse, "dim_thing") == before_version
     assert gold(lakehouse, "dim_thing", ["id"]) == [("a",)]
@@ -105,9 +105,9 @@ def test_warn_check_quarantines_only_failing_rows_with_the_check_name(lakehouse,
     quarantined = lakehouse.spark.table(lakehouse.params.control("gold_quarantine")).collect()
     found = sorted((q.check_name, json.loads(q.row_json)["id"], q.severity, q.run_id) for q in quarantined)
     assert found == [
-        ("amount_not_negative", "b", "warn", row.run_id),
-        ("amount_not_negative", "c", "warn", row.run_id),
-        ("name_str_matches", "c", "warn", row.run_id),
+        ("amount_not_negative", "b", "quarantine", row.run_id),
+        ("amount_not_negative", "c", "quarantine", row.run_id),
+        ("name_str_matches", "c", "quarantine", row.run_id),
     ]
 
 

@@ -1,4 +1,5 @@
-"""Validation on a prepared batch: every check kind, its verdict, its name, and the warn split.
+"""Validation on a prepared batch: every check kind, its verdict, its name, each action on the
+failing rows (keep, quarantine, fail), NULLs in NOT NULL columns and the quarantine limit.
 
 Batches are built directly in the prepared shape (Gold columns plus the technical ones), so each
 case states its rows and the expected outcome computed by hand.
@@ -48,7 +49,7 @@ def test_each_check_kind_fails_the_batch_naming_the_check_and_its_failing_rows(s
     with pytest.raises(ValidationFailedError) as err:
         validate(s, batch(spark, ROWS))
     assert len(err.value.failed_checks) == 1
-    assert err.value.failed_checks[0].startswith(f"{name} (error): {len(failing)} failing rows")
+    assert err.value.failed_checks[0].startswith(f"{name} (fail): {len(failing)} failing rows")
     passing = [r for r in ROWS if r[0] not in failing]
     assert validate(s, batch(spark, passing)).failed_checks == ()
 
@@ -61,7 +62,7 @@ def test_unique_not_nullable_and_key_duplicates(spark):
     assert [f.split(" ")[0] for f in err.value.failed_checks] == ["name_unique"]
 
     with pytest.raises(ValidationFailedError) as err:
-        validate(spec(), batch(spark, [(None, "x", 1)]))  # id is declared nullable: false
+        validate(spec(on_null="fail"), batch(spark, [(None, "x", 1)]))  # id is declared nullable: false
     assert [f.split(" ")[0] for f in err.value.failed_checks] == ["id_not_nullable"]
 
     with pytest.raises(ValidationFailedError) as err:
@@ -90,3 +91,32 @@ def test_warn_checks_split_exactly_the_failing_rows_and_count_them(spark):
     split = sorted((r["check_name"], r["row_json"]) for r in checked.quarantine.collect())
     assert [c for c, _ in split] == ["amount_ge", "name_isin", "name_unique", "name_unique"]
     assert {f.name for f in checked.failed_checks} == {"amount_ge", "name_unique", "name_isin"}
+
+
+def test_a_null_key_is_quarantined_by_default_deletions_included_and_the_rest_kept(spark):
+    rows = [(None, "x", 1, None, False, 1), ("b", "y", 2, None, False, 1), (None, None, None, None, True, 1)]
+    checked = validate(spec(), batch(spark, rows))
+    assert [r["id"] for r in checked.good.collect()] == ["b"]
+    assert checked.rows_quarantined == 2
+    assert sorted((q["check_name"], q["severity"], q["row_json"]) for q in checked.quarantine.collect()) == [
+        ("id_not_nullable", "quarantine", '{"name":"x","amount":1}'), ("id_not_nullable", "quarantine", "{}")]
+    assert [str(f) for f in checked.failed_checks] == ["id_not_nullable (quarantine): 2 failing rows"]
+
+
+def test_keep_counts_the_failing_rows_and_writes_them(spark):
+    s = spec({"column": "amount", "check": "ge", "args": 0, "severity": "expect"})  # Lakeflow's name for keep
+    checked = validate(s, batch(spark, ROWS))
+    assert sorted(r["id"] for r in checked.good.collect()) == ["a", "b", "c", "d"]
+    assert (checked.quarantine, checked.rows_quarantined) == (None, 0)
+    assert [str(f) for f in checked.failed_checks] == ["amount_ge (keep): 1 failing rows"]
+
+
+@pytest.mark.parametrize("limit, fails", [("1", True), ("2", False), ("49%", True), ("50%", False), (None, False)])
+def test_the_quarantine_limit_fails_the_table_beyond_a_count_or_a_share_of_the_rows_read(spark, limit, fails):
+    s = spec({"column": "amount", "check": "between", "args": [0, 10]}, quarantine_limit=limit)  # b and c fail: 2 of 4
+    if fails:
+        with pytest.raises(ValidationFailedError, match=f"quarantine_limit {limit}: 2 of the 4 rows read would be set aside"):
+            validate(s, batch(spark, ROWS))
+    else:
+        checked = validate(s, batch(spark, ROWS))
+        assert (sorted(r["id"] for r in checked.good.collect()), checked.rows_quarantined) == (["a", "d"], 2)

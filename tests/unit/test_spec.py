@@ -55,6 +55,33 @@ def test_every_error_is_listed_with_table_and_field():
     assert any(i.startswith("dim_thing.checks[0].args") for i in found)
 
 
+@pytest.mark.parametrize("written, action", [
+    (None, "quarantine"), ("warn", "quarantine"), ("error", "fail"), ("Expect", "keep"), ("expect_or_drop", "quarantine"),
+    ("expect_or_quarantine", "quarantine"), ("expect_or_fail", "fail"), ("keep", "keep"), ("fail", "fail"),
+])
+def test_a_checks_severity_is_one_of_three_actions_whatever_name_it_is_written_with(written, action):
+    spec = TableSpec.from_dict(raw_spec(checks=[{"column": "amount", "check": "ge", "args": 0, "severity": written}]))
+    validate_specs([spec])
+    assert spec.checks[0].severity == action
+    assert TableSpec.from_dict(spec.to_row()).checks[0].severity == action  # stored as the action
+
+
+def test_dirty_row_policies_default_to_quarantine_and_bad_ones_are_named():
+    spec = TableSpec.from_dict(raw_spec())
+    assert (spec.on_null, spec.on_key_conflict, spec.limit) == ("quarantine", "quarantine", None)
+    limits = TableSpec.from_dict(raw_spec(quarantine_limit=100)).limit, TableSpec.from_dict(raw_spec(quarantine_limit="2.5%")).limit
+    assert [(lim.rows, lim.percent) for lim in limits] == [(100, None), (None, 2.5)]
+    assert (limits[0].exceeded(101, 1000), limits[0].exceeded(100, 1000), limits[1].exceeded(3, 100), limits[1].exceeded(2, 100)) == (True, False, True, False)
+    found = issues_of(raw_spec(on_null="keep", on_key_conflict="drop", quarantine_limit="many"))
+    assert found == [
+        "dim_thing.on_null: must be one of quarantine, fail, found 'keep'",
+        "dim_thing.on_key_conflict: must be one of quarantine, fail, found 'drop'",
+        "dim_thing.quarantine_limit: must be a number of rows (e.g. 100) or a percentage of the rows read (e.g. 5%), found 'many'",
+    ]
+    assert issues_of(raw_spec(quarantine_limit="100%")) == [
+        "dim_thing.quarantine_limit: a percentage must be at least 0 and below 100, found '100%'"]
+
+
 def test_unknown_placeholder_is_rejected_with_valid_ones_named():
     found = issues_of(raw_spec(source_table="${catalog}.${secret_schema}.things"))
     assert found == [

@@ -138,6 +138,11 @@ class LoadType:
         """Why the batch must not be written, or None."""
         return None
 
+    def with_set_aside(self, spec: TableSpec, good: DataFrame, set_aside: DataFrame) -> DataFrame:
+        """The batch to write once validation set rows aside (quarantined): the good rows. A type
+        that deletes what a batch lacks keeps the set-aside keys in it (snapshot)."""
+        return good
+
     # -- a view instead of a table -----------------------------------------------------------
     def defines_view(self) -> bool:
         """Whether a table of this type is a view over another Gold table: no data path at all,
