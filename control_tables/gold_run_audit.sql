@@ -22,6 +22,7 @@ CREATE TABLE IF NOT EXISTS ${catalog}.${control_schema}.gold_run_audit (
   unused_source_columns  ARRAY<STRING> COMMENT 'Source columns no mapping uses (reported, ignored)',
   failed_checks          ARRAY<STRING>,
   error_message          STRING,
-  step_seconds           MAP<STRING, DOUBLE> COMMENT 'Wall-clock seconds per step of the run (fingerprint, read, prepare, validate, merge, ...)'
+  step_seconds           MAP<STRING, DOUBLE> COMMENT 'Wall-clock seconds per step of the run (fingerprint, read, prepare, validate, merge, ...)',
+  recovered_from         STRING COMMENT 'The run that crashed after its Gold commit, before its audit row; this run found the commit and converged'
 ) USING DELTA
 COMMENT 'Health Monitor: run audit, one row per table per run'

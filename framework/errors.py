@@ -142,3 +142,11 @@ class DashboardError(FrameworkError):
 class DemoDataError(FrameworkError):
     """A request to the demo data generator that it cannot honour: a batch or scale below 1, a
     batch already in Bronze, an unknown demo table, a generated field the schema does not have."""
+
+
+class InjectedCrash(BaseException):  # noqa: N818 - a crash, not an error: BaseException on purpose
+    """The process "died" at a failpoint (framework.engine.failpoints; raised only when one is armed).
+
+    Not an ``Exception``: it passes the runner's per-table isolation, so nothing after the point is
+    written, as when a process is killed there.
+    """

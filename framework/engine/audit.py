@@ -13,6 +13,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from framework.platform.lakehouse import Lakehouse
+from framework.platform.sqltext import quote_ident, quote_table
 
 AUDIT_TABLE = "gold_run_audit"
 QUARANTINE_TABLE = "gold_quarantine"
@@ -47,6 +48,7 @@ class AuditRow:
     failed_checks: list[str] | None = None
     error_message: str | None = None
     step_seconds: dict[str, float] | None = None
+    recovered_from: str | None = None  # the crashed run whose Gold commit this run found unrecorded (framework.engine.recovery)
 
 
 
@@ -61,8 +63,14 @@ def write_audit(lakehouse: Lakehouse, rows: list[AuditRow]) -> None:
 
 
 def write_quarantine(lakehouse: Lakehouse, table: str, run_id: str, at: datetime, rows: DataFrame) -> None:
-    """Append the rows moved aside by warn checks: one row per source row and failed check."""
+    """Add the rows set aside: one row per source row and failed rule, each once.
+
+    Insert-only MERGE on (table, check, row): a batch read again (a re-run after a crash, the
+    lookback's overlap) does not quarantine a row twice; the row keeps the run that first set it
+    aside. The quarantine is small and read rarely, so the MERGE's scan of it is cheap.
+    """
     name = lakehouse.params.control(QUARANTINE_TABLE)
+    spark = lakehouse.spark
     out = rows.select(
         F.lit(run_id).alias("run_id"),
         F.lit(table).alias("table_name"),
@@ -70,5 +78,14 @@ def write_quarantine(lakehouse: Lakehouse, table: str, run_id: str, at: datetime
         F.col("severity"),
         F.col("row_json"),
         F.lit(at).cast("timestamp").alias("quarantined_at"),
-    )
-    out.write.format("delta").mode("append").saveAsTable(name)
+    ).dropDuplicates(["check_name", "row_json"])
+    view = f"__hm_quarantine_{table}"
+    out.createOrReplaceTempView(view)
+    try:
+        spark.sql(
+            f"MERGE INTO {quote_table(name)} AS t USING {quote_ident(view)} AS s "
+            "ON t.table_name = s.table_name AND t.check_name = s.check_name AND t.row_json <=> s.row_json "
+            "WHEN NOT MATCHED THEN INSERT *"
+        )
+    finally:
+        spark.catalog.dropTempView(view)

@@ -14,6 +14,7 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
+from framework.engine import failpoints
 from framework.engine.audit import FAILED, SKIPPED, VALIDATION_FAILED, AuditRow, write_audit
 from framework.engine.context import Context
 from framework.engine.control import ControlSnapshot, read_control, record_states
@@ -107,13 +108,16 @@ def record_run(ctx: Context, rows: list[AuditRow], states: list[StateUpdate]) ->
     cannot be had (e.g. Spark Connect without ``newSession``), the audit first.
     """
     audit_sessions = table_sessions(ctx, 2)[1:]
+    tables = [r.table_name for r in rows]
     if not audit_sessions:
         write_audit(ctx.lakehouse, rows)
+        failpoints.reached("after_audit", tables)
         record_states(ctx.lakehouse, states)
         return
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="healthmon-audit") as pool:
         audit = pool.submit(write_audit, audit_sessions[0].lakehouse, rows)
         try:
+            failpoints.reached("after_audit", tables)  # raised: the pool still finishes the audit append
             record_states(ctx.lakehouse, states)
         finally:
             audit.result()

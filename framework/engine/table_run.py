@@ -15,7 +15,7 @@ from datetime import datetime
 
 from pyspark.sql import DataFrame
 
-from framework.engine import fingerprint
+from framework.engine import failpoints, fingerprint
 from framework.engine.audit import SUCCEEDED, AuditRow, write_quarantine
 from framework.engine.batch_stats import BatchStats, batch_stats, scan, stat_measures
 from framework.engine.columns import WATERMARK
@@ -24,6 +24,7 @@ from framework.engine.layout import TargetLayout
 from framework.engine.loads import LoadType, load_of
 from framework.engine.merge import NO_COMMIT, Commit, commit_marker, overwrite, stamp, write_changes
 from framework.engine.pruning import key_range
+from framework.engine.recovery import unrecorded_run
 from framework.engine.source import SourceWindow, open_source, read_window, unused_columns
 from framework.engine.steps import StepTimer
 from framework.engine.target import ensure_target
@@ -62,6 +63,7 @@ class TableRun:
     joins: list[str]
     parts: tuple[tuple[str, LoadType], ...]  # (Gold table, the load type writing it), in write order; the last is ``target``
     timer: StepTimer = field(default_factory=StepTimer)
+    recovered_from: str | None = None  # a crashed run's unrecorded Gold commit found at the start (framework.engine.recovery)
 
     @classmethod
     def start(cls, ctx: Context, spec: TableSpec, state: TableState, run_id: str, full_refresh: bool) -> TableRun:
@@ -84,7 +86,7 @@ class TableRun:
             self.run_id, self.ctx.job_run_id, self.spec.table_name, self.spec.domain, self.spec.load_type, SUCCEEDED,
             self.started, self.started, watermark_from=watermark_from, watermark_to=watermark_to,
             full_refresh=self.full_refresh, unused_source_columns=list(unused), step_seconds=self.timer.seconds,
-            **{**zero, **counts},
+            recovered_from=self.recovered_from, **{**zero, **counts},
         )
 
 
@@ -98,13 +100,17 @@ def hydrate_table(ctx: Context, spec: TableSpec, state: TableState, run_id: str,
     inputs = None if dry_run else take_fingerprint(run)
     if inputs is not None and not full_refresh and inputs.to_json() == state.input_versions:
         return unchanged_inputs(run)
+    if not dry_run:
+        run.recovered_from = unrecorded_run(ctx.lakehouse, run.target, spec.table_name, state, inputs.gold if inputs else None)
     window = read(run)
     batch, mapped = prepare(run, window)
+    failpoints.reached("after_read", (spec.table_name,))
     stats, values = measure(run, window, batch)
     if window.watermark_type is not None and stats.watermark_to is None:  # nothing in the window: the watermark stays
         covered = inputs.to_json() if inputs is not None else None
         return TableOutcome(run.audit(window.watermark_from, window.watermark_from, window.unused_columns), None, covered)
     checked = check(run, batch, values, stats, mapped)
+    failpoints.reached("after_validate", (spec.table_name,))
     layouts = [layout(spec, batch.schema, part) for _, part in run.parts]
     if dry_run:
         plans = [plan_merge(spec, lay, name, f"__hm_changes_{spec.table_name}", part=part) for (name, part), lay in zip(run.parts, layouts)]
@@ -112,9 +118,11 @@ def hydrate_table(ctx: Context, spec: TableSpec, state: TableState, run_id: str,
     created = prepare_targets(run, layouts)
     now = ctx.clock()
     commit = write(run, layouts, checked, created, now)
+    failpoints.reached("after_gold_commit", (spec.table_name,))
     if checked.quarantine is not None:
         with run.step("quarantine"):
             write_quarantine(ctx.lakehouse, spec.table_name, run_id, now, checked.quarantine)
+    failpoints.reached("after_quarantine", (spec.table_name,))
     return succeeded(run, window, checked, commit, inputs)
 
 

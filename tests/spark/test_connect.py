@@ -199,7 +199,7 @@ OVER_CONNECT = {  # module attributes, so pytest does not collect them here a se
     "onboarding_errors": lambda lh, clock: runner_tests.test_onboarding_is_all_or_nothing_and_lists_every_error(lh),
     "truncated_type": lambda lh, clock: design_defects.test_a_truncated_type_is_refused_naming_table_and_column(lh),
     "narrowing_cast": design_defects.test_a_narrowing_cast_is_refused_naming_the_types_and_how_to_state_it,
-    "key_violation": design_defects.test_differing_rows_of_one_key_fail_the_run_and_leave_gold_and_watermark_as_they_were,
+    "key_violation": design_defects.test_differing_rows_of_one_key_are_quarantined_or_fail_the_run_as_the_table_says,
 }
 
 
