@@ -147,7 +147,7 @@ def main() -> None:
     stage(reference, "crash")  # the same flow, nothing armed: the run that must be matched
     trials = []
     for i in range(args.trials):
-        kind = POINTS[i % len(POINTS)] if i < 2 * len(POINTS) else "random"
+        kind = POINTS[i] if i < len(POINTS) else ("random" if i % 2 else POINTS[i % len(POINTS)])  # each point, then half random
         home = work / f"trial{i:02d}"
         delay = round(rng.uniform(1.0, 25.0), 1) if kind == "random" else None
         started = time.monotonic()

@@ -112,6 +112,12 @@ def test_snapshot_removes_keys_absent_from_the_source(lakehouse, clock):
     before = version(lakehouse, "dim_thing")
     hydrate(lakehouse, clock)  # same snapshot again: nothing written
     assert version(lakehouse, "dim_thing") == before
+    # b delivered twice, differing (nothing orders them): its rows are quarantined, and b is still a
+    # key of the snapshot, so its Gold row stays as it was instead of being deleted as absent
+    replace_rows(lakehouse, "things", THINGS, [("b", "B3", 2, ts(3), False), ("b", "B4", 2, ts(3), False), ("c", "C", 3, ts(2), False)])
+    row = hydrate(lakehouse, clock).rows[0]
+    assert (row.status, row.rows_quarantined, row.rows_deleted, row.target_version) == ("SUCCEEDED", 2, 0, None)
+    assert gold(lakehouse, "dim_thing", ["id", "name", "amount"]) == [("b", "B2", 2), ("c", "C", 3)]
 
 
 def test_aggregate_table_groups_by_key_columns(lakehouse, clock):
