@@ -156,6 +156,17 @@ def commit_marker(run_id: str, table: str, watermark_to: str | None) -> str:
     return json.dumps({"healthmon_run_id": run_id, "table": table, "watermark_to": watermark_to}, sort_keys=True)
 
 
+def marker_run_id(user_metadata: str | None, table: str) -> str | None:
+    """The run id in a commit's ``userMetadata`` when it is :func:`commit_marker`'s for ``table``, else None."""
+    try:
+        marker = json.loads(user_metadata or "")
+    except ValueError:
+        return None
+    if not isinstance(marker, dict) or marker.get("table") != table:
+        return None
+    return marker.get("healthmon_run_id")
+
+
 def write_changes(lakehouse: Lakehouse, plan: MergePlan, changes: DataFrame, marker: str) -> Commit:
     """Run the MERGE over ``changes``; its commit, or NO_COMMIT when it changed no row.
 

@@ -16,22 +16,12 @@ import json
 from pyspark.sql import functions as F
 
 from framework.engine.audit import AUDIT_TABLE
+from framework.engine.merge import marker_run_id
 from framework.platform.control_store import TableState
 from framework.platform.lakehouse import Lakehouse
 from framework.platform.sqltext import quote_table
 
 LOOK_BACK = 5  # commits: a crashed run is at most a few commits behind the newest
-
-
-def _marker_run(user_metadata: str | None, table: str) -> str | None:
-    """The run id of a commit marker (framework.engine.merge.commit_marker) of ``table``, else None."""
-    try:
-        marker = json.loads(user_metadata or "")
-    except ValueError:
-        return None
-    if not isinstance(marker, dict) or marker.get("table") != table:
-        return None
-    return marker.get("healthmon_run_id")
 
 
 def _covered_version(state: TableState) -> int | None:
@@ -60,7 +50,7 @@ def unrecorded_run(lakehouse: Lakehouse, gold: str, table: str, state: TableStat
     for commit in lakehouse.history(gold, LOOK_BACK):
         if covered is not None and commit["version"] <= covered:
             return None
-        run_id = _marker_run(commit["userMetadata"], table)
+        run_id = marker_run_id(commit["userMetadata"], table)
         if run_id is None:  # not a run's commit (the table's creation, a user's OPTIMIZE): look further back
             continue
         if run_id == state.last_run_id:

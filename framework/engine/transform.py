@@ -16,7 +16,7 @@ from pyspark.sql import functions as F
 from framework.engine.columns import IS_DELETE, KEY_CONFLICT, SEQ, SOURCE_ROWS, WATERMARK
 from framework.engine.compare import rows_of_keys, with_comparable_values
 from framework.engine.explode import explode_rows
-from framework.engine.folds import all_of, balanced
+from framework.engine.folds import all_of, any_of
 from framework.engine.loads import load_of
 from framework.errors import SourceError
 from framework.metadata.spec import QUARANTINE, TableSpec
@@ -216,7 +216,7 @@ def deduplicate(spec: TableSpec, df: DataFrame) -> DataFrame:
 def null_key(spec: TableSpec) -> Column | None:
     """TRUE on a row with NULL in a NOT NULL key column; None when the table has no such column."""
     keys = [F.col(quote_ident(k)).isNull() for k in spec.primary_keys if not spec.column(k).nullable]
-    return balanced(keys, lambda a, b: a | b) if keys else None
+    return any_of(keys) if keys else None
 
 
 def _null_key_rows_apart(spec: TableSpec, content: list[Column]) -> list[Column]:

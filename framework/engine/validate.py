@@ -127,11 +127,6 @@ def actions(spec: TableSpec) -> dict[str, str]:
 
 
 # -- one pass: every check's failure count in a single aggregate --------------------------------
-def _fails(predicate: Column, rows: Column) -> Column:
-    """How many (non-deletion) rows fail ``predicate``."""
-    return F.sum(F.when(rows & ~predicate, 1).otherwise(0))
-
-
 def _count(condition: Column) -> Column:
     return F.sum(F.when(condition, 1).otherwise(0))
 
@@ -281,17 +276,19 @@ def split(spec: TableSpec, batch: DataFrame, failed: list[FailedCheck], values: 
     if not (rules or uniques or conflicts):
         return Split(batch, None, 0)
     failing = [(r.name, r.failing()) for r in rules] + [(c.check_name, ~F.col(IS_DELETE) & ~passes(c)) for c in uniques]
-    flagged = batch.select("*", *[condition.alias(f"_hm_bad_{i}") for i, (_, condition) in enumerate(failing)])
-    bad = any_of([F.col(f"_hm_bad_{i}") for i in range(len(failing))]) if failing else F.lit(False)
+    helpers = [f"_hm_bad_{i}" for i in range(len(failing))]
+    flagged = batch.select("*", *[condition.alias(h) for h, (_, condition) in zip(helpers, failing)])
+    by_rule = any_of([F.col(h) for h in helpers])
+    bad = by_rule
     if conflicts:  # the kept row stands for a key's rows at the conflicting sequence value
         bad = bad | F.coalesce(F.col(KEY_CONFLICT).isNotNull() & F.col(SEQ).eqNullSafe(F.col(KEY_CONFLICT)["seq"]), F.lit(False))
-    parts = [_aside(flagged.where(F.col(f"_hm_bad_{i}")), spec, name) for i, (name, _) in enumerate(failing)]
-    quarantined = int(values.get("_quarantined") or 0) if not uniques else flagged.where(any_of([F.col(f"_hm_bad_{i}") for i in range(len(failing))])).count()
+    parts = [_aside(flagged.where(F.col(h)), spec, name) for h, (name, _) in zip(helpers, failing)]
+    # the one scan counted the rows failing a rule; a unique check is a window, outside that scan
+    quarantined = flagged.where(by_rule).count() if uniques else int(values.get("_quarantined") or 0)
     if conflicts:
         conflicting = conflicting_rows(spec, batch, mapped)
         parts.append(_aside(conflicting, spec, KEY_CONFLICT_CHECK))
         quarantined += conflicting.count()
-    helpers = [f"_hm_bad_{i}" for i in range(len(failing))]
     good = load_of(spec).with_set_aside(spec, flagged.where(~bad).drop(*helpers), flagged.where(bad))
     return Split(good, union_all(parts), quarantined)
 
