@@ -13,7 +13,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from framework.platform.lakehouse import Lakehouse
-from framework.platform.sqltext import quote_ident, quote_table
+from framework.platform.sqltext import quote_ident, quote_table, sql_literal
 
 AUDIT_TABLE = "gold_run_audit"
 QUARANTINE_TABLE = "gold_quarantine"
@@ -53,13 +53,15 @@ class AuditRow:
 
 
 def write_audit(lakehouse: Lakehouse, rows: list[AuditRow]) -> None:
-    """Append audit rows (append-only: concurrent writers never conflict)."""
+    """Append audit rows (append-only: concurrent writers never conflict), as one ``INSERT ...
+    VALUES`` of literals: no DataFrame built from Python rows, no Python worker to decode them."""
     if not rows:
         return
     name = lakehouse.params.control(AUDIT_TABLE)
-    schema = lakehouse.spark.table(name).schema
-    df = lakehouse.spark.createDataFrame([astuple(r) for r in rows], schema)
-    df.write.format("delta").mode("append").saveAsTable(name)
+    fields = lakehouse.spark.table(quote_table(name)).schema.fields
+    columns = ", ".join(quote_ident(f.name) for f in fields)
+    values = ", ".join("(" + ", ".join(sql_literal(v, f.dataType) for v, f in zip(astuple(r), fields, strict=True)) + ")" for r in rows)
+    lakehouse.spark.sql(f"INSERT INTO {quote_table(name)} ({columns}) VALUES {values}")
 
 
 def write_quarantine(lakehouse: Lakehouse, table: str, run_id: str, at: datetime, rows: DataFrame) -> None:

@@ -6,8 +6,9 @@ parser; rows that fail are kept apart with their issues, and are not run. That c
 analysis per spec, so it happens once per process: the snapshot is kept and served again while the
 table's history shows no commit but this process's own state updates (which the snapshot applies
 as it records them). A metadata change by anyone, in any process, is seen by the next read. The
-first read of a process takes no version (most processes read once: a CLI run, a job task); the
-second takes it, and from the third on a read is a history check.
+first read of a process takes no version where that costs a history read (most processes read
+once: a CLI run, a job task) and the second takes it; locally the version is a file listing and the
+first read takes it. From then on a read is a history check.
 """
 
 from __future__ import annotations
@@ -88,7 +89,8 @@ def read_control(lakehouse: Lakehouse) -> ControlSnapshot:
     entry = _entry(lakehouse)
     if entry.read is not None and entry.read.version is not None and entry.store.unchanged_since(entry.read.version)[0]:
         return entry.snapshot
-    read = entry.store.read(with_version=entry.read is not None)  # a process that reads once needs no version
+    # a process that reads once needs no version, unless it costs nothing (a local log: a file listing)
+    read = entry.store.read(with_version=entry.read is not None or lakehouse.local_delta_log(entry.store.table) is not None)
     snapshot = parse_rows(read.rows, lakehouse.spark)
     entry.read, entry.snapshot = read, snapshot
     return snapshot

@@ -50,3 +50,32 @@ def sql_timestamp(value) -> str:
 
     utc = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
     return f"TIMESTAMP '{utc.strftime('%Y-%m-%d %H:%M:%S.%f')}+00:00'"
+
+
+def sql_literal(value, data_type) -> str:
+    """A literal of ``value`` typed as the column it goes to (``data_type``: a Spark DataType).
+
+    Every value is cast to the column's type, so a NULL, an empty array or an integral double
+    lands as the column says, not as what the literal alone would infer. Lists render as ARRAY,
+    dicts as MAP; strings go through :func:`sql_string`, datetimes through :func:`sql_timestamp`.
+    """
+    type_sql = data_type.simpleString()
+    if value is None:
+        return f"CAST(NULL AS {type_sql})"
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, int | float):
+        text = sql_string(repr(value))
+    elif isinstance(value, str):
+        text = sql_string(value)
+    elif hasattr(value, "astimezone"):
+        text = sql_timestamp(value)
+    elif isinstance(value, list | tuple):
+        element = data_type.elementType
+        text = "ARRAY(" + ", ".join(sql_literal(v, element) for v in value) + ")"
+    elif isinstance(value, dict):
+        pairs = [f"{sql_literal(k, data_type.keyType)}, {sql_literal(v, data_type.valueType)}" for k, v in value.items()]
+        text = "MAP(" + ", ".join(pairs) + ")"
+    else:
+        raise UnsafeSqlError(f"no SQL literal for a value of type {type(value).__name__}")
+    return f"CAST({text} AS {type_sql})"
