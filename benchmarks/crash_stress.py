@@ -40,6 +40,7 @@ TABLES = ["fact_list_prices", "fact_usage", "dim_sku", "dim_workspace", "dim_job
 # A failpoint trial dies where this table reaches the point: it has new rows in every batch and
 # runs after the table it joins, so the tables before it have committed (or not) by then.
 KILLED_AT = "fact_usage"
+KILLED_AT_POINT = {"between_gold_commits": "dim_job"}  # a point only a table writing two Gold tables (scd2) reaches
 REPORT = ROOT / "docs" / "reliability.md"
 TIMEOUT = 900
 
@@ -154,7 +155,7 @@ def main() -> None:
         home = work / f"trial{i:02d}"
         delay = round(rng.uniform(1.0, 25.0), 1) if kind == "random" else None
         started = time.monotonic()
-        ended = stage(home, "crash", None if kind == "random" else f"{kind}@{KILLED_AT}:kill", kill_after=delay)
+        ended = stage(home, "crash", None if kind == "random" else f"{kind}@{KILLED_AT_POINT.get(kind, KILLED_AT)}:kill", kill_after=delay)
         stage(home, "rerun")
         trials.append(dict(home=str(home), kind=kind, delay=delay, crash=ended, seconds=round(time.monotonic() - started)))
         print(f"trial {i}: {kind} {delay or ''} {ended}", flush=True)

@@ -23,6 +23,6 @@ CREATE TABLE IF NOT EXISTS ${catalog}.${control_schema}.gold_run_audit (
   failed_checks          ARRAY<STRING>,
   error_message          STRING,
   step_seconds           MAP<STRING, DOUBLE> COMMENT 'Wall-clock seconds per step of the run (fingerprint, read, prepare, validate, merge, ...)',
-  recovered_from         STRING COMMENT 'The run that crashed after its Gold commit, before its audit row; this run found the commit and converged'
+  recovered_from         STRING COMMENT 'The run that crashed after its Gold commit, before the control row recorded it; this run took the state up from the marker of that commit'
 ) USING DELTA
 COMMENT 'Health Monitor: run audit, one row per table per run'

@@ -5,8 +5,9 @@ boundaries where a crash leaves something different behind (docs/reliability.md)
 
 - ``after_read``: the batch is read, mapped and materialized; nothing written.
 - ``after_validate``: the batch is judged; nothing written.
-- ``after_gold_commit``: Gold committed; no quarantine rows, audit row or state.
-- ``after_quarantine``: Gold and the quarantine rows committed; no audit row or state.
+- ``after_quarantine``: the rows set aside are in the quarantine; Gold not written.
+- ``between_gold_commits``: a load type writing two tables (scd2) committed the first only.
+- ``after_gold_commit``: Gold committed (with the run's marker); no audit row or state.
 - ``after_audit``: the run's audit rows appended; the state (watermark) not updated.
 
 ``HEALTHMON_FAILPOINT=<point>[@<table>][:kill]`` arms one point (for one table, or any). By
@@ -26,7 +27,7 @@ from framework.errors import InjectedCrash
 __all__ = ["ENV", "POINTS", "InjectedCrash", "armed", "reached"]
 
 ENV = "HEALTHMON_FAILPOINT"
-POINTS = ("after_read", "after_validate", "after_gold_commit", "after_quarantine", "after_audit")
+POINTS = ("after_read", "after_validate", "after_quarantine", "between_gold_commits", "after_gold_commit", "after_audit")
 
 
 def armed() -> tuple[str, str | None, bool] | None:

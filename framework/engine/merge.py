@@ -104,9 +104,9 @@ class Commit:
 NO_COMMIT = Commit(None)
 
 
-def _commit_for(lakehouse: Lakehouse, target: str, marker: str) -> Commit:
+def _commit_for(lakehouse: Lakehouse, target: str, marker: Marker) -> Commit:
     for row in lakehouse.history(target, 20):
-        if row["userMetadata"] == marker:
+        if Marker.parse(row["userMetadata"], marker.table) == marker:
             m = row["operationMetrics"] or {}
             if row["operation"] == "MERGE":
                 return Commit(
@@ -116,7 +116,7 @@ def _commit_for(lakehouse: Lakehouse, target: str, marker: str) -> Commit:
                     int(m.get("numTargetRowsDeleted", 0)),
                 )
             return Commit(row["version"], int(m.get("numOutputRows", 0)))
-    raise MergeError(f"{target}: the commit of this run ({marker}) is not in the table history")
+    raise MergeError(f"{target}: the commit of run {marker.run_id} is not in the table history")
 
 
 class _SessionConfs:
@@ -132,9 +132,9 @@ class _SessionConfs:
     USER_METADATA = "spark.databricks.delta.commitInfo.userMetadata"
     MATERIALIZE_SOURCE = "spark.databricks.delta.merge.materializeSource"
 
-    def __init__(self, spark: SparkSession, marker: str, *, merge: bool = False):
+    def __init__(self, spark: SparkSession, marker: Marker, *, merge: bool = False):
         self.spark = spark
-        self.confs = {self.USER_METADATA: marker} | ({self.MATERIALIZE_SOURCE: "none"} if merge else {})
+        self.confs = {self.USER_METADATA: marker.text()} | ({self.MATERIALIZE_SOURCE: "none"} if merge else {})
         self.set: list[str] = []
 
     def __enter__(self):
@@ -142,9 +142,10 @@ class _SessionConfs:
             try:
                 self.spark.conf.set(key, value)
                 self.set.append(key)
-            except PySparkException:
-                if key == self.USER_METADATA:
-                    raise
+            except PySparkException as exc:
+                if key == self.USER_METADATA:  # no marker, no exactly-once: nothing is written without it
+                    raise MergeError(f"this session refuses {key}, which carries the run's marker in the Gold commit "
+                                     f"(docs/architecture.md, exactly-once); nothing was written: {exc}") from exc
                 log.info("%s cannot be set on this session; Delta's default applies", key)
 
     def __exit__(self, *exc):
@@ -152,22 +153,34 @@ class _SessionConfs:
             self.spark.conf.unset(key)
 
 
-def commit_marker(run_id: str, table: str, watermark_to: str | None) -> str:
-    return json.dumps({"healthmon_run_id": run_id, "table": table, "watermark_to": watermark_to}, sort_keys=True)
+@dataclass(frozen=True)
+class Marker:
+    """What a Gold commit records of the run that made it (its ``userMetadata``): the run, and the
+    batch's bounds — the watermark the window started from and the one the run stores on success.
+    A control row that lost its last state update is recovered from it (:mod:`framework.engine.recovery`)."""
+
+    run_id: str
+    table: str
+    watermark_from: str | None
+    watermark_to: str | None
+
+    def text(self) -> str:
+        return json.dumps({"healthmon_run_id": self.run_id, "table": self.table, "watermark_from": self.watermark_from,
+                           "watermark_to": self.watermark_to}, sort_keys=True)
+
+    @classmethod
+    def parse(cls, user_metadata: str | None, table: str) -> Marker | None:
+        """The marker in a commit's ``userMetadata`` when it is one of ``table``'s, else None."""
+        try:
+            found = json.loads(user_metadata or "")
+        except ValueError:
+            return None
+        if not isinstance(found, dict) or found.get("table") != table or not found.get("healthmon_run_id"):
+            return None
+        return cls(found["healthmon_run_id"], table, found.get("watermark_from"), found.get("watermark_to"))
 
 
-def marker_run_id(user_metadata: str | None, table: str) -> str | None:
-    """The run id in a commit's ``userMetadata`` when it is :func:`commit_marker`'s for ``table``, else None."""
-    try:
-        marker = json.loads(user_metadata or "")
-    except ValueError:
-        return None
-    if not isinstance(marker, dict) or marker.get("table") != table:
-        return None
-    return marker.get("healthmon_run_id")
-
-
-def write_changes(lakehouse: Lakehouse, plan: MergePlan, changes: DataFrame, marker: str) -> Commit:
+def write_changes(lakehouse: Lakehouse, plan: MergePlan, changes: DataFrame, marker: Marker) -> Commit:
     """Run the MERGE over ``changes``; its commit, or NO_COMMIT when it changed no row.
 
     ``changes`` is not materialized again, neither here nor by Delta (:class:`_SessionConfs`): it
@@ -188,7 +201,7 @@ def write_changes(lakehouse: Lakehouse, plan: MergePlan, changes: DataFrame, mar
     return _commit_for(lakehouse, plan.target, marker)
 
 
-def overwrite(lakehouse: Lakehouse, target: str, lay: TargetLayout, rows: DataFrame, view: str, marker: str) -> Commit:
+def overwrite(lakehouse: Lakehouse, target: str, lay: TargetLayout, rows: DataFrame, view: str, marker: Marker) -> Commit:
     """Replace the whole Gold content in one commit (``--full-refresh``)."""
     spark = lakehouse.spark
     rows.createOrReplaceTempView(view)

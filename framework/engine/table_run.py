@@ -1,9 +1,10 @@
 """One table's run, in the order its data flows, one function per step.
 
-fingerprint → read window → prepare (map, deduplicate; materialized once) → scan (the batch's
-statistics and every check's count, one pass) → validate (pandera's verdict, the warn split) →
-target (create or evolve Gold) → diff → write (one MERGE, or an overwrite) → quarantine →
-outcome (the audit row and the state to store). The run-level bookkeeping (audit append, state) and
+fingerprint → recover (state a crashed run left only in Gold) → read window → prepare (map,
+deduplicate; materialized once) → scan (the batch's statistics and every check's count, one pass)
+→ validate (pandera's verdict, the quarantine split) → target (create or evolve Gold) → quarantine
+→ diff → write (one MERGE, or an overwrite, per Gold table; each commit carries the run's marker)
+→ outcome (the audit row and the state to store). The run-level bookkeeping (audit append, state) and
 the order of tables are :mod:`framework.engine.runner`'s and :mod:`framework.engine.scheduler`'s.
 Each step's wall-clock seconds land in the audit row (``step_seconds``).
 """
@@ -22,9 +23,9 @@ from framework.engine.columns import WATERMARK
 from framework.engine.context import Context
 from framework.engine.layout import TargetLayout
 from framework.engine.loads import LoadType, load_of
-from framework.engine.merge import NO_COMMIT, Commit, commit_marker, overwrite, stamp, write_changes
+from framework.engine.merge import NO_COMMIT, Commit, Marker, overwrite, stamp, write_changes
 from framework.engine.pruning import key_range
-from framework.engine.recovery import unrecorded_run
+from framework.engine.recovery import find_recovery
 from framework.engine.source import SourceWindow, open_source, read_window, unused_columns
 from framework.engine.steps import StepTimer
 from framework.engine.target import ensure_target
@@ -63,7 +64,7 @@ class TableRun:
     joins: list[str]
     parts: tuple[tuple[str, LoadType], ...]  # (Gold table, the load type writing it), in write order; the last is ``target``
     timer: StepTimer = field(default_factory=StepTimer)
-    recovered_from: str | None = None  # a crashed run's unrecorded Gold commit found at the start (framework.engine.recovery)
+    recovered_from: str | None = None  # the crashed run whose Gold commit the state lacked (framework.engine.recovery)
 
     @classmethod
     def start(cls, ctx: Context, spec: TableSpec, state: TableState, run_id: str, full_refresh: bool) -> TableRun:
@@ -101,7 +102,7 @@ def hydrate_table(ctx: Context, spec: TableSpec, state: TableState, run_id: str,
     if inputs is not None and not full_refresh and inputs.to_json() == state.input_versions:
         return unchanged_inputs(run)
     if not dry_run:
-        run.recovered_from = unrecorded_run(ctx.lakehouse, run.target, spec.table_name, state, inputs.gold if inputs else None)
+        recover(run, inputs.gold if inputs else None)
     window = read(run)
     batch, mapped = prepare(run, window)
     failpoints.reached("after_read", (spec.table_name,))
@@ -117,13 +118,21 @@ def hydrate_table(ctx: Context, spec: TableSpec, state: TableState, run_id: str,
         return TableOutcome(run.audit(window.watermark_from, stats.watermark_to, window.unused_columns), ";\n".join(p.sql() for p in plans))
     created = prepare_targets(run, layouts)
     now = ctx.clock()
-    commit = write(run, layouts, checked, created, now)
-    failpoints.reached("after_gold_commit", (spec.table_name,))
-    if checked.quarantine is not None:
+    if checked.quarantine is not None:  # before Gold: a Gold commit (and its marker) means the whole batch is written
         with run.step("quarantine"):
             write_quarantine(ctx.lakehouse, spec.table_name, run_id, now, checked.quarantine)
     failpoints.reached("after_quarantine", (spec.table_name,))
+    commit = write(run, layouts, checked, created, now, Marker(run_id, spec.table_name, window.watermark_from, stats.watermark_to))
+    failpoints.reached("after_gold_commit", (spec.table_name,))
     return succeeded(run, window, checked, commit, inputs)
+
+
+def recover(run: TableRun, gold_version: int | None) -> None:
+    """Take up the state a crashed run left only in Gold's commit marker (the control row is
+    behind): the window starts where that run's batch ended, the audit row names the run."""
+    found = find_recovery(run.ctx.lakehouse, run.target, run.spec.table_name, run.state, gold_version)
+    if found is not None:
+        run.state, run.recovered_from = found.state(run.state), found.run_id
 
 
 def take_fingerprint(run: TableRun):
@@ -182,20 +191,22 @@ def prepare_targets(run: TableRun, layouts: list[TargetLayout]) -> list[bool]:
                 for (name, part), lay in zip(run.parts, layouts)]
 
 
-def write(run: TableRun, layouts: list[TargetLayout], checked: ValidatedBatch, created: list[bool], now: datetime) -> Commit:
-    """The Gold commits, one per table the load type writes, in its order; the last one's (the
-    table the metadata names) is the run's. A table after the first may be derived from the one
-    written before it (scd2: ``<name>`` from ``<name>_history``)."""
+def write(run: TableRun, layouts: list[TargetLayout], checked: ValidatedBatch, created: list[bool], now: datetime, marker: Marker) -> Commit:
+    """The Gold commits, one per table the load type writes, in its order, each carrying the run's
+    marker; the last one's (the table the metadata names) is the run's. A table after the first may
+    be derived from the one written before it (scd2: ``<name>`` from ``<name>_history``)."""
     rows = checked.good.drop(WATERMARK)  # the window's bound is taken; Gold does not store it
     commit, upstream = NO_COMMIT, None
-    for (name, part), lay, new in zip(run.parts, layouts, created):
-        commit = write_table(run, part, name, lay, rows, checked.stats, new, now, upstream)
+    for i, ((name, part), lay, new) in enumerate(zip(run.parts, layouts, created)):
+        if i:
+            failpoints.reached("between_gold_commits", (run.spec.table_name,))
+        commit = write_table(run, part, name, lay, rows, checked.stats, new, now, upstream, marker)
         upstream = run.spark.table(name)
     return commit
 
 
 def write_table(run: TableRun, part: LoadType, target: str, target_layout: TargetLayout, rows: DataFrame, stats: BatchStats,
-                created: bool, now: datetime, upstream: DataFrame | None) -> Commit:
+                created: bool, now: datetime, upstream: DataFrame | None, marker: Marker) -> Commit:
     """One Gold commit: an overwrite (full refresh), else one MERGE over the rows that change something.
 
     What the MERGE reads is the load type's (:meth:`~framework.engine.loads.base.LoadType.changes`):
@@ -203,7 +214,6 @@ def write_table(run: TableRun, part: LoadType, target: str, target_layout: Targe
     just now, fact_insert).
     """
     spec = run.spec
-    marker = commit_marker(run.run_id, spec.table_name, stats.watermark_to)
     gold = run.spark.table(target)
     if run.full_refresh:
         with run.step("merge"):

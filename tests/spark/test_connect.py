@@ -38,6 +38,7 @@ from tests.demo_world import CONTROL, PARALLEL, WORLD, gold_tables, onboarded_so
 from tests.harness import T0, audit, hydrate
 from tests.spark import test_design_defects as design_defects
 from tests.spark import test_load_types as load_types
+from tests.spark import test_recovery as recovery_tests
 from tests.spark import test_runner as runner_tests
 from tests.spark.test_demo_flow import capture, check_gold_matches_bronze
 from tests.spark.test_fanout import JOB_RUN, play_job_run
@@ -200,6 +201,7 @@ OVER_CONNECT = {  # module attributes, so pytest does not collect them here a se
     "truncated_type": lambda lh, clock: design_defects.test_a_truncated_type_is_refused_naming_table_and_column(lh),
     "narrowing_cast": design_defects.test_a_narrowing_cast_is_refused_naming_the_types_and_how_to_state_it,
     "key_violation": design_defects.test_differing_rows_of_one_key_are_quarantined_or_fail_the_run_as_the_table_says,
+    "crash_recovery": recovery_tests.crash_after_the_gold_commit_then_rerun,  # exactly-once: the marker set over Connect
 }
 
 

@@ -5,7 +5,7 @@ not copy again."""
 from __future__ import annotations
 
 from framework.engine.control import read_control
-from framework.engine.merge import _SessionConfs
+from framework.engine.merge import Marker, _SessionConfs
 from framework.platform.sqltext import quote_table
 from tests.builders import raw_spec
 from tests.harness import add_rows, audit, control_row, hydrate, make_source, onboard, ts
@@ -49,11 +49,13 @@ def test_the_merge_source_is_materialized_once_by_the_framework_not_again_by_del
     """
     spark = lakehouse.spark
     seen = {}
-    with _SessionConfs(spark, "marker", merge=True):
+    marker = Marker("r1", "t", "2026-01-01 00:00:00", "2026-01-02 00:00:00")
+    with _SessionConfs(spark, marker, merge=True):
         seen = {key: spark.conf.get(key) for key in (_SessionConfs.USER_METADATA, _SessionConfs.MATERIALIZE_SOURCE)}
-    assert seen == {_SessionConfs.USER_METADATA: "marker", _SessionConfs.MATERIALIZE_SOURCE: "none"}
+    assert seen == {_SessionConfs.USER_METADATA: marker.text(), _SessionConfs.MATERIALIZE_SOURCE: "none"}
+    assert Marker.parse(seen[_SessionConfs.USER_METADATA], "t") == marker and Marker.parse(marker.text(), "u") is None
     assert spark.conf.get(_SessionConfs.MATERIALIZE_SOURCE, "auto") == "auto"  # the session's own setting is back
-    with _SessionConfs(spark, "overwrite"):  # an overwrite is no MERGE: only the marker
+    with _SessionConfs(spark, marker):  # an overwrite is no MERGE: only the marker
         assert spark.conf.get(_SessionConfs.MATERIALIZE_SOURCE, "auto") == "auto"
 
     make_source(lakehouse, "things", THINGS, [("a", "a1", 1, ts(1), False), ("b", "b1", 2, ts(1), False)])

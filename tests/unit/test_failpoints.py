@@ -25,5 +25,5 @@ def test_the_kill_suffix_and_a_wrong_point(monkeypatch):
     monkeypatch.setenv(failpoints.ENV, "after_quarantine@fact_usage:kill")
     assert failpoints.armed() == ("after_quarantine", "fact_usage", True)
     monkeypatch.setenv(failpoints.ENV, "after_lunch")
-    with pytest.raises(ValueError, match="must be one of after_read, after_validate, after_gold_commit, after_quarantine, after_audit"):
+    with pytest.raises(ValueError, match="must be one of after_read, after_validate, after_quarantine, between_gold_commits, after_gold_commit, after_audit"):
         failpoints.armed()
