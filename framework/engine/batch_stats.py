@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from framework.engine.columns import SOURCE_ROWS
+from framework.engine.columns import IS_DELETE, SOURCE_ROWS
 from framework.metadata.spec import TableSpec
 from framework.platform.sqltext import quote_ident
 
@@ -30,14 +30,16 @@ class BatchStats:
     rows_kept: int  # rows after dedup (deletions included), before the quarantine split
     key_ranges: dict[str, tuple[str, str]] | None  # key -> (min, max) as Spark strings; None: a NULL key
     watermark_to: str | None = None  # the highest watermark value read (None: no watermark or no rows)
+    deletions: int = 0  # rows that delete their key (counted where the load type keeps tombstones)
 
     @property
     def rows_deduplicated(self) -> int:
         return self.rows_read - self.rows_kept
 
 
-def stat_measures(spec: TableSpec, upper_watermark: Column | None) -> Measures:
-    """(name, aggregate) of every statistic; names start with ``_`` (they are not checks)."""
+def stat_measures(spec: TableSpec, upper_watermark: Column | None, *, deletions: bool = False) -> Measures:
+    """(name, aggregate) of every statistic; names start with ``_`` (they are not checks).
+    ``deletions``: count the rows that delete their key too."""
     out: Measures = [
         ("_read", F.coalesce(F.sum(SOURCE_ROWS), F.lit(0))),
         ("_kept", F.count(F.lit(1))),
@@ -51,6 +53,8 @@ def stat_measures(spec: TableSpec, upper_watermark: Column | None) -> Measures:
         ]
     if upper_watermark is not None:
         out.append(("_watermark_to", upper_watermark))
+    if deletions:
+        out.append(("_deletions", F.sum(F.when(F.col(IS_DELETE), 1).otherwise(0))))
     return out
 
 
@@ -66,4 +70,5 @@ def batch_stats(spec: TableSpec, values: dict[str, object]) -> BatchStats:
     ranges = None
     if not any(values[f"_nulls_{i}"] for i in keys) and all(values[f"_lo_{i}"] is not None for i in keys):
         ranges = {k: (values[f"_lo_{i}"], values[f"_hi_{i}"]) for i, k in enumerate(spec.primary_keys)}
-    return BatchStats(int(values["_read"] or 0), int(values["_kept"] or 0), ranges, values.get("_watermark_to"))
+    return BatchStats(int(values["_read"] or 0), int(values["_kept"] or 0), ranges, values.get("_watermark_to"),
+                      int(values.get("_deletions") or 0))

@@ -16,7 +16,7 @@ from datetime import datetime
 
 from pyspark.sql import DataFrame
 
-from framework.engine import failpoints, fingerprint
+from framework.engine import failpoints, fingerprint, tombstones
 from framework.engine.audit import SUCCEEDED, AuditRow, write_quarantine
 from framework.engine.batch_stats import BatchStats, batch_stats, scan, stat_measures
 from framework.engine.columns import WATERMARK
@@ -118,9 +118,13 @@ def hydrate_table(ctx: Context, spec: TableSpec, state: TableState, run_id: str,
         return TableOutcome(run.audit(window.watermark_from, stats.watermark_to, window.unused_columns), ";\n".join(p.sql() for p in plans))
     created = prepare_targets(run, layouts)
     now = ctx.clock()
-    if checked.quarantine is not None:  # before Gold: a Gold commit (and its marker) means the whole batch is written
+    # before Gold: a Gold commit (and its marker) means the whole batch is written
+    if checked.quarantine is not None:
         with run.step("quarantine"):
             write_quarantine(ctx.lakehouse, spec.table_name, run_id, now, checked.quarantine)
+    if checked.stats.deletions and run.load.keeps_tombstones(spec):
+        with run.step("tombstones"):
+            tombstones.record(ctx.lakehouse, spec, checked.good, run_id, now)
     failpoints.reached("after_quarantine", (spec.table_name,))
     commit = write(run, layouts, checked, created, now, Marker(run_id, spec.table_name, window.watermark_from, stats.watermark_to))
     failpoints.reached("after_gold_commit", (spec.table_name,))
@@ -167,7 +171,8 @@ def prepare(run: TableRun, window: SourceWindow) -> tuple[DataFrame, DataFrame]:
 def measure(run: TableRun, window: SourceWindow, batch: DataFrame) -> tuple[BatchStats, dict[str, object]]:
     """One scan of the batch: its statistics (counts, key range, upper watermark) and every check's count."""
     with run.step("validate"):
-        measures = stat_measures(run.spec, window.next_watermark()) + check_measures(run.spec, batch, deduplicated=True)
+        measures = (stat_measures(run.spec, window.next_watermark(), deletions=run.load.keeps_tombstones(run.spec))
+                    + check_measures(run.spec, batch, deduplicated=True))
         values = scan(batch, measures)
     return batch_stats(run.spec, values), values
 
@@ -196,6 +201,8 @@ def write(run: TableRun, layouts: list[TargetLayout], checked: ValidatedBatch, c
     marker; the last one's (the table the metadata names) is the run's. A table after the first may
     be derived from the one written before it (scd2: ``<name>`` from ``<name>_history``)."""
     rows = checked.good.drop(WATERMARK)  # the window's bound is taken; Gold does not store it
+    if run.load.keeps_tombstones(run.spec):  # versions at or before a deleted key's deletion stay out
+        rows = tombstones.unburied(run.spec, rows, tombstones.live(run.ctx.lakehouse, run.spec, now))
     commit, upstream = NO_COMMIT, None
     for i, ((name, part), lay, new) in enumerate(zip(run.parts, layouts, created)):
         if i:

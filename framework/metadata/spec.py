@@ -233,6 +233,8 @@ class TableSpec:
     on_null: str = QUARANTINE
     on_key_conflict: str = QUARANTINE
     quarantine_limit: str | None = None
+    # how long a deleted key's tombstone keeps older versions out ('<n> <unit>'; None: for good)
+    tombstone_retention: str | None = None
 
     @classmethod
     def from_dict(cls, raw: dict) -> TableSpec:
@@ -269,6 +271,7 @@ class TableSpec:
                 on_null=action_of(raw.get("on_null")),
                 on_key_conflict=action_of(raw.get("on_key_conflict")),
                 quarantine_limit=None if raw.get("quarantine_limit") is None else str(raw["quarantine_limit"]).strip(),
+                tombstone_retention=raw.get("tombstone_retention"),
             )
         except (AttributeError, TypeError, ValueError) as exc:
             raise SpecError(

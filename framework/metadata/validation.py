@@ -109,6 +109,11 @@ def _incremental_read(spec: TableSpec, add: Add) -> None:
             parse_lookback(spec.freshness_sla)
         except UnsafeSqlError:
             add("freshness_sla", f"must look like '<n> <unit>' (unit: minute, hour, day, week), e.g. '1 day', found {spec.freshness_sla!r}")
+    if spec.tombstone_retention is not None:
+        try:
+            parse_lookback(spec.tombstone_retention)
+        except UnsafeSqlError:
+            add("tombstone_retention", f"must look like '<n> <unit>' (unit: day, week, month, year), e.g. '90 days', found {spec.tombstone_retention!r}")
     if spec.watermark_column is not None and not is_plain_identifier(spec.watermark_column):
         add("watermark_column", f"must be a source column name, found {spec.watermark_column!r}")
 

@@ -30,7 +30,7 @@ from framework.platform.sqltext import (
     sql_string,
 )
 
-CONTROL_TABLES = ("gold_table_control", "gold_run_audit", "gold_quarantine")
+CONTROL_TABLES = ("gold_table_control", "gold_run_audit", "gold_quarantine", "gold_tombstones")
 BOOTSTRAP_STAMP = "bootstrap.json"  # under home: the columns each control DDL file declares, per file content
 REGISTER_THREADS = 4
 

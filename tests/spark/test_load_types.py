@@ -175,3 +175,60 @@ def test_a_view_gives_a_second_name_to_a_gold_table_and_is_recreated_only_when_i
     assert version(lakehouse, "dim_thing_alias") == third.run_id
     described = {r["col_name"]: r["data_type"] for r in lakehouse.spark.sql(f"DESCRIBE TABLE EXTENDED {name}").collect()}
     assert described["Comment"] == "Things, once more."
+
+
+# -- deletes hold: a deleted key stays deleted when an older version arrives in a later run ---------
+LATE = "id STRING, name STRING, amount BIGINT, ts TIMESTAMP, ingested TIMESTAMP, deleted BOOLEAN"
+DELETING = dict(sequence_by="ts", watermark_column="ingested", lookback="1 hour", delete_condition="deleted")
+# (id, name, ts hour, deleted), by the hour each batch is ingested: the window re-reads an hour behind
+# the last batch, so the deletions (hour 10) are out of the window of the last batch (hour 20), and
+# only a tombstone can tell its older versions from new keys
+LATE_BATCHES = {
+    1: [("k", "k1", 1, False), ("k", "k3", 3, False), ("r", "r1", 1, False)],
+    10: [("k", None, 4, True), ("m", None, 5, True), ("r", None, 4, True)],  # m: deleted before ever seen
+    15: [("z", "z7", 7, False)],
+    20: [("k", "k2", 2, False), ("m", "m4", 4, False), ("r", "r6", 6, False)],  # older, older, newer
+}
+
+
+def latest_by_key(events) -> list[tuple]:
+    """The reference of a keyed upsert with deletions: per key its latest event by sequence (a
+    deletion first at one instant); a key whose latest event is a deletion is absent."""
+    latest = {}
+    for key, name, hour, deleted in events:
+        if key not in latest or (hour, deleted) > (latest[key][1], latest[key][2]):
+            latest[key] = (name, hour, deleted)
+    return sorted((key, name) for key, (name, _, deleted) in latest.items() if not deleted)
+
+
+def test_a_deleted_key_stays_deleted_when_an_older_version_arrives_in_a_later_run(lakehouse, clock):
+    """scd1 and fact_upsert keep a tombstone per deleted key (framework/engine/tombstones.py); scd2
+    keeps the deletion as the last version. Compared after each batch with plain-Python references;
+    a table whose tombstones expired (``tombstone_retention``) lets the older version back, as its
+    metadata says."""
+    from datetime import timedelta
+
+    from tests.scd2_reference import expected_history
+
+    make_source(lakehouse, "things", LATE, [])
+    onboard(lakehouse,
+            raw_spec(table_name="t_scd1", **DELETING), raw_spec(table_name="t_upsert", load_type="fact_upsert", **DELETING),
+            raw_spec(table_name="t_short", tombstone_retention="1 day", **DELETING),
+            raw_spec(table_name="t_dim", load_type="scd2", **DELETING))
+    delivered = []
+    for ingested, batch in LATE_BATCHES.items():
+        add_rows(lakehouse, "things", LATE, [(k, n, None if d else 1, ts(h), ts(ingested), d) for k, n, h, d in batch])
+        delivered += batch
+        later = clock if ingested < 20 else (lambda: clock() + timedelta(days=2))  # t_short's tombstones expire
+        assert {r.table_name: r.status for r in hydrate(lakehouse, later).rows} == dict.fromkeys(["t_scd1", "t_upsert", "t_short", "t_dim"], "SUCCEEDED")
+        for table in ("t_scd1", "t_upsert"):
+            assert gold(lakehouse, table, ["id", "name"]) == latest_by_key(delivered), (table, ingested)
+        history = expected_history([(k, h, n, d) for k, n, h, d in delivered])
+        assert gold(lakehouse, "t_dim_history", ["id", "name", "valid_from", "valid_to", "is_current", "_hm_deleted"],
+                    order=["id", "valid_from"]) == [(k, n, ts(f), None if t is None else ts(t), cur, d) for k, n, f, t, cur, d in history]
+        assert gold(lakehouse, "t_dim", ["id", "name"]) == sorted((k, n) for k, n, _, _, cur, _ in history if cur)
+    assert latest_by_key(delivered) == [("r", "r6"), ("z", "z7")]  # k and m stayed deleted; r came back newer
+    assert gold(lakehouse, "t_short", ["id", "name"]) == [("k", "k2"), ("m", "m4"), ("r", "r6"), ("z", "z7")]  # expired: let back
+    stones = lakehouse.spark.table(lakehouse.params.control("gold_tombstones")).where("table_name = 't_scd1'").collect()
+    assert sorted((s.key_json, s.sequence) for s in stones) == [
+        ('{"id":"k"}', "2026-01-01 04:00:00"), ('{"id":"m"}', "2026-01-01 05:00:00"), ('{"id":"r"}', "2026-01-01 04:00:00")]

@@ -38,6 +38,8 @@ from framework.metadata.spec import TableSpec
 # A batch of at most this many rows looks its keys up in Gold by broadcast (decision 99): Gold is
 # scanned once, and the few Gold rows found are broadcast to the diff's join in turn.
 SMALL_BATCH_ROWS = 200_000
+TOMBSTONES_APPLY = ("applies only where a deletion removes a key's row: scd1 or fact_upsert with delete_condition and sequence_by "
+                    "(scd2 keeps a deletion as the last version of <name>_history)")
 
 
 class LoadType:
@@ -60,6 +62,8 @@ class LoadType:
         issues = []
         if spec.track_columns is not None:
             issues.append(SpecIssue(spec.table_name, "track_columns", "applies to scd2 only"))
+        if spec.tombstone_retention is not None and not self.keeps_tombstones(spec):
+            issues.append(SpecIssue(spec.table_name, "tombstone_retention", TOMBSTONES_APPLY))
         return issues
 
     def no_delete_condition(self, spec: TableSpec) -> list[SpecIssue]:
@@ -133,6 +137,11 @@ class LoadType:
             return self.desired(spec, batch, gold.limit(0)), True
         touched = gold if ranges is None else gold.where(F.expr(key_range(ranges, batch.schema)))
         return self.diff(spec, lay, batch, touched, small_batch=rows_kept <= SMALL_BATCH_ROWS), False
+
+    def keeps_tombstones(self, spec: TableSpec) -> bool:
+        """Whether a deletion removes the key's Gold row and must be remembered apart, so that an
+        older version arriving in a later run does not bring the key back (:mod:`framework.engine.tombstones`)."""
+        return False
 
     def check_batch(self, spec: TableSpec, rows_read: int) -> str | None:
         """Why the batch must not be written, or None."""

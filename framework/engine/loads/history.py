@@ -12,7 +12,7 @@ from pyspark.sql.types import BooleanType, DataType, StructField
 from framework.engine.columns import DELETED, IS_CURRENT, IS_DELETE, ORIGIN, SCD2_COLUMNS, SEQ, VALID_FROM, VALID_TO
 from framework.engine.compare import comparable, rows_of_keys, same, tie_break_values
 from framework.engine.layout import TargetLayout
-from framework.engine.loads.base import LoadType
+from framework.engine.loads.base import TOMBSTONES_APPLY, LoadType
 from framework.engine.merge import WhenClause
 from framework.errors import SpecIssue
 from framework.metadata.spec import TableSpec
@@ -32,6 +32,8 @@ class History(LoadType):
 
     def spec_issues(self, spec: TableSpec) -> list[SpecIssue]:
         issues = []  # track_columns: the columns whose change opens a version (metadata checks the names)
+        if spec.tombstone_retention is not None:
+            issues.append(SpecIssue(spec.table_name, "tombstone_retention", TOMBSTONES_APPLY))
         if not spec.sequence_by:
             issues.append(SpecIssue(spec.table_name, "sequence_by", f"is required for {self.name} (it orders versions and becomes valid_from)"))
         if spec.aggregate:

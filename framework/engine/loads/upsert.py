@@ -17,6 +17,9 @@ from framework.platform.sqltext import quote_ident
 class Upsert(LoadType):
     """Upsert by key, latest version wins; unchanged rows are not rewritten; a deletion removes the key."""
 
+    def keeps_tombstones(self, spec: TableSpec) -> bool:
+        return bool(spec.delete_condition and spec.sequence_by)  # without a sequence, no version is older than a deletion
+
     def clauses(self, spec: TableSpec) -> tuple[WhenClause, ...]:
         is_delete = f"s.{IS_DELETE}"
         guard = f"(t.{SEQ} IS NULL OR s.{SEQ} IS NULL OR s.{SEQ} >= t.{SEQ})" if spec.sequence_by else None
