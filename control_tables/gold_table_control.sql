@@ -28,6 +28,7 @@ CREATE TABLE IF NOT EXISTS ${catalog}.${control_schema}.gold_table_control (
   on_null           STRING COMMENT 'A row with NULL in a NOT NULL column (a key included): quarantine (the default) or fail the table',
   on_key_conflict   STRING COMMENT 'Differing rows of one key at one sequence_by value: quarantine them (the default) or fail the table',
   quarantine_limit  STRING COMMENT 'The table fails when a batch sets aside more rows than this: a count (100) or a share of the rows read (5%); NULL = no limit',
+  on_schema_change  STRING COMMENT 'When the metadata adds Gold columns: append_new_columns (the default: old rows NULL), backfill (the run re-reads the whole source and merges, old rows get values) or fail',
   tombstone_retention STRING COMMENT 'scd1/fact_upsert with delete_condition and sequence_by: how long a deleted key keeps older versions out, e.g. 90 days; NULL = for good',
   watermark_value   STRING COMMENT 'STATE: high-water mark of the last successful run',
   last_run_id       STRING COMMENT 'STATE',

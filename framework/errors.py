@@ -51,6 +51,11 @@ class SourceError(FrameworkError):
     """The source of a table is missing or does not have what the metadata maps."""
 
 
+class SourceDriftError(SourceError):
+    """The source's schema changed since onboarding in a way the metadata cannot take (a column's
+    type widened beyond its declared Gold type): the table fails, nothing written."""
+
+
 class SourceAbsentError(SourceError):
     """A source marked ``source_optional`` (a preview system table a workspace may not have) does
     not exist: the table is SKIPPED with this reason, not FAILED, and so are its dependents."""

@@ -33,7 +33,7 @@ from framework.engine.transform import deduplicate, prepared_rows
 from framework.engine.validate import ValidatedBatch, check_measures, validate
 from framework.engine.write_plan import layout, plan_merge
 from framework.errors import SourceError
-from framework.metadata.spec import TableSpec
+from framework.metadata.spec import BACKFILL, TableSpec
 from framework.platform.checkpoint import materialize
 from framework.platform.control_store import TableState
 from framework.platform.params import fill_placeholders
@@ -65,6 +65,7 @@ class TableRun:
     parts: tuple[tuple[str, LoadType], ...]  # (Gold table, the load type writing it), in write order; the last is ``target``
     timer: StepTimer = field(default_factory=StepTimer)
     recovered_from: str | None = None  # the crashed run whose Gold commit the state lacked (framework.engine.recovery)
+    backfill: bool = False  # the metadata added Gold columns and says backfill: the whole source is read (and merged)
 
     @classmethod
     def start(cls, ctx: Context, spec: TableSpec, state: TableState, run_id: str, full_refresh: bool) -> TableRun:
@@ -103,6 +104,7 @@ def hydrate_table(ctx: Context, spec: TableSpec, state: TableState, run_id: str,
         return unchanged_inputs(run)
     if not dry_run:
         recover(run, inputs.gold if inputs else None)
+        run.backfill = needs_backfill(run)
     window = read(run)
     batch, mapped = prepare(run, window)
     failpoints.reached("after_read", (spec.table_name,))
@@ -152,10 +154,25 @@ def unchanged_inputs(run: TableRun) -> TableOutcome:
     return TableOutcome(run.audit(watermark, watermark, unused), None, run.state.input_versions)
 
 
+def needs_backfill(run: TableRun) -> bool:
+    """Whether this run fills Gold columns the metadata added: ``on_schema_change: backfill``, the
+    metadata changed since the last success, and the Gold table lacks one of its columns. Such a run
+    reads the whole source, as a full refresh does, but merges: the rows the source still holds get
+    the new values, and rows whose source aged out keep theirs."""
+    spec = run.spec
+    if spec.on_schema_change != BACKFILL or not fingerprint.metadata_changed(spec, run.state.input_versions):
+        return False
+    if not run.ctx.lakehouse.exists(run.target):
+        return False
+    have = {c.lower() for c in run.spark.table(run.target).columns}
+    return any(c.lower() not in have for c in spec.column_names)
+
+
 def read(run: TableRun) -> SourceWindow:
-    """The source rows from the stored watermark (minus lookback) on; lazy, read by ``prepare``."""
+    """The source rows from the stored watermark (minus lookback) on (all of them for a full
+    refresh or a backfill); lazy, read by ``prepare``."""
     with run.step("read"):
-        return read_window(run.spark, run.spec, run.source_table, run.state.watermark_value, full_refresh=run.full_refresh)
+        return read_window(run.spark, run.spec, run.source_table, run.state.watermark_value, full_refresh=run.full_refresh or run.backfill)
 
 
 def prepare(run: TableRun, window: SourceWindow) -> tuple[DataFrame, DataFrame]:

@@ -12,7 +12,7 @@ from pyspark.sql.types import StructField
 from framework.engine.layout import PhysicalLayout, TargetLayout
 from framework.engine.loads import load_of
 from framework.errors import TargetSchemaError
-from framework.metadata.spec import CLUSTER_AUTO, TableSpec
+from framework.metadata.spec import CLUSTER_AUTO, FAIL, TableSpec
 from framework.platform.lakehouse import Lakehouse
 from framework.platform.runtime import on_databricks
 from framework.platform.sqltext import quote_ident, quote_table, sql_string
@@ -103,6 +103,11 @@ def ensure_target(lakehouse: Lakehouse, spec: TableSpec, name: str, wanted: Targ
                 f"{name!r} but the metadata declares {field.dataType.simpleString()}; change the type "
                 f"back or run with --full-refresh after recreating the table"
             )
+    if missing and spec.on_schema_change == FAIL:
+        raise TargetSchemaError(
+            f"{spec.table_name}: the metadata adds {', '.join(repr(f.name) for f in missing)}, which Gold table {name!r} lacks, and "
+            f"on_schema_change is fail; nothing was written. Add them by hand (ALTER TABLE ... ADD COLUMNS) or change on_schema_change"
+        )
     if missing:
         added = ", ".join(_column_ddl(StructField(f.name, f.dataType, True, f.metadata)) for f in missing)
         spark.sql(f"ALTER TABLE {quote_table(name)} ADD COLUMNS ({added})")

@@ -18,7 +18,8 @@ from framework.engine.compare import rows_of_keys, with_comparable_values
 from framework.engine.explode import explode_rows
 from framework.engine.folds import all_of, any_of
 from framework.engine.loads import load_of
-from framework.errors import SourceError
+from framework.engine.type_loss import loss, sql_type
+from framework.errors import SourceDriftError, SourceError
 from framework.metadata.spec import QUARANTINE, TableSpec
 from framework.platform.sqltext import quote_ident, quote_table
 
@@ -90,10 +91,43 @@ def explain_mapping_error(spec: TableSpec, df: DataFrame, error: Exception) -> S
     return SourceError(f"{spec.table_name}: cannot map source {spec.source_table!r}: {error}")
 
 
-def map_rows(spark: SparkSession, spec: TableSpec, df: DataFrame, join_tables: list[str]) -> DataFrame:
-    """Gold columns plus the technical ones, one output row per source row (or per group)."""
+def map_rows(spark: SparkSession, spec: TableSpec, df: DataFrame, join_tables: list[str], *, check_types: bool = False) -> DataFrame:
+    """Gold columns plus the technical ones, one output row per source row (or per group).
+    ``check_types``: first hold each column's expression type against its declared type."""
     joined = _joined(spark, spec, df, join_tables)
+    if check_types:
+        check_source_types(spec, joined)
     return _mapped(spec, joined)
+
+
+def check_source_types(spec: TableSpec, joined: DataFrame) -> None:
+    """Fail when a column's expression now yields a type its declared type cannot hold.
+
+    Onboarding refused such a narrowing cast against the source as it was then; a source whose
+    column was widened since (INT -> BIGINT, a DECIMAL with more digits) would otherwise be cut down
+    by the cast without a word. One analysis, no job. Aggregates are typed by their functions and
+    were judged at onboarding; an expression that does not resolve is left to :func:`_mapped`,
+    which names it.
+    """
+    from pyspark.errors import AnalysisException
+
+    if spec.aggregate:
+        return
+    try:
+        fields = joined.select(*[F.expr(c.expr) for c in spec.columns], *[F.lit(None).cast(c.type) for c in spec.columns]).schema.fields
+    except AnalysisException:
+        return
+    n = len(spec.columns)
+    problems = []
+    for column, produced, declared in zip(spec.columns, fields[:n], fields[n:]):
+        reason = loss(produced.dataType, declared.dataType)
+        if reason:
+            problems.append(f"columns[{column.name}]: expr {column.expr!r} is now {sql_type(produced.dataType)} and the declared "
+                            f"{sql_type(declared.dataType)} cannot hold it ({reason})")
+    if problems:
+        raise SourceDriftError(f"{spec.table_name}: the source's types changed since onboarding; nothing was written: " + "; ".join(problems)
+                               + ". Declare the wider type (a new column, or --full-refresh after recreating the Gold table), or write the "
+                               "intended cast in expr")
 
 
 def _key_values(spec: TableSpec) -> list[Column]:
@@ -164,10 +198,10 @@ def aggregate_history(spark: SparkSession, spec: TableSpec, window: DataFrame, s
 def prepared_rows(spark: SparkSession, spec: TableSpec, window: DataFrame, source: DataFrame, join_tables: list[str]) -> DataFrame:
     """The mapped batch before dedup; widened to the touched keys' history when the spec says so."""
     if not load_of(spec).reads_key_history(spec) or spec.watermark_column is None:  # no watermark: the window is the source
-        return map_rows(spark, spec, window, join_tables)
+        return map_rows(spark, spec, window, join_tables, check_types=True)
     if spec.aggregate:
         return aggregate_history(spark, spec, window, source, join_tables)
-    return key_history(spec, map_rows(spark, spec, window, join_tables), map_rows(spark, spec, source, join_tables))
+    return key_history(spec, map_rows(spark, spec, window, join_tables, check_types=True), map_rows(spark, spec, source, join_tables))
 
 
 def key_history(spec: TableSpec, window_rows: DataFrame, all_rows: DataFrame) -> DataFrame:

@@ -30,6 +30,9 @@ ACTION_ALIASES = {
 }
 DEFAULT_ACTION = QUARANTINE  # SPEC §6: a few dirty rows never stop a table by default
 ROW_POLICIES = (QUARANTINE, FAIL)  # on_null, on_key_conflict
+# on_schema_change: when the metadata adds Gold columns (dbt's name for the default)
+APPEND_NEW_COLUMNS, BACKFILL = "append_new_columns", "backfill"
+SCHEMA_CHANGES = (APPEND_NEW_COLUMNS, BACKFILL, FAIL)
 
 
 def action_of(value) -> str:
@@ -235,6 +238,8 @@ class TableSpec:
     quarantine_limit: str | None = None
     # how long a deleted key's tombstone keeps older versions out ('<n> <unit>'; None: for good)
     tombstone_retention: str | None = None
+    # the metadata added Gold columns: append them (old rows NULL), backfill them, or fail
+    on_schema_change: str = APPEND_NEW_COLUMNS
 
     @classmethod
     def from_dict(cls, raw: dict) -> TableSpec:
@@ -272,6 +277,7 @@ class TableSpec:
                 on_key_conflict=action_of(raw.get("on_key_conflict")),
                 quarantine_limit=None if raw.get("quarantine_limit") is None else str(raw["quarantine_limit"]).strip(),
                 tombstone_retention=raw.get("tombstone_retention"),
+                on_schema_change=str(raw.get("on_schema_change") or APPEND_NEW_COLUMNS).strip().lower(),
             )
         except (AttributeError, TypeError, ValueError) as exc:
             raise SpecError(

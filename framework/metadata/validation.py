@@ -22,6 +22,7 @@ from framework.metadata.spec import (
     JOIN_TYPES,
     MAX_CLUSTER_COLUMNS,
     ROW_POLICIES,
+    SCHEMA_CHANGES,
     TECHNICAL_PREFIX,
     CheckSpec,
     QuarantineLimit,
@@ -225,6 +226,8 @@ def _dirty_rows(spec: TableSpec, add: Add) -> None:
         QuarantineLimit.parse(spec.quarantine_limit)
     except ValueError as exc:
         add("quarantine_limit", str(exc))
+    if spec.on_schema_change not in SCHEMA_CHANGES:
+        add("on_schema_change", f"must be one of {', '.join(SCHEMA_CHANGES)}, found {spec.on_schema_change!r}")
 
 
 def _args_problem(chk: CheckSpec) -> str | None:

@@ -15,32 +15,15 @@ columns their comments (a design's column descriptions), by output name.
 
 from __future__ import annotations
 
-from pyspark.sql.types import ArrayType, DataType, DecimalType, MapType, StructType
+from pyspark.sql.types import ArrayType, DataType, MapType, StructType
 
+from framework.engine.type_loss import sql_type
 from framework.errors import SpecIssue
 from framework.metadata.spec import flatten_entry_issues
 from framework.platform.sqltext import is_plain_identifier, quote_ident, sql_string
 
 NESTED = (ArrayType, MapType, StructType)
 DEFAULT_JSON_SUFFIX = "_json"
-
-
-def sql_type(data_type: DataType) -> str:
-    """A Spark SQL type literal for ``data_type`` that ``CAST(... AS <it>)`` accepts.
-
-    ``simpleString`` leaves struct field names unquoted; a field named like a keyword or with a
-    dash would then not parse back, so nested field names are backtick-quoted here.
-    """
-    if isinstance(data_type, StructType):
-        inner = ", ".join(f"{quote_ident(f.name)}: {sql_type(f.dataType)}" for f in data_type.fields)
-        return f"STRUCT<{inner}>"
-    if isinstance(data_type, ArrayType):
-        return f"ARRAY<{sql_type(data_type.elementType)}>"
-    if isinstance(data_type, MapType):
-        return f"MAP<{sql_type(data_type.keyType)}, {sql_type(data_type.valueType)}>"
-    if isinstance(data_type, DecimalType):
-        return f"DECIMAL({data_type.precision},{data_type.scale})"
-    return data_type.simpleString().upper()
 
 
 def _field_expr(struct_expr: str, field: str) -> str:

@@ -23,7 +23,7 @@ from pyspark.sql.types import (
     TimestampType,
 )
 
-from framework.onboarding.narrowing import loss
+from framework.engine.type_loss import loss
 
 D = DecimalType
 

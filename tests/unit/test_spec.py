@@ -114,10 +114,23 @@ def test_dependency_cycle_and_unknown_dependency():
         ({"columns": [{"name": "id", "expr": "id -- hidden", "type": "STRING"}]}, "dim_thing.columns[id].expr: must be one SQL expression without a comment"),
         ({"columns": [{"name": "id", "expr": "id", "type": "STRING"}, {"name": "_hm_x", "expr": "1", "type": "INT"}]}, "dim_thing.columns[_hm_x]: names starting with '_hm_' are reserved"),
         ({"joins": [{"table": "${catalog}.gold.p", "alias": "s", "on": "1=1"}]}, "dim_thing.joins[0].alias: must be a unique identifier other than 's'"),
+        ({"tombstone_retention": "90 days"}, "dim_thing.tombstone_retention: applies only where a deletion removes a key's row"),  # no delete_condition
+        ({"load_type": "scd2", "delete_condition": "deleted", "tombstone_retention": "90 days"}, "dim_thing.tombstone_retention: applies only"),
+        ({"delete_condition": "deleted", "tombstone_retention": "forever"}, "dim_thing.tombstone_retention: must look like '<n> <unit>'"),
+        ({"on_schema_change": "sync_all_columns"}, "dim_thing.on_schema_change: must be one of append_new_columns, backfill, fail"),
+        ({"load_type": "fact_insert", "on_schema_change": "backfill"}, "dim_thing.on_schema_change: backfill updates rows Gold holds"),
     ],
 )
 def test_field_combination_rules(overrides, expected):
     assert any(i.startswith(expected) for i in issues_of(raw_spec(**overrides))), issues_of(raw_spec(**overrides))
+
+
+def test_schema_and_deletion_policies_default_and_accept_what_they_name():
+    spec = TableSpec.from_dict(raw_spec())
+    assert (spec.on_schema_change, spec.tombstone_retention) == ("append_new_columns", None)
+    valid = parse_specs([raw_spec(delete_condition="deleted", tombstone_retention="90 days", on_schema_change="BACKFILL")])
+    validate_specs(valid)  # raises on any issue
+    assert [(s.tombstone_retention, s.on_schema_change) for s in valid] == [("90 days", "backfill")]
 
 
 def test_unknown_field_is_named():

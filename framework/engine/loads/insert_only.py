@@ -13,7 +13,7 @@ from framework.engine.loads.base import INSERT_ONLY
 from framework.engine.loads.upsert import Upsert
 from framework.engine.merge import WhenClause
 from framework.errors import SpecIssue
-from framework.metadata.spec import TableSpec
+from framework.metadata.spec import BACKFILL, TableSpec
 
 
 class InsertOnly(Upsert):
@@ -24,6 +24,9 @@ class InsertOnly(Upsert):
     def spec_issues(self, spec: TableSpec) -> list[SpecIssue]:
         issues = super().spec_issues(spec)
         issues += self.no_delete_condition(spec)
+        if spec.on_schema_change == BACKFILL:
+            issues.append(SpecIssue(spec.table_name, "on_schema_change",
+                                    f"backfill updates rows Gold holds, and {self.name} never updates one: use --full-refresh once instead"))
         return issues
 
     def clauses(self, spec: TableSpec) -> tuple[WhenClause, ...]:
