@@ -51,6 +51,11 @@ class SourceError(FrameworkError):
     """The source of a table is missing or does not have what the metadata maps."""
 
 
+class ConcurrentRunError(FrameworkError):
+    """Another run of the same table committed its Gold write first: this run is refused (SKIPPED,
+    nothing written, the table's state left to the other run)."""
+
+
 class SourceDriftError(SourceError):
     """The source's schema changed since onboarding in a way the metadata cannot take (a column's
     type widened beyond its declared Gold type): the table fails, nothing written."""

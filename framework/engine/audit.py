@@ -12,6 +12,7 @@ from datetime import datetime
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from framework.platform.commit_retry import retry_on_conflict
 from framework.platform.lakehouse import Lakehouse
 from framework.platform.sqltext import quote_ident, quote_table, sql_literal
 
@@ -61,7 +62,8 @@ def write_audit(lakehouse: Lakehouse, rows: list[AuditRow]) -> None:
     fields = lakehouse.spark.table(quote_table(name)).schema.fields
     columns = ", ".join(quote_ident(f.name) for f in fields)
     values = ", ".join("(" + ", ".join(sql_literal(v, f.dataType) for v, f in zip(astuple(r), fields, strict=True)) + ")" for r in rows)
-    lakehouse.spark.sql(f"INSERT INTO {quote_table(name)} ({columns}) VALUES {values}")
+    with lakehouse.writing(name):
+        lakehouse.spark.sql(f"INSERT INTO {quote_table(name)} ({columns}) VALUES {values}")
 
 
 def write_quarantine(lakehouse: Lakehouse, table: str, run_id: str, at: datetime, rows: DataFrame) -> None:
@@ -83,11 +85,16 @@ def write_quarantine(lakehouse: Lakehouse, table: str, run_id: str, at: datetime
     ).dropDuplicates(["check_name", "row_json"])
     view = f"__hm_quarantine_{table}"
     out.createOrReplaceTempView(view)
+
+    def insert_new() -> None:  # insert-only: against a newer snapshot after a lost commit race, it is still right
+        with lakehouse.writing(name):
+            spark.sql(
+                f"MERGE INTO {quote_table(name)} AS t USING {quote_ident(view)} AS s "
+                "ON t.table_name = s.table_name AND t.check_name = s.check_name AND t.row_json <=> s.row_json "
+                "WHEN NOT MATCHED THEN INSERT *"
+            )
+
     try:
-        spark.sql(
-            f"MERGE INTO {quote_table(name)} AS t USING {quote_ident(view)} AS s "
-            "ON t.table_name = s.table_name AND t.check_name = s.check_name AND t.row_json <=> s.row_json "
-            "WHEN NOT MATCHED THEN INSERT *"
-        )
+        retry_on_conflict(insert_new, what=f"quarantining rows of {table}")
     finally:
         spark.catalog.dropTempView(view)

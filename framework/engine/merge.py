@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from pyspark.errors import PySparkException
@@ -24,7 +25,8 @@ from framework.engine.columns import (
     UPDATED_AT,
 )
 from framework.engine.layout import TargetLayout
-from framework.errors import MergeError
+from framework.errors import ConcurrentRunError, MergeError
+from framework.platform.commit_retry import conflict_name
 from framework.platform.lakehouse import Lakehouse
 from framework.platform.sqltext import quote_ident, quote_table
 
@@ -127,14 +129,25 @@ class _SessionConfs:
     Delta scan of Gold, deterministic already, so Delta's copy of it (``auto`` copies any source
     that is not a plain Delta scan) would be a second materialization. A session that refuses a
     conf (serverless allows only some) keeps Delta's default: slower, never wrong.
+
+    ``base``: the Gold version the write was computed against. The write then carries Delta's
+    idempotent-write identifiers (``txnAppId`` = the table's, ``txnVersion`` = ``base + 1``): a
+    write of another run of the same table computed against the same version and committed first
+    makes this one a no-op, which :func:`write_changes` tells from a write that changed nothing by
+    Gold's version (decision 130). A session that refuses them still has the marker and the
+    version check after the write.
     """
 
     USER_METADATA = "spark.databricks.delta.commitInfo.userMetadata"
     MATERIALIZE_SOURCE = "spark.databricks.delta.merge.materializeSource"
+    TXN_APP_ID = "spark.databricks.delta.write.txnAppId"
+    TXN_VERSION = "spark.databricks.delta.write.txnVersion"
 
-    def __init__(self, spark: SparkSession, marker: Marker, *, merge: bool = False):
+    def __init__(self, spark: SparkSession, marker: Marker, *, merge: bool = False, base: int | None = None):
         self.spark = spark
         self.confs = {self.USER_METADATA: marker.text()} | ({self.MATERIALIZE_SOURCE: "none"} if merge else {})
+        if base is not None:
+            self.confs |= {self.TXN_APP_ID: f"healthmon:{marker.table}", self.TXN_VERSION: str(base + 1)}
         self.set: list[str] = []
 
     def __enter__(self):
@@ -180,7 +193,24 @@ class Marker:
         return cls(found["healthmon_run_id"], table, found.get("watermark_from"), found.get("watermark_to"))
 
 
-def write_changes(lakehouse: Lakehouse, plan: MergePlan, changes: DataFrame, marker: Marker) -> Commit:
+@contextmanager
+def refused_on_conflict(target: str, marker: Marker):
+    """A Gold write that lost Delta's commit race to another run of the same table: that run's
+    write stands and this one is refused (:class:`ConcurrentRunError`), not retried — its batch was
+    computed against a Gold version that is gone."""
+    try:
+        yield
+    except Exception as exc:
+        name = conflict_name(exc)
+        if name is None:
+            raise
+        raise ConcurrentRunError(
+            f"{marker.table}: another run committed to {target} while run {marker.run_id} was writing ({name}); this run wrote "
+            f"nothing to it and leaves the table's state to that run. Run again to take up anything newer"
+        ) from exc
+
+
+def write_changes(lakehouse: Lakehouse, plan: MergePlan, changes: DataFrame, marker: Marker, base: int | None = None) -> Commit:
     """Run the MERGE over ``changes``; its commit, or NO_COMMIT when it changed no row.
 
     ``changes`` is not materialized again, neither here nor by Delta (:class:`_SessionConfs`): it
@@ -192,23 +222,65 @@ def write_changes(lakehouse: Lakehouse, plan: MergePlan, changes: DataFrame, mar
     spark = lakehouse.spark
     changes.createOrReplaceTempView(plan.source)
     try:
-        with _SessionConfs(spark, marker, merge=True):
+        with lakehouse.writing(plan.target), _SessionConfs(spark, marker, merge=True, base=base), refused_on_conflict(plan.target, marker):
+            _refuse_if_written_since(lakehouse, plan.target, marker, base)
             result = spark.sql(plan.sql()).first()
     finally:
         spark.catalog.dropTempView(plan.source)
-    if result is not None and "num_affected_rows" in result.asDict() and not result["num_affected_rows"]:
+    if result is None or ("num_affected_rows" in result.asDict() and not result["num_affected_rows"]):
+        _nothing_written_by_another(lakehouse, plan.target, marker, base)
         return NO_COMMIT
     return _commit_for(lakehouse, plan.target, marker)
 
 
-def overwrite(lakehouse: Lakehouse, target: str, lay: TargetLayout, rows: DataFrame, view: str, marker: Marker) -> Commit:
+def _refuse_if_written_since(lakehouse: Lakehouse, target: str, marker: Marker, base: int | None) -> None:
+    """Refuse the write when another run of the table committed to ``target`` after ``base``, the
+    version this run computed its changes against (they would be applied over rows they never saw).
+    Locally the table's write lock is held, so nothing can commit between this check and the write;
+    elsewhere Delta's own conflict check and the idempotent-write identifiers cover that moment."""
+    if base is None:
+        return
+    for commit in lakehouse.history(target, 5):
+        if commit["version"] <= base:
+            return
+        other = Marker.parse(commit["userMetadata"], marker.table)
+        if other is not None and other.run_id != marker.run_id:
+            raise ConcurrentRunError(
+                f"{marker.table}: run {other.run_id} wrote {target} (version {commit['version']}) after run {marker.run_id} computed its "
+                f"changes against version {base}; this run wrote nothing to it and leaves the table's state to that run. "
+                f"Run again to take up anything newer"
+            )
+
+
+def _nothing_written_by_another(lakehouse: Lakehouse, target: str, marker: Marker, base: int | None) -> None:
+    """A write that committed nothing: refused when Gold moved past ``base`` meanwhile (Delta skipped
+    it as already applied by another run's write computed against the same version), else a write
+    that had nothing to change."""
+    if base is None:
+        return
+    latest = lakehouse.history(target, 1)
+    if latest and latest[0]["version"] > base:
+        raise ConcurrentRunError(
+            f"{marker.table}: another run wrote {target} (version {latest[0]['version']}) after run {marker.run_id} computed its "
+            f"changes against version {base}; this run wrote nothing to it and leaves the table's state to that run. "
+            f"Run again to take up anything newer"
+        )
+
+
+def overwrite(lakehouse: Lakehouse, target: str, lay: TargetLayout, rows: DataFrame, view: str, marker: Marker,
+              base: int | None = None) -> Commit:
     """Replace the whole Gold content in one commit (``--full-refresh``)."""
     spark = lakehouse.spark
     rows.createOrReplaceTempView(view)
     columns = ", ".join(quote_ident(f.name) for f in lay.schema.fields)
     try:
-        with _SessionConfs(spark, marker):
+        with lakehouse.writing(target), _SessionConfs(spark, marker, base=base), refused_on_conflict(target, marker):
+            _refuse_if_written_since(lakehouse, target, marker, base)
             spark.sql(f"INSERT OVERWRITE TABLE {quote_table(target)} SELECT {columns} FROM {quote_ident(view)}")
     finally:
         spark.catalog.dropTempView(view)
-    return _commit_for(lakehouse, target, marker)
+    try:
+        return _commit_for(lakehouse, target, marker)
+    except MergeError:  # skipped as already applied: another run's overwrite computed against the same version
+        _nothing_written_by_another(lakehouse, target, marker, base)
+        raise

@@ -21,7 +21,7 @@ from framework.engine.control import ControlSnapshot, read_control, record_state
 from framework.engine.job_run import blocks_dependents, latest_outcomes
 from framework.engine.scheduler import Outcomes, not_run, run_layers, table_sessions
 from framework.engine.table_run import hydrate_table
-from framework.errors import FrameworkError, SourceAbsentError, ValidationFailedError
+from framework.errors import ConcurrentRunError, FrameworkError, SourceAbsentError, ValidationFailedError
 from framework.metadata.planner import plan, select, upstream
 from framework.metadata.spec import TableSpec
 from framework.platform.control_store import StateUpdate, TableState
@@ -66,6 +66,9 @@ def hydrate_one(ctx: Context, table_ctx: Context, spec: TableSpec, state: TableS
         outcome = hydrate_table(table_ctx, spec, state, run_id, full_refresh=full_refresh, dry_run=dry_run)
     except ValidationFailedError as exc:
         outcomes.finish(not_run(ctx, status=VALIDATION_FAILED, message=str(exc), failed_checks=exc.failed_checks, **failure))
+        return
+    except ConcurrentRunError as exc:  # another run of the table wrote first: refused, its state left to that run
+        outcomes.finish(not_run(ctx, status=SKIPPED, message=str(exc), **failure), state=False)
         return
     except SourceAbsentError as exc:  # an optional source this workspace lacks: skipped, and so are its dependents
         outcomes.block(table)

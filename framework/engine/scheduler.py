@@ -35,15 +35,18 @@ class Outcomes:
     failed: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def finish(self, row: AuditRow, advance_to: str | None = None, input_versions: str | None = None) -> None:
-        """One table's outcome: its audit row, and its state (the watermark only on success)."""
+    def finish(self, row: AuditRow, advance_to: str | None = None, input_versions: str | None = None, *, state: bool = True) -> None:
+        """One table's outcome: its audit row, and its state (the watermark only on success; none at
+        all when ``state`` is False: a run refused because another run of the table wrote first
+        leaves the state to that run)."""
         with self._lock:
             self.rows.append(row)
             if row.status in (FAILED, VALIDATION_FAILED):
                 self.failed.add(row.table_name)
             self.progress(progress_line(row))
             advance = advance_to if row.status == SUCCEEDED else None
-            self.states.append(StateUpdate(row.table_name, row.status, self.run_id, row.ended_at, advance, input_versions))
+            if state:
+                self.states.append(StateUpdate(row.table_name, row.status, self.run_id, row.ended_at, advance, input_versions))
 
     def add_plan(self, table: str, sql: str) -> None:
         with self._lock:

@@ -238,11 +238,12 @@ def write_table(run: TableRun, part: LoadType, target: str, target_layout: Targe
     just now, fact_insert).
     """
     spec = run.spec
+    base = fingerprint.delta_version(run.ctx.lakehouse, target)  # the version the write is computed against
     gold = run.spark.table(target)
     if run.full_refresh:
         with run.step("merge"):
             content = stamp(part.desired(spec, rows, gold.limit(0), upstream), target_layout, run.run_id, now)
-            return overwrite(run.ctx.lakehouse, target, target_layout, content, f"__hm_full_{spec.table_name}", marker)
+            return overwrite(run.ctx.lakehouse, target, target_layout, content, f"__hm_full_{spec.table_name}", marker, base)
     ranges = part.pruning(stats.key_ranges)
     with run.step("diff"):
         changes, inserts_only = part.changes(spec, target_layout, rows, gold, ranges=ranges, rows_kept=stats.rows_kept, created=created,
@@ -253,7 +254,7 @@ def write_table(run: TableRun, part: LoadType, target: str, target_layout: Targe
     with run.step("merge"):
         target_filter = None if ranges is None or created else key_range(ranges, rows.schema, "t")
         plan = plan_merge(spec, target_layout, target, f"__hm_changes_{spec.table_name}", target_filter, inserts_only=inserts_only, part=part)
-        return write_changes(run.ctx.lakehouse, plan, changes, marker)
+        return write_changes(run.ctx.lakehouse, plan, changes, marker, base)
 
 
 def succeeded(run: TableRun, window: SourceWindow, checked: ValidatedBatch, commit: Commit, inputs) -> TableOutcome:

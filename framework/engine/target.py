@@ -85,7 +85,14 @@ def ensure_target(lakehouse: Lakehouse, spec: TableSpec, name: str, wanted: Targ
 
     True when the table was created just now: it holds no rows, so the run's write can be a plain
     insert (no diff against Gold). ``description``: the table comment, when not the metadata's own
-    (a table the load type writes beside it)."""
+    (a table the load type writes beside it). Under the table's write lock (a second process
+    finds the table the first created)."""
+    with lakehouse.writing(name):
+        return _ensure_target(lakehouse, spec, name, wanted, metadata_changed, description)
+
+
+def _ensure_target(lakehouse: Lakehouse, spec: TableSpec, name: str, wanted: TargetLayout, metadata_changed: bool,
+                   description: str | None) -> bool:
     spark = lakehouse.spark
     physical = physical_layout(spec)
     if not lakehouse.exists(name):

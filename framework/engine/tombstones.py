@@ -23,6 +23,7 @@ from pyspark.sql import functions as F
 from framework.engine.columns import IS_DELETE, SEQ
 from framework.metadata.spec import TableSpec
 from framework.metadata.vetting import lookback_interval_sql
+from framework.platform.commit_retry import retry_on_conflict
 from framework.platform.lakehouse import Lakehouse
 from framework.platform.sqltext import quote_ident, quote_table, sql_string, sql_timestamp
 
@@ -73,13 +74,19 @@ def record(lakehouse: Lakehouse, spec: TableSpec, rows: DataFrame, run_id: str, 
     newer = f"CAST(s.sequence AS {seq_type}) > CAST(t.sequence AS {seq_type})"
     cutoff = _cutoff(spec, now)
     expire = "" if cutoff is None else f" WHEN NOT MATCHED BY SOURCE AND t.table_name = {table} AND t.deleted_at < {cutoff} THEN DELETE"
+    statement = (
+        f"MERGE INTO {_table(lakehouse)} AS t USING {quote_ident(view)} AS s "
+        f"ON t.table_name = {table} AND t.key_json = s.key_json "
+        f"WHEN MATCHED AND {newer} THEN UPDATE SET sequence = s.sequence, deleted_at = {sql_timestamp(now)}, run_id = {sql_string(run_id)} "
+        f"WHEN NOT MATCHED THEN INSERT (table_name, key_json, sequence, deleted_at, run_id) "
+        f"VALUES ({table}, s.key_json, s.sequence, {sql_timestamp(now)}, {sql_string(run_id)}){expire}"
+    )
+
+    def merge() -> None:  # sets values only: against a newer snapshot after a lost commit race, it is still right
+        with lakehouse.writing(lakehouse.params.control(TOMBSTONE_TABLE)):
+            lakehouse.spark.sql(statement)
+
     try:
-        lakehouse.spark.sql(
-            f"MERGE INTO {_table(lakehouse)} AS t USING {quote_ident(view)} AS s "
-            f"ON t.table_name = {table} AND t.key_json = s.key_json "
-            f"WHEN MATCHED AND {newer} THEN UPDATE SET sequence = s.sequence, deleted_at = {sql_timestamp(now)}, run_id = {sql_string(run_id)} "
-            f"WHEN NOT MATCHED THEN INSERT (table_name, key_json, sequence, deleted_at, run_id) "
-            f"VALUES ({table}, s.key_json, s.sequence, {sql_timestamp(now)}, {sql_string(run_id)}){expire}"
-        )
+        retry_on_conflict(merge, what=f"recording deletions of {spec.table_name}")
     finally:
         lakehouse.spark.catalog.dropTempView(view)

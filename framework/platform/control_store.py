@@ -168,10 +168,11 @@ class ControlStore:
         spark.createDataFrame(values, schema).createOrReplaceTempView(view)
         sets = ", ".join(f"t.{quote_ident(c)} = s.{quote_ident(c)}" for c in metadata)
         try:
-            spark.sql(
-                f"MERGE INTO {quote_table(self.table)} t USING {view} s ON t.table_name = s.table_name "
-                f"WHEN MATCHED THEN UPDATE SET {sets} WHEN NOT MATCHED THEN INSERT *"
-            )
+            with self.lakehouse.writing(self.table):
+                spark.sql(
+                    f"MERGE INTO {quote_table(self.table)} t USING {view} s ON t.table_name = s.table_name "
+                    f"WHEN MATCHED THEN UPDATE SET {sets} WHEN NOT MATCHED THEN INSERT *"
+                )
         finally:
             spark.catalog.dropTempView(view)
 
@@ -189,7 +190,8 @@ class ControlStore:
         def update() -> None:
             self.spark.conf.set(USER_METADATA, self._state_marker())
             try:
-                self.spark.sql(statement)
+                with self.lakehouse.writing(self.table):
+                    self.spark.sql(statement)
             finally:
                 self.spark.conf.unset(USER_METADATA)
 

@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from framework.platform import commit_lock
 from framework.platform.catalog import FRAMEWORK_RECORDER, LocalCatalog, describe_object
 from framework.platform.delta_log import HISTORY_COLUMNS, recent_history
 from framework.platform.params import RunParams, fill_placeholders
@@ -226,9 +227,10 @@ class Lakehouse:
         The dashboard views over them are the surfaces' business
         (:func:`framework.surfaces.views.ensure_views`).
         """
-        self.ensure_schemas()
-        self.register_existing()
-        self.ensure_control_tables()
+        with commit_lock.holding(self.home, "bootstrap"):  # two processes starting at once create each table once
+            self.ensure_schemas()
+            self.register_existing()
+            self.ensure_control_tables()
 
     def create_view(self, full_name: str, statement: str) -> None:
         """Run the ``CREATE OR REPLACE VIEW`` of a framework view (a Gold table of load type view).
@@ -241,6 +243,11 @@ class Lakehouse:
         if self.home is not None:
             schema, name = split_table_name(full_name)[-2:]
             self.catalog.journal.write_object(describe_object(self.spark, schema, name, by=FRAMEWORK_RECORDER))
+
+    def writing(self, full_name: str):
+        """Hold ``full_name``'s write lock for a statement that commits to it (a local lakehouse
+        only: :mod:`framework.platform.commit_lock`)."""
+        return commit_lock.holding(self.home, ".".join(split_table_name(full_name)))
 
     # -- queries ------------------------------------------------------------------------
     def exists(self, full_name: str) -> bool:
