@@ -336,6 +336,12 @@ LIST_FIELDS = ("primary_keys", "columns", "joins", "checks", "depends_on", "trac
 ITEM_KEYS = {"columns": ("name", "expr", "type", "nullable", "comment"), "joins": ("table", "alias", "on", "how"),
              "checks": ("column", "check", "args", "severity", "name")}
 EXPLODE_KEYS = ("expr", "alias", "outer", "position")
+# fields that hold text when given (a number, list or mapping there is a wrong shape, named as such)
+TEXT_FIELDS = ("table_name", "domain", "source_table", "load_type", "source_filter", "sequence_by", "watermark_column", "lookback",
+               "delete_condition", "freshness_sla", "description", "on_null", "on_key_conflict", "tombstone_retention", "on_schema_change")
+ITEM_TEXT = {"columns": ("name", "expr", "type", "comment"), "joins": ("table", "alias", "on", "how"),
+             "checks": ("column", "check", "severity", "name")}
+FLAG_FIELDS = ("deletion_vectors", "source_optional", "enabled", "aggregate")
 # A ``columns`` entry with a ``flatten`` key stands for one column per field of a source struct;
 # onboarding expands it (framework.onboarding.flatten), so control rows hold explicit columns only.
 FLATTEN_KEYS = ("flatten", "prefix", "except", "depth", "json", "json_suffix", "comments")
@@ -418,6 +424,10 @@ def shape_issues(raw: dict) -> list[SpecIssue]:
             keys = {"on" if k is True else str(k) for k in item}  # YAML 1.1 reads a bare `on:` as True
             for key in sorted(keys - set(allowed)):
                 issues.append(SpecIssue(table, f"{name}[{i}].{key}", f"unknown key; valid keys are: {', '.join(allowed)}"))
+            for key in ITEM_TEXT.get(name, ()):
+                value = item.get(True if key == "on" and True in item else key)
+                if value is not None and not isinstance(value, str):
+                    issues.append(SpecIssue(table, f"{name}[{i}].{key}", f"must be text, found {type(value).__name__} {value!r}"))
     explode = raw.get("explode")
     if explode is not None:
         if not isinstance(explode, dict):
@@ -425,16 +435,26 @@ def shape_issues(raw: dict) -> list[SpecIssue]:
         else:
             for key in sorted(set(map(str, explode)) - set(EXPLODE_KEYS)):
                 issues.append(SpecIssue(table, f"explode.{key}", f"unknown key; valid keys are: {', '.join(EXPLODE_KEYS)}"))
+    return issues + _scalar_issues(table, raw)
+
+
+def _scalar_issues(table: str, raw: dict) -> list[SpecIssue]:
+    """Scalars of the wrong shape: cluster_by, the true/false flags, the text fields."""
+    issues = []
     cluster_by = raw.get("cluster_by")
     if cluster_by is not None and not (
         (isinstance(cluster_by, str) and cluster_by.upper() == CLUSTER_AUTO)
         or (isinstance(cluster_by, (list, tuple)) and all(isinstance(c, str) and c for c in cluster_by))
     ):
         issues.append(SpecIssue(table, "cluster_by", f"must be a list of Gold columns (e.g. [usage_date]) or auto, found {cluster_by!r}"))
-    for flag in ("deletion_vectors", "source_optional"):
+    for flag in FLAG_FIELDS:
         value = raw.get(flag)
         if value is not None and not isinstance(value, bool):
             issues.append(SpecIssue(table, flag, f"must be true or false, found {value!r}"))
+    for name in TEXT_FIELDS:
+        value = raw.get(name)
+        if value is not None and not isinstance(value, str):
+            issues.append(SpecIssue(table, name, f"must be text, found {type(value).__name__} {value!r}"))
     return issues
 
 

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, fields
 
 from framework.errors import PlaceholderError
+from framework.platform.sqltext import is_plain_identifier
 
 PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
 
@@ -22,6 +23,13 @@ class RunParams:
     bronze_schema: str = "bronze"
     gold_schema: str = "gold"
     control_schema: str = "control"
+
+    def __post_init__(self) -> None:
+        """Each value becomes part of a table name in SQL: only a plain identifier is accepted."""
+        for name in self.names():
+            value = getattr(self, name)
+            if not is_plain_identifier(value):
+                raise PlaceholderError(f"run parameter {name} must be a plain identifier ([A-Za-z_][A-Za-z0-9_]*), found {value!r}")
 
     @classmethod
     def names(cls) -> list[str]:

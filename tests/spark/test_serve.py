@@ -168,6 +168,34 @@ def test_a_busy_port_is_refused_before_spark_starts(server):
     assert done.stdout == ""
 
 
+def outside_addresses() -> list[str]:
+    """This machine's IPv4 addresses other than loopback (what another host would connect to)."""
+    found = set()
+    try:
+        found.update(info[4][0] for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET))
+    except OSError:
+        pass
+    try:  # the address the default route leaves from (no packet is sent for a UDP connect)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(("192.0.2.1", 9))
+            found.add(probe.getsockname()[0])
+    except OSError:
+        pass
+    return sorted(a for a in found if not a.startswith("127."))
+
+
+def test_the_endpoint_answers_on_loopback_only(server):
+    """Issue 18, hostile input: the endpoint has no authentication, so nothing but this machine
+    may reach it."""
+    assert accepts(server.port)
+    addresses = outside_addresses()
+    if not addresses:
+        pytest.skip("this machine has no IPv4 address but loopback to try the endpoint from")
+    for address in addresses:
+        with pytest.raises(OSError):  # refused: nothing listens there
+            socket.create_connection((address, server.port), timeout=2).close()
+
+
 def test_the_watcher_registers_a_table_once_its_first_commit_has_settled(tmp_path):
     """No JVM: which folders the endpoint would register, and when."""
     now = 1_000_000.0
