@@ -41,8 +41,13 @@ def is_plain_identifier(name: str) -> bool:
 
 
 def sql_string(value: str) -> str:
-    """A Spark SQL string literal."""
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    """A Spark SQL string literal.
+
+    ``$`` is written as the escape ``\\u0024``: Spark substitutes ``${name}`` in a statement's text
+    before parsing it (``spark.sql.variable.substitute``), literals included, so a value holding
+    ``${catalog}`` (an error message quoting metadata) would otherwise lose it.
+    """
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'").replace("$", "\\u0024") + "'"
 
 
 def sql_timestamp(value) -> str:

@@ -18,6 +18,7 @@ from framework.platform.sqltext import sql_literal
     (2.0, DoubleType(), "CAST('2.0' AS double)"),
     (1e-05, DoubleType(), "CAST('1e-05' AS double)"),
     ("it's \\ here", StringType(), "CAST('it\\'s \\\\ here' AS string)"),
+    ("${catalog}.x", StringType(), "CAST('\\u0024{catalog}.x' AS string)"),  # no ${...} left for Spark to substitute
     (datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC), TimestampType(), "CAST(TIMESTAMP '2026-01-02 03:04:05.000000+00:00' AS timestamp)"),
     ([], ArrayType(StringType()), "CAST(ARRAY() AS array<string>)"),
     (["a", None], ArrayType(StringType()), "CAST(ARRAY(CAST('a' AS string), CAST(NULL AS string)) AS array<string>)"),
