@@ -16,7 +16,7 @@ the one the table's state covers (``input_versions``), and only its last few com
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pyspark.sql import functions as F
 
@@ -39,8 +39,7 @@ class Recovery:
     def state(self, state: TableState) -> TableState:
         """``state`` with the crashed run's watermark: where the next window starts (a marker without
         one, a table read whole each run, keeps the stored one)."""
-        watermark = self.watermark if self.watermark is not None else state.watermark_value
-        return TableState(watermark, state.last_run_id, state.last_status, state.last_run_at, state.input_versions)
+        return state if self.watermark is None else replace(state, watermark_value=self.watermark)
 
 
 def _covered_version(state: TableState) -> int | None:
