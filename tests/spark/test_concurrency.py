@@ -2,7 +2,7 @@
 
 Two runners over the same table, started together, in threads of one process (each on a session
 of its own, as the fan-out's parallel tasks are) and in two real processes over one local
-lakehouse. Whichever writes Gold second finds the first's commit after the version it computed
+lakehouse (the test's own and one more). Whichever writes Gold second finds the first's commit after the version it computed
 against and is refused (SKIPPED, a message naming the other run, nothing written, no state of its
 own); the other's batch and state stand (framework/engine/merge.py, framework/platform/commit_lock.py).
 """
@@ -13,6 +13,7 @@ import json
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import replace
 
 from framework.engine import failpoints
@@ -102,16 +103,22 @@ print("RESULT " + json.dumps([[r.status, r.error_message] for r in result.rows])
 
 
 def test_two_processes_running_one_table_at_once_converge_on_one_batch(lakehouse, clock, tmp_path):
+    """This test's process and one more, each with its JVM, over one lakehouse folder: the other
+    starts its run the moment this one starts its own (a JVM start spared against two new ones)."""
     seeded(lakehouse, clock, "t_procs")
     params = {"bronze_schema": lakehouse.params.bronze_schema, "gold_schema": lakehouse.params.gold_schema,
               "control_schema": lakehouse.params.control_schema}
     start = tmp_path / "start"
-    procs = [subprocess.Popen([sys.executable, "-c", DRIVER, str(lakehouse.home), json.dumps(params), run_id, str(start)],
-                              cwd=ROOT, env=subprocess_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for run_id in ("p1", "p2")]
-    outputs = [p.communicate(timeout=600) for p in procs]
-    for proc, (out, err) in zip(procs, outputs):
-        assert proc.returncode == 0, err[-3000:]
-        assert "RESULT " in out, err[-3000:]
+    other = subprocess.Popen([sys.executable, "-c", DRIVER, str(lakehouse.home), json.dumps(params), "p2", str(start)],
+                             cwd=ROOT, env=subprocess_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 600
+    while not (tmp_path / "p2").exists() and other.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)  # its JVM is up and bootstrapped: go together
+    (tmp_path / "p1").touch()
+    here = run(Context(lakehouse, clock=clock, run_id_factory=lambda: "p1"), tables=["t_procs"])
+    out, err = other.communicate(timeout=600)
+    assert other.returncode == 0, err[-3000:]
+    assert "RESULT " in out, err[-3000:]
+    assert [r.status for r in here.rows] in (["SUCCEEDED"], ["SKIPPED"])
     lakehouse.spark.catalog.refreshTable(lakehouse.params.gold("t_procs"))
     check_converged(lakehouse, "t_procs", ["p1", "p2"])

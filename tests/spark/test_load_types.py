@@ -180,15 +180,15 @@ def test_a_view_gives_a_second_name_to_a_gold_table_and_is_recreated_only_when_i
 # -- deletes hold: a deleted key stays deleted when an older version arrives in a later run ---------
 LATE = "id STRING, name STRING, amount BIGINT, ts TIMESTAMP, ingested TIMESTAMP, deleted BOOLEAN"
 DELETING = dict(sequence_by="ts", watermark_column="ingested", lookback="1 hour", delete_condition="deleted")
-# (id, name, ts hour, deleted), by the hour each batch is ingested: the window re-reads an hour behind
-# the last batch, so the deletions (hour 10) are out of the window of the last batch (hour 20), and
-# only a tombstone can tell its older versions from new keys
-LATE_BATCHES = {
-    1: [("k", "k1", 1, False), ("k", "k3", 3, False), ("r", "r1", 1, False)],
-    10: [("k", None, 4, True), ("m", None, 5, True), ("r", None, 4, True)],  # m: deleted before ever seen
-    15: [("z", "z7", 7, False)],
-    20: [("k", "k2", 2, False), ("m", "m4", 4, False), ("r", "r6", 6, False)],  # older, older, newer
-}
+# Deliveries of (hour ingested, id, name, ts hour, deleted): the window re-reads an hour behind the
+# last batch's latest ingestion, so the deletions (ingested at hour 10, beside z at hour 15) are out
+# of the window of the last delivery, and only a tombstone can tell their keys' older versions from new keys
+LATE_DELIVERIES = [
+    [(1, "k", "k1", 1, False), (1, "k", "k3", 3, False), (1, "r", "r1", 1, False)],
+    [(10, "k", None, 4, True), (10, "m", None, 5, True), (10, "r", None, 4, True),  # m: deleted before ever seen
+     (15, "z", "z7", 7, False)],
+    [(20, "k", "k2", 2, False), (20, "m", "m4", 4, False), (20, "r", "r6", 6, False)],  # older, older, newer
+]
 
 
 def latest_by_key(events) -> list[tuple]:
@@ -216,13 +216,13 @@ def test_a_deleted_key_stays_deleted_when_an_older_version_arrives_in_a_later_ru
             raw_spec(table_name="t_short", tombstone_retention="1 day", **DELETING),
             raw_spec(table_name="t_dim", load_type="scd2", **DELETING))
     delivered = []
-    for ingested, batch in LATE_BATCHES.items():
-        add_rows(lakehouse, "things", LATE, [(k, n, None if d else 1, ts(h), ts(ingested), d) for k, n, h, d in batch])
-        delivered += batch
-        later = clock if ingested < 20 else (lambda: clock() + timedelta(days=2))  # t_short's tombstones expire
-        assert {r.table_name: r.status for r in hydrate(lakehouse, later).rows} == dict.fromkeys(["t_scd1", "t_upsert", "t_short", "t_dim"], "SUCCEEDED")
+    for number, delivery in enumerate(LATE_DELIVERIES, 1):
+        add_rows(lakehouse, "things", LATE, [(k, n, None if d else 1, ts(h), ts(at), d) for at, k, n, h, d in delivery])
+        delivered += [(k, n, h, d) for _, k, n, h, d in delivery]
+        later = clock if number < len(LATE_DELIVERIES) else (lambda: clock() + timedelta(days=2))  # t_short's tombstones expire
+        assert {r.table_name: r.status for r in hydrate(lakehouse, later, parallel=2).rows} == dict.fromkeys(["t_scd1", "t_upsert", "t_short", "t_dim"], "SUCCEEDED")
         for table in ("t_scd1", "t_upsert"):
-            assert gold(lakehouse, table, ["id", "name"]) == latest_by_key(delivered), (table, ingested)
+            assert gold(lakehouse, table, ["id", "name"]) == latest_by_key(delivered), (table, number)
         history = expected_history([(k, h, n, d) for k, n, h, d in delivered])
         assert gold(lakehouse, "t_dim_history", ["id", "name", "valid_from", "valid_to", "is_current", "_hm_deleted"],
                     order=["id", "valid_from"]) == [(k, n, ts(f), None if t is None else ts(t), cur, d) for k, n, f, t, cur, d in history]
