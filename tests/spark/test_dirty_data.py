@@ -56,7 +56,7 @@ def test_a_negative_price_a_missing_sku_and_conflicting_workspaces_are_quarantin
     append(lh, "workspaces_latest", workspaces.where(F.col("workspace_id").isin(conflicting)).withColumn("workspace_name", F.lit("a second name")))
     onboard_specs(lh, onboarded_entries(), now=T0, user="test")
 
-    first = hydrate(lh, clock)
+    first = hydrate(lh, clock, parallel=2)
     assert {r.table_name: r.status for r in first.rows} == dict.fromkeys(TABLES, "SUCCEEDED"), [r.error_message for r in first.rows]
     audit = {r.table_name: r for r in first.rows}
     found = quarantine(lh)

@@ -45,7 +45,7 @@ def test_schema_drift_follows_each_tables_policy(lakehouse, clock):
                                                ("z", "z1", 3, ts(1.5), "n/a", False)])
     parse = spec("d_parse", {"name": "note_number", "expr": "note", "type": "BIGINT"})  # a text value that is no number
     onboard(lakehouse, *TABLES.values(), parse)
-    first = {r.table_name: r for r in hydrate(lakehouse, clock).rows}
+    first = {r.table_name: r for r in hydrate(lakehouse, clock, parallel=2).rows}
     assert {t: r.status for t, r in first.items()} == {**dict.fromkeys(TABLES, "SUCCEEDED"), "d_parse": "FAILED"}
     # hostile input: a value that does not convert fails the table (ANSI SQL), naming it; no row silently lost
     assert "CAST_INVALID_INPUT] The value 'n' of the type \"STRING\" cannot be cast to \"BIGINT\"" in first["d_parse"].error_message
@@ -56,7 +56,7 @@ def test_schema_drift_follows_each_tables_policy(lakehouse, clock):
                          (("d_append", None), ("d_backfill", "backfill"), ("d_fail", "fail"))])
     old = [("a", "a1", 1, ts(1), None, False), ("b", "b1", 2, ts(1), None, False), ("z", "z1", 3, ts(1.5), None, False)]
     replace_source(lakehouse, old + [("c", "c1", 3_000_000_000, ts(2), "x", False)])  # c's amount needs a BIGINT
-    rows = {r.table_name: r for r in hydrate(lakehouse, clock, tables=list(TABLES)).rows}
+    rows = {r.table_name: r for r in hydrate(lakehouse, clock, tables=list(TABLES), parallel=2).rows}
 
     assert {t: r.status for t, r in rows.items()} == {
         "d_append": "SUCCEEDED", "d_backfill": "SUCCEEDED", "d_fail": "FAILED", "d_narrow": "FAILED", "d_gone": "FAILED"}
