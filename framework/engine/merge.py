@@ -182,9 +182,9 @@ class Marker:
         return cls(found["healthmon_run_id"], table, found.get("watermark_from"), found.get("watermark_to"))
 
 
-def _refused(marker: Marker, target: str, why: str) -> ConcurrentRunError:
-    """The refusal of a Gold write another run of the table got in first: what happened, and that
-    nothing of this run reached ``target``."""
+def _refused(marker: Marker, why: str) -> ConcurrentRunError:
+    """The refusal of a Gold write another run of the table got in first: ``why`` (which names the
+    Gold table), and that nothing of this run reached it."""
     return ConcurrentRunError(f"{marker.table}: {why}; this run wrote nothing to it and leaves the table's state to that run. "
                               f"Run again to take up anything newer")
 
@@ -200,7 +200,7 @@ def refused_on_conflict(target: str, marker: Marker):
         name = conflict_name(exc)
         if name is None:
             raise
-        raise _refused(marker, target, f"another run committed to {target} while run {marker.run_id} was writing ({name})") from exc
+        raise _refused(marker, f"another run committed to {target} while run {marker.run_id} was writing ({name})") from exc
 
 
 def write_changes(lakehouse: Lakehouse, plan: MergePlan, changes: DataFrame, marker: Marker, base: int | None = None) -> Commit:
@@ -238,8 +238,8 @@ def _refuse_if_written_since(lakehouse: Lakehouse, target: str, marker: Marker, 
             return
         other = Marker.parse(commit["userMetadata"], marker.table)
         if other is not None and other.run_id != marker.run_id:
-            raise _refused(marker, target, f"run {other.run_id} wrote {target} (version {commit['version']}) after run "
-                                           f"{marker.run_id} computed its changes against version {base}")
+            raise _refused(marker, f"run {other.run_id} wrote {target} (version {commit['version']}) after run "
+                                   f"{marker.run_id} computed its changes against version {base}")
 
 
 def overwrite(lakehouse: Lakehouse, target: str, lay: TargetLayout, rows: DataFrame, view: str, marker: Marker,

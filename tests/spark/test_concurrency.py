@@ -2,9 +2,9 @@
 
 Two runners over the same table, started together, in threads of one process (each on a session
 of its own, as the fan-out's parallel tasks are) and in two real processes over one local
-lakehouse (the test's own and one more). Whichever writes Gold second finds the first's commit after the version it computed
-against and is refused (SKIPPED, a message naming the other run, nothing written, no state of its
-own); the other's batch and state stand (framework/engine/merge.py, framework/platform/commit_lock.py).
+lakehouse (the test's own and one more). Whichever writes Gold second finds the first's commit
+after the version it computed against and is refused (SKIPPED, a message naming the other run,
+nothing written, no state of its own); the other's batch and state stand (framework/engine/merge.py, framework/platform/commit_lock.py).
 """
 
 from __future__ import annotations
