@@ -224,14 +224,15 @@ def write(run: TableRun, layouts: list[TargetLayout], checked: ValidatedBatch, c
     for i, ((name, part), lay, new) in enumerate(zip(run.parts, layouts, created)):
         if i:
             failpoints.reached("between_gold_commits", (run.spec.table_name,))
-        commit = write_table(run, part, name, lay, rows, checked.stats, new, now, upstream, marker)
-        upstream = run.spark.table(name)
+        commit, handed_on = write_table(run, part, name, lay, rows, checked.stats, new, now, upstream, marker)
+        upstream = handed_on if handed_on is not None else run.spark.table(name)
     return commit
 
 
 def write_table(run: TableRun, part: LoadType, target: str, target_layout: TargetLayout, rows: DataFrame, stats: BatchStats,
-                created: bool, now: datetime, upstream: DataFrame | None, marker: Marker) -> Commit:
-    """One Gold commit: an overwrite (full refresh), else one MERGE over the rows that change something.
+                created: bool, now: datetime, upstream: DataFrame | None, marker: Marker) -> tuple[Commit, DataFrame | None]:
+    """One Gold commit: an overwrite (full refresh), else one MERGE over the rows that change
+    something (none when nothing does); and what the load type hands on to the next part.
 
     What the MERGE reads is the load type's (:meth:`~framework.engine.loads.base.LoadType.changes`):
     the diff against Gold, or the batch's own rows for an insert-only MERGE (a Gold table created
@@ -243,18 +244,19 @@ def write_table(run: TableRun, part: LoadType, target: str, target_layout: Targe
     if run.full_refresh:
         with run.step("merge"):
             content = stamp(part.desired(spec, rows, gold.limit(0), upstream), target_layout, run.run_id, now)
-            return overwrite(run.ctx.lakehouse, target, target_layout, content, f"__hm_full_{spec.table_name}", marker, base)
+            return overwrite(run.ctx.lakehouse, target, target_layout, content, f"__hm_full_{spec.table_name}", marker, base), None
     ranges = part.pruning(stats.key_ranges)
     with run.step("diff"):
-        changes, inserts_only = part.changes(spec, target_layout, rows, gold, ranges=ranges, rows_kept=stats.rows_kept, created=created,
-                                             upstream=upstream)
-        changes = stamp(changes, target_layout, run.run_id, now)
-        if not inserts_only:  # the diff is small and its plan deep (windows, joins): computed once, not by each MERGE pass
-            changes = materialize(changes)
+        changes = part.changes(spec, target_layout, rows, gold, ranges=ranges, rows_kept=stats.rows_kept, created=created, upstream=upstream)
+        source = stamp(changes.rows, target_layout, run.run_id, now)
+        if not changes.inserts_only:  # the diff is small and its plan deep (windows, joins): computed once, not by each MERGE pass
+            source = materialize(source)
+            if source.isEmpty():  # nothing changes: no MERGE to plan, no commit
+                return NO_COMMIT, changes.handed_on
     with run.step("merge"):
         target_filter = None if ranges is None or created else key_range(ranges, rows.schema, "t")
-        plan = plan_merge(spec, target_layout, target, f"__hm_changes_{spec.table_name}", target_filter, inserts_only=inserts_only, part=part)
-        return write_changes(run.ctx.lakehouse, plan, changes, marker, base)
+        plan = plan_merge(spec, target_layout, target, f"__hm_changes_{spec.table_name}", target_filter, inserts_only=changes.inserts_only, part=part)
+        return write_changes(run.ctx.lakehouse, plan, source, marker, base), changes.handed_on
 
 
 def succeeded(run: TableRun, window: SourceWindow, checked: ValidatedBatch, commit: Commit, inputs) -> TableOutcome:

@@ -15,7 +15,8 @@ Every load type answers the same questions, in one class, so nothing else in the
   :meth:`check_batch`: a batch this type must refuse;
 - **tables** — :meth:`parts`: the Gold tables the type writes, in order (one for most; scd2 writes
   ``<name>_history`` and then ``<name>``, the current state derived from it, each part a load
-  type of its own). A part after the first reads the table written before it (``upstream``).
+  type of its own). A part after the first derives its rows from what the part before handed on
+  (``upstream``: :attr:`Changes.handed_on`, else the table that part wrote).
 - **or a view** — :meth:`defines_view`, :meth:`ensure_view`: a view over another Gold table
   instead of all the above.
 
@@ -23,6 +24,8 @@ The registry (:mod:`framework.engine.loads.registry`) maps control-table names t
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
@@ -40,6 +43,17 @@ from framework.metadata.spec import TableSpec
 SMALL_BATCH_ROWS = 200_000
 TOMBSTONES_APPLY = ("applies only where a deletion removes a key's row: scd1 or fact_upsert with delete_condition and sequence_by "
                     "(scd2 keeps a deletion as the last version of <name>_history)")
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What one part's MERGE reads, whether that MERGE only inserts, and what the next part
+    derives its rows from (None: the Gold table this part writes; scd2's history hands on the
+    touched keys' recomputed versions, so the current rows need no second read of it)."""
+
+    rows: DataFrame
+    inserts_only: bool
+    handed_on: DataFrame | None = None
 
 
 class LoadType:
@@ -126,17 +140,21 @@ class LoadType:
         return key_ranges
 
     def changes(self, spec: TableSpec, lay: TargetLayout, batch: DataFrame, gold: DataFrame, *, ranges: dict | None,
-                rows_kept: int, created: bool, upstream: DataFrame | None = None) -> tuple[DataFrame, bool]:
+                rows_kept: int, created: bool, upstream: DataFrame | None = None) -> Changes:
         """The MERGE's source, and whether that MERGE only inserts.
 
         A Gold table created just now holds nothing: the batch's desired rows, inserted (no diff
         join). Else the diff against the Gold rows the batch's key range can touch. ``upstream``:
-        the table of the part written before this one (see :meth:`parts`), for parts derived from it.
+        what the part written before this one handed on (see :meth:`parts`), for parts derived from it.
         """
         if created:
-            return self.desired(spec, batch, gold.limit(0)), True
-        touched = gold if ranges is None else gold.where(F.expr(key_range(ranges, batch.schema)))
-        return self.diff(spec, lay, batch, touched, small_batch=rows_kept <= SMALL_BATCH_ROWS), False
+            return Changes(self.desired(spec, batch, gold.limit(0)), True)
+        return Changes(self.diff(spec, lay, batch, self.touched(gold, ranges, batch), small_batch=rows_kept <= SMALL_BATCH_ROWS), False)
+
+    @staticmethod
+    def touched(gold: DataFrame, ranges: dict | None, batch: DataFrame) -> DataFrame:
+        """The Gold rows inside the batch's key ranges (all of Gold without ranges)."""
+        return gold if ranges is None else gold.where(F.expr(key_range(ranges, batch.schema)))
 
     def keeps_tombstones(self, spec: TableSpec) -> bool:
         """Whether a deletion removes the key's Gold row and must be remembered apart, so that an

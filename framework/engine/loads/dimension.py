@@ -6,11 +6,11 @@ what dashboards, SQL functions and alerts join facts to, on the key alone. ``<na
 holds every version (``valid_from``, ``valid_to``, ``is_current``;
 :class:`~framework.engine.loads.history.History`), the deletion being the last one.
 
-The run writes the history first, then derives the current rows of the keys the batch touched
-from the history table just written (its ``is_current`` rows) and upserts them into ``<name>``.
-So the two never disagree after a run, and a run interrupted between the two commits is completed
-by the next one: the watermark has not moved, the same keys are read again, and the current rows
-are derived again from the history, which the re-run leaves as it was.
+The run recomputes the history of the keys the batch touched, writes what changed in it, then
+upserts those keys' current rows (their ``is_current`` versions of the same recomputed history)
+into ``<name>``. So the two never disagree after a run, and a run interrupted between the two
+commits is completed by the next one: the watermark has not moved, the same keys are read again,
+their history recomputes to what the interrupted run wrote, and the current rows follow from it.
 """
 
 from __future__ import annotations
@@ -20,12 +20,11 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import DataType, StructField
 
 from framework.engine.columns import IS_CURRENT, IS_DELETE, SCD2_COLUMNS
-from framework.engine.compare import rows_of_keys, same
+from framework.engine.compare import same
 from framework.engine.layout import TargetLayout
-from framework.engine.loads.base import SMALL_BATCH_ROWS, LoadType
+from framework.engine.loads.base import Changes, LoadType
 from framework.engine.loads.history import History
 from framework.engine.merge import WhenClause
-from framework.engine.pruning import key_range
 from framework.errors import SpecIssue
 from framework.metadata.spec import TableSpec
 from framework.platform.sqltext import quote_ident
@@ -43,28 +42,26 @@ class Current(LoadType):
     def clauses(self, spec: TableSpec) -> tuple[WhenClause, ...]:
         return UPSERT  # a deleted entity keeps its row: nothing is ever deleted here
 
-    def current_rows(self, spec: TableSpec, history: DataFrame, batch: DataFrame | None, *, broadcast: bool) -> DataFrame:
-        touched = history.where(F.col(IS_CURRENT))
-        if batch is not None:
-            touched = rows_of_keys(touched, batch, list(spec.primary_keys), broadcast=broadcast)
-        return touched.select(*[quote_ident(c) for c in spec.column_names], F.lit(False).alias(IS_DELETE))
+    def current_rows(self, spec: TableSpec, history: DataFrame) -> DataFrame:
+        """The ``is_current`` rows of ``history`` with the metadata's columns."""
+        current = history.where(F.col(IS_CURRENT))
+        return current.select(*[quote_ident(c) for c in spec.column_names], F.lit(False).alias(IS_DELETE))
 
     def desired(self, spec: TableSpec, batch: DataFrame, empty_gold: DataFrame, upstream: DataFrame | None = None) -> DataFrame:
-        return self.current_rows(spec, upstream, None, broadcast=False)
+        return self.current_rows(spec, upstream)
 
     def changes(self, spec: TableSpec, lay: TargetLayout, batch: DataFrame, gold: DataFrame, *, ranges: dict | None,
-                rows_kept: int, created: bool, upstream: DataFrame | None = None) -> tuple[DataFrame, bool]:
-        """The touched keys' current rows that ``<name>`` lacks or holds differently."""
-        small = rows_kept <= SMALL_BATCH_ROWS
-        rows = self.current_rows(spec, upstream, batch, broadcast=small)
+                rows_kept: int, created: bool, upstream: DataFrame | None = None) -> Changes:
+        """The touched keys' current rows that ``<name>`` lacks or holds differently; ``upstream``
+        is the touched keys' recomputed history the history part handed on."""
+        rows = self.current_rows(spec, upstream)
         if created:
-            return rows, True
+            return Changes(rows, True)
         keys = list(spec.primary_keys)
-        touched = gold if ranges is None else gold.where(F.expr(key_range(ranges, batch.schema)))
-        stored = touched.select(*[quote_ident(c) for c in spec.column_names]).withColumn("_hm_present", F.lit(True))
+        stored = self.touched(gold, ranges, batch).select(*[quote_ident(c) for c in spec.column_names]).withColumn("_hm_present", F.lit(True))
         joined = rows.alias("s").join(stored.alias("t"), same("s", "t", keys, rows.schema), "left")
         changed = F.col("t._hm_present").isNull() | ~same("s", "t", lay.compared, rows.schema)
-        return joined.where(changed).select("s.*"), False
+        return Changes(joined.where(changed).select("s.*"), False)
 
 
 class Dimension(LoadType):

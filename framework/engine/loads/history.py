@@ -12,10 +12,11 @@ from pyspark.sql.types import BooleanType, DataType, StructField
 from framework.engine.columns import DELETED, IS_CURRENT, IS_DELETE, ORIGIN, SCD2_COLUMNS, SEQ, VALID_FROM, VALID_TO
 from framework.engine.compare import comparable, rows_of_keys, same, tie_break_values
 from framework.engine.layout import TargetLayout
-from framework.engine.loads.base import TOMBSTONES_APPLY, LoadType
+from framework.engine.loads.base import SMALL_BATCH_ROWS, TOMBSTONES_APPLY, Changes, LoadType
 from framework.engine.merge import WhenClause
 from framework.errors import SpecIssue
 from framework.metadata.spec import TableSpec
+from framework.platform.checkpoint import materialize
 from framework.platform.sqltext import quote_ident
 
 
@@ -112,10 +113,31 @@ class History(LoadType):
             F.lit(False).alias(IS_DELETE),
         )
 
+    def changes(self, spec: TableSpec, lay: TargetLayout, batch: DataFrame, gold: DataFrame, *, ranges: dict | None,
+                rows_kept: int, created: bool, upstream: DataFrame | None = None) -> Changes:
+        """The versions to write, and the touched keys' recomputed history handed on to ``<name>``.
+
+        The keys' stored versions and their recomputed history are each materialized once: the
+        diff reads both twice, and the current rows are the history's ``is_current`` rows, so
+        ``<name>`` needs no second read of the table just written.
+        """
+        if created:
+            history = materialize(self.history(spec, batch, gold.limit(0)))
+            return Changes(history, True, handed_on=history)
+        existing = materialize(rows_of_keys(self.touched(gold, ranges, batch), batch, list(spec.primary_keys),
+                                            broadcast=rows_kept <= SMALL_BATCH_ROWS))
+        history = materialize(self.history(spec, batch, existing))
+        return Changes(self.versions_diff(lay, history, existing), False, handed_on=history)
+
     def diff(self, spec: TableSpec, lay: TargetLayout, batch: DataFrame, gold: DataFrame, *, small_batch: bool = False) -> DataFrame:
         """Versions to insert or update and stored versions to delete, for the batch's keys only."""
         existing = rows_of_keys(gold, batch, list(spec.primary_keys), broadcast=small_batch)
-        history = self.history(spec, batch, existing)
+        return self.versions_diff(lay, self.history(spec, batch, existing), existing)
+
+    @staticmethod
+    def versions_diff(lay: TargetLayout, history: DataFrame, existing: DataFrame) -> DataFrame:
+        """The recomputed ``history`` against the ``existing`` versions of the same keys: new or
+        changed versions to upsert, stored versions no longer in the history to delete."""
         schema = history.schema
         upserts = history.alias("s").join(
             existing.alias("t"), same("s", "t", list(lay.merge_keys) + list(lay.compared), schema), "left_anti"

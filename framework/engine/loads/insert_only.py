@@ -9,7 +9,7 @@ from __future__ import annotations
 from pyspark.sql import DataFrame
 
 from framework.engine.layout import TargetLayout
-from framework.engine.loads.base import INSERT_ONLY
+from framework.engine.loads.base import INSERT_ONLY, Changes
 from framework.engine.loads.upsert import Upsert
 from framework.engine.merge import WhenClause
 from framework.errors import SpecIssue
@@ -33,5 +33,5 @@ class InsertOnly(Upsert):
         return INSERT_ONLY
 
     def changes(self, spec: TableSpec, lay: TargetLayout, batch: DataFrame, gold: DataFrame, *, ranges: dict | None,
-                rows_kept: int, created: bool, upstream: DataFrame | None = None) -> tuple[DataFrame, bool]:
-        return self.desired(spec, batch, gold.limit(0)), True  # Delta's insert-only MERGE is the anti join
+                rows_kept: int, created: bool, upstream: DataFrame | None = None) -> Changes:
+        return Changes(self.desired(spec, batch, gold.limit(0)), True)  # Delta's insert-only MERGE is the anti join
