@@ -103,8 +103,12 @@ def forget_control(lakehouse: Lakehouse) -> None:
 
 
 def upsert_specs(lakehouse: Lakehouse, specs: list[TableSpec], *, now: datetime, user: str | None = None) -> None:
-    """Write metadata rows (new tables inserted, existing ones replaced, state kept)."""
-    control_store(lakehouse).upsert_metadata([spec.to_row() for spec in specs], now=now, user=user)
+    """Write metadata rows (new tables inserted, existing ones replaced, state kept); when the
+    control table (as this process last read it: onboarding has just checked against it) holds
+    none of them, by an insert-only write."""
+    known = read_control(lakehouse).domains
+    new_only = not any(spec.table_name in known for spec in specs)
+    control_store(lakehouse).upsert_metadata([spec.to_row() for spec in specs], now=now, user=user, new_only=new_only)
     forget_control(lakehouse)
 
 

@@ -150,10 +150,14 @@ class ControlStore:
     def _state_marker(self) -> str:
         return json.dumps({"healthmon_state": self._token})
 
-    def upsert_metadata(self, rows: list[dict], *, now: datetime, user: str | None = None) -> None:
+    def upsert_metadata(self, rows: list[dict], *, now: datetime, user: str | None = None, new_only: bool = False) -> None:
         """Write metadata rows in one MERGE: new tables inserted, existing ones replaced, state kept.
 
-        A row's keys are the metadata columns it sets (a spec's ``to_row()``)."""
+        A row's keys are the metadata columns it sets (a spec's ``to_row()``). ``new_only``: the
+        caller read no row of these tables, so an insert-only MERGE does (Delta's cheaper plan: an
+        anti join, no update pass); should another writer have added one of them meanwhile, it
+        inserts fewer rows than given, and the full MERGE runs to replace that row's metadata.
+        """
         if not rows:
             return
         spark = self.spark
@@ -167,12 +171,14 @@ class ControlStore:
         view = f"__hm_onboarding_{uuid.uuid4().hex}"
         spark.createDataFrame(values, schema).createOrReplaceTempView(view)
         sets = ", ".join(f"t.{quote_ident(c)} = s.{quote_ident(c)}" for c in metadata)
+        merge = f"MERGE INTO {quote_table(self.table)} t USING {view} s ON t.table_name = s.table_name "
         try:
             with self.lakehouse.writing(self.table):
-                spark.sql(
-                    f"MERGE INTO {quote_table(self.table)} t USING {view} s ON t.table_name = s.table_name "
-                    f"WHEN MATCHED THEN UPDATE SET {sets} WHEN NOT MATCHED THEN INSERT *"
-                )
+                if new_only:
+                    done = spark.sql(merge + "WHEN NOT MATCHED THEN INSERT *").first()
+                    if done is not None and done["num_inserted_rows"] == len(rows):
+                        return
+                spark.sql(merge + f"WHEN MATCHED THEN UPDATE SET {sets} WHEN NOT MATCHED THEN INSERT *")
         finally:
             spark.catalog.dropTempView(view)
 

@@ -231,3 +231,23 @@ def test_a_row_inserted_by_sql_is_validated_at_load_and_fails_only_its_own_table
     assert status["typo"].status == "FAILED"
     assert "typo.load_type: must be one of" in status["typo"].error_message
     assert "typo.columns[id].expr: does not parse" in status["typo"].error_message
+
+
+def test_an_onboarding_that_took_its_tables_for_new_still_replaces_a_row_another_writer_added(lakehouse, clock):
+    """Onboarding only new tables writes by an insert-only MERGE; a row that another writer added
+    in between (here: already there, as the caller did not know) gets the new metadata and keeps
+    its state, by the full MERGE that follows: one row per table, as after any onboarding."""
+    from framework.engine.control import control_store
+    from framework.metadata.spec import TableSpec
+    from framework.platform.control_store import StateUpdate
+
+    onboard(lakehouse, raw_spec(table_name="raced"))
+    store = control_store(lakehouse)
+    store.record_states([StateUpdate("raced", "SUCCEEDED", "run-x", clock(), "2026-01-01 05:00:00")])
+    rows = [TableSpec.from_dict(raw_spec(table_name=name, description=f"{name}, onboarded again")).to_row() for name in ("raced", "fresh")]
+    store.upsert_metadata(rows, now=clock(), user="other", new_only=True)
+    found = {r.table_name: r for r in lakehouse.spark.table(store.table).collect()}
+    assert sorted(found) == ["fresh", "raced"]
+    assert {name: row.description for name, row in found.items()} == {"raced": "raced, onboarded again", "fresh": "fresh, onboarded again"}
+    assert (found["raced"].watermark_value, found["raced"].last_run_id) == ("2026-01-01 05:00:00", "run-x")
+    assert (found["fresh"].watermark_value, found["fresh"].updated_by) == (None, "other")
