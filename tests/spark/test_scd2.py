@@ -5,14 +5,8 @@ and ``dim_hist`` (one row per key: its current version, a deleted key's deletion
 
 from __future__ import annotations
 
-import itertools
-import random
-
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
 from tests.builders import raw_spec
-from tests.harness import add_rows, fresh_lakehouse, gold, hydrate, make_source, onboard, ts, version
+from tests.harness import add_rows, gold, hydrate, make_source, onboard, ts, version
 from tests.scd2_reference import expected_history
 
 EVENTS = "id STRING, name STRING, ts TIMESTAMP, deleted BOOLEAN"
@@ -67,47 +61,5 @@ def test_late_version_lands_in_place_and_a_deletion_is_the_last_version_kept_in_
     assert (version(lakehouse, "dim_hist"), version(lakehouse, "dim_hist_history")) == before
 
 
-event = st.tuples(
-    st.sampled_from(["k1", "k2"]),
-    st.integers(min_value=0, max_value=40),
-    st.sampled_from(["A", "B", None]),
-    st.booleans(),
-)
-history = st.lists(event, min_size=1, max_size=12, unique_by=lambda e: (e[0], e[1]))
-HISTORIES = 8  # per example; keys do not interact, so one lakehouse and two runs carry them all
-_examples = itertools.count(1)
-
-
-@settings(max_examples=2, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
-@given(histories=st.lists(st.tuples(history, st.integers(0, 2**16)), min_size=HISTORIES, max_size=HISTORIES))
-def test_any_delivery_order_converges_to_the_reference_history(spark, home, clock, histories):
-    """Events delivered in random batches and random order give the reference history.
-
-    Each history lives under keys of its own (``h3k1``...), with its own delivery order, its own
-    re-delivered duplicate and its own cut into two batches; the two runs deliver every history's
-    first part, then the rest. A key's versions depend on that key's events only (the window reads
-    the touched keys' whole source history), so each history must equal its own reference, exactly
-    as if it had a lakehouse to itself: eight histories for the price of one.
-    """
-    lakehouse = fresh_lakehouse(spark, home, f"scd2p{next(_examples)}")  # one per example
-    batches: tuple[list, list] = ([], [])
-    expected = []
-    for i, (events, split) in enumerate(histories):
-        events = [(f"h{i}{k}", h, n, d) for k, h, n, d in events]
-        rng = random.Random(split)
-        delivered = list(events) + [rng.choice(events)]  # one re-delivered duplicate
-        rng.shuffle(delivered)
-        cut = rng.randint(1, len(delivered))
-        batches[0].extend(delivered[:cut])
-        batches[1].extend(delivered[cut:])
-        expected.extend(expected_history(events))
-    make_source(lakehouse, "events", EVENTS)
-    onboard(lakehouse, raw_spec(**SCD2))
-    for batch in batches:
-        if batch:
-            add_rows(lakehouse, "events", EVENTS, [(k, n, ts(h), d) for k, h, n, d in batch])
-            result = hydrate(lakehouse, clock)
-            assert result.rows[0].status == "SUCCEEDED", result.rows[0].error_message
-    expected.sort(key=lambda r: (r[0], r[2]))
-    assert gold(lakehouse, "dim_hist_history", [*COLUMNS[:5], "_hm_deleted"], order=["id", "valid_from"]) == as_rows(expected)
-    assert gold(lakehouse, "dim_hist", ["id", "name", "deleted"]) == as_current(expected)
+# Random histories delivered in random batches: tests/spark/test_history_properties.py (scd2 beside
+# every other load type, one lakehouse, the reference of tests/scd2_reference.py).
