@@ -11,9 +11,8 @@ import re
 
 from framework.errors import UnsafeSqlError
 
-_LOOKBACK = re.compile(
-    r"^\s*(\d+)\s+(year|month|week|day|hour|minute|second)s?\s*$", re.IGNORECASE
-)
+LOOKBACK_UNITS = ("year", "month", "week", "day", "hour", "minute", "second")
+_LOOKBACK = re.compile(rf"^\s*(\d+)\s+({'|'.join(LOOKBACK_UNITS)})s?\s*$", re.IGNORECASE)
 
 
 def _strip_string_literals(text: str) -> str:

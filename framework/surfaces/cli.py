@@ -92,6 +92,8 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("demo", parents=[common], help="bootstrap, append a Bronze batch, onboard all tables, run, summarize, write the health report")
     report = sub.add_parser("report", parents=[common], help="write the HTML health report (PNG charts from the dashboard queries)")
     report.add_argument("--out", default=None, help="output folder (default: <home>/report)")
+    schema = sub.add_parser("schema", help="print the onboarding files' JSON Schema (docs/onboarding.schema.json); no Spark needed")
+    schema.add_argument("--out", default=None, help="write it to this file instead")
     workspace = argparse.ArgumentParser(add_help=False)
     _verbose_option(workspace, defaults=False)
     workspace.add_argument("--profile", default=None, help="~/.databrickscfg profile (default: the SDK's own auth, e.g. DATABRICKS_HOST/DATABRICKS_TOKEN)")
@@ -259,6 +261,18 @@ def _cmd_report(args) -> int:
     return 0
 
 
+def _cmd_schema(args) -> int:
+    from framework.engine.loads import meanings
+    from framework.metadata.format import schema_text
+
+    text = schema_text(meanings())
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def _cmd_job(args) -> int:
     from framework.surfaces.workspace_jobs import job_command
 
@@ -274,6 +288,7 @@ COMMANDS = {
     "serve": _cmd_serve,
     "demo": _cmd_demo,
     "report": _cmd_report,
+    "schema": _cmd_schema,
     "job": _cmd_job,
 }
 

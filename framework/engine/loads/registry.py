@@ -42,6 +42,11 @@ def load_of(spec: TableSpec | str) -> LoadType:
         raise UnknownLoadTypeError(f"{table}unknown load type {name!r}; valid load types are: {', '.join(LOADS)}") from None
 
 
+def meanings() -> dict[str, str]:
+    """Each valid load type name and what it means (for the onboarding format's description)."""
+    return {name: load.meaning for name, load in LOADS.items()}
+
+
 def find_issues(specs: list[TableSpec], known_tables: set[str] | None = None) -> list[SpecIssue]:
     """Every problem of ``specs``: metadata's own rules and each spec's load type's rules."""
     return _find_issues(specs, LOADS, known_tables)
