@@ -92,6 +92,8 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("demo", parents=[common], help="bootstrap, append a Bronze batch, onboard all tables, run, summarize, write the health report")
     report = sub.add_parser("report", parents=[common], help="write the HTML health report (PNG charts from the dashboard queries)")
     report.add_argument("--out", default=None, help="output folder (default: <home>/report)")
+    lineage = sub.add_parser("lineage", parents=[common], help="print each Gold column's source columns and expression, from the control table (docs/lineage.md)")
+    lineage.add_argument("--out", default=None, help="write it to this file instead")
     schema = sub.add_parser("schema", help="print the onboarding files' JSON Schema (docs/onboarding.schema.json); no Spark needed")
     schema.add_argument("--out", default=None, help="write it to this file instead")
     workspace = argparse.ArgumentParser(add_help=False)
@@ -261,6 +263,18 @@ def _cmd_report(args) -> int:
     return 0
 
 
+def _cmd_lineage(args) -> int:
+    from framework.engine.control import read_control
+    from framework.metadata.lineage import lineage_markdown
+
+    text = lineage_markdown(list(read_control(_context(args, views=False).lakehouse).specs.values()))
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def _cmd_schema(args) -> int:
     from framework.engine.loads import meanings
     from framework.metadata.format import schema_text
@@ -288,6 +302,7 @@ COMMANDS = {
     "serve": _cmd_serve,
     "demo": _cmd_demo,
     "report": _cmd_report,
+    "lineage": _cmd_lineage,
     "schema": _cmd_schema,
     "job": _cmd_job,
 }

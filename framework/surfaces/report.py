@@ -20,6 +20,7 @@ from framework.surfaces.dashboards import Dataset, Result, datasets, run_dataset
 
 RED, GREEN, GREY, AMBER = "#d62728", "#2ca02c", "#9e9e9e", "#ff9f1c"
 LATE_STATUSES = ("LATE", "NEVER_SUCCEEDED")
+LINEAGE_PAGE = "lineage.html"  # beside index.html; each table's name in the report links to its section
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ def write_report(lakehouse: Lakehouse, out: str | Path | None = None, *, now: da
         written.append(stale)
     index = out / "index.html"
     index.write_text(_page(lakehouse, data, queries, {p.name for p in written}, now))
+    (out / LINEAGE_PAGE).write_text(_lineage_page(lakehouse))
     return Report(index, tuple(written))
 
 
@@ -188,15 +190,43 @@ def _cell(value) -> str:
     return html.escape(str(value))
 
 
+def _value(column: str, row: dict) -> str:
+    """A cell's HTML: a table's name links to its lineage (``lineage.html``)."""
+    if column == "table_name" and row[column]:
+        return f'<a href="{LINEAGE_PAGE}#{html.escape(str(row[column]))}">{_cell(row[column])}</a>'
+    return _cell(row[column])
+
+
 def _table(rows: list[dict], columns: list[str], bad=lambda column, row: False) -> str:
     head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
     body = "".join(
         "<tr>" + "".join(
-            f"<td class=\"bad\">{_cell(r[c])}</td>" if bad(c, r) else f"<td>{_cell(r[c])}</td>" for c in columns
+            f"<td class=\"bad\">{_value(c, r)}</td>" if bad(c, r) else f"<td>{_value(c, r)}</td>" for c in columns
         ) + "</tr>"
         for r in rows
     )
     return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _lineage_page(lakehouse: Lakehouse) -> str:
+    """``lineage.html``: each onboarded table's lineage (framework.metadata.lineage), anchored by
+    its name, as docs/lineage.md has it for the onboarding files."""
+    from framework.engine.control import read_control
+    from framework.metadata.lineage import lineages
+
+    def code(text: str) -> str:
+        return f"<code>{html.escape(text)}</code>"
+
+    sections = ["<h1>Lineage</h1>", '<p class="muted">Each Gold column: the source columns its expression reads, and the expression.</p>']
+    for table in lineages(list(read_control(lakehouse).specs.values())):
+        facts = [html.escape(table.load_type), *("".join(code(t) if is_code else html.escape(t) for t, is_code in parts) for parts in table.reads)]
+        facts += ["after " + ", ".join(f'<a href="#{html.escape(d)}">{html.escape(d)}</a>' for d in table.after)] if table.after else []
+        rows = "".join(f"<tr><td>{code(n)}</td><td>{html.escape(t)}</td><td>{html.escape(', '.join(src))}</td><td>{code(e)}</td></tr>"
+                       for n, t, src, e in table.columns)
+        sections += [f'<h2 id="{html.escape(table.name)}">{html.escape(table.name)} <span class="muted">({html.escape(table.domain)})</span></h2>',
+                     f"<p>{' · '.join(facts)}</p>", f"<table><tr><th>Gold column</th><th>type</th><th>from</th><th>expression</th></tr>{rows}</table>"]
+    body = "\n".join(sections)
+    return f'<!doctype html>\n<html><head><meta charset="utf-8"><title>Health Monitor lineage</title><style>{CSS}</style></head>\n<body>\n{body}\n</body></html>\n'
 
 
 def _chart(name: str, charts: set[str], alt: str) -> str:

@@ -59,6 +59,10 @@ def test_onboard_run_status_and_sql_json(lakehouse, tmp_path, capsys):
     status = capsys.readouterr().out
     assert "dim_thing" in status and "SUCCEEDED" in status and "2026-01-01 02:00:00" in status
 
+    assert cli(lakehouse, "lineage") == 0  # from the control table: each Gold column's source columns
+    lineage = capsys.readouterr().out
+    assert "### dim_thing" in lineage and "| `seen_at` | TIMESTAMP | things.ts | `ts` |" in lineage
+
     gold = lakehouse.params.gold("dim_thing")
     assert cli(lakehouse, "sql", f"SELECT id, amount, seen_at, tags FROM {gold} ORDER BY id", "--format", "json") == 0
     assert json.loads(capsys.readouterr().out) == [

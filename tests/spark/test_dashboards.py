@@ -170,6 +170,12 @@ def test_the_report_writes_html_and_valid_pngs_with_the_failure_message(demo, tm
             assert image.format == "PNG"
     assert html.escape(demo.audit[FAILING].error_message) in page
     assert FAILING in page and QUARANTINING in page
+    # each table's name links to its lineage: lineage.html, one section per onboarded table
+    lineage = (report.index.parent / "lineage.html").read_text()
+    onboarded = {r.table_name for r in demo.lh.spark.table(demo.lh.params.control("gold_table_control")).collect()}
+    assert set(re.findall(r'<h2 id="([^"]+)"', lineage)) == onboarded
+    links = set(re.findall(r'href="lineage.html#([^"]+)"', page))
+    assert {FAILING, QUARANTINING} <= links <= onboarded
 
 
 def test_views_and_datasets_on_an_empty_lakehouse(spark, home, tmp_path):

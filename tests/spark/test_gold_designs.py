@@ -139,3 +139,17 @@ def test_joining_each_table_to_what_its_design_references_on_the_design_key_keep
     assert {("fact_usage", "dim_workspace"), ("fact_usage", "dim_job"), ("fact_job_run_timeline", "dim_job"),
             ("fact_node_timeline", "dim_cluster"), ("fact_query_history", "dim_warehouse")} <= set(checked)
     assert multiplied == {}, "fact rows before and after the join"
+
+
+def test_the_committed_lineage_is_what_healthmon_lineage_prints_for_the_onboarded_tables(demo_world):
+    """docs/lineage.md is generated (``healthmon lineage --out docs/lineage.md`` over a lakehouse
+    with every onboarding file onboarded, as the shared demo run has it); stale, this fails."""
+    from pathlib import Path
+
+    from framework.engine.control import read_control
+    from framework.metadata.lineage import lineage_markdown
+
+    specs = read_control(demo_world.lakehouse).specs
+    assert sorted(specs) == onboarded_tables()
+    committed = (Path(__file__).resolve().parents[2] / "docs" / "lineage.md").read_text()
+    assert lineage_markdown(list(specs.values())) == committed, "docs/lineage.md is stale: run `healthmon lineage --out docs/lineage.md`"
