@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -104,6 +105,33 @@ class Commit:
 
 
 NO_COMMIT = Commit(None)
+
+
+def predicted(plan: MergePlan, changes: DataFrame, gold: DataFrame) -> Commit:
+    """The counts the MERGE of ``plan`` over ``changes`` would report, writing nothing (a dry run).
+
+    Each source row is decided as Delta's MERGE decides it: joined to Gold on the plan's ON
+    condition, a matched row takes the first MATCHED clause whose condition holds (a DELETE or
+    UPDATE of its target row), an unmatched one the first NOT MATCHED clause (an INSERT).
+    """
+    spark = changes.sparkSession
+    source, target = f"__hm_predict_s_{uuid.uuid4().hex}", f"__hm_predict_t_{uuid.uuid4().hex}"
+    arms = []
+    for clause in plan.clauses:
+        present = "t.__hm_present" if clause.matched == "MATCHED" else "t.__hm_present IS NULL"
+        arms.append(f"WHEN {present}" + (f" AND ({clause.condition})" if clause.condition else "") + f" THEN '{clause.action}'")
+    changes.createOrReplaceTempView(source)
+    gold.createOrReplaceTempView(target)
+    try:
+        rows = spark.sql(
+            f"SELECT CASE {' '.join(arms)} END AS action, count(*) AS n FROM {quote_ident(source)} AS s "
+            f"LEFT JOIN (SELECT *, true AS __hm_present FROM {quote_ident(target)}) AS t ON {plan.on()} GROUP BY 1"
+        ).collect()
+    finally:
+        spark.catalog.dropTempView(source)
+        spark.catalog.dropTempView(target)
+    counts = {r["action"]: r["n"] for r in rows}
+    return Commit(None, counts.get("INSERT", 0), counts.get("UPDATE", 0), counts.get("DELETE", 0))
 
 
 def _commit_for(lakehouse: Lakehouse, target: str, marker: Marker) -> Commit:

@@ -23,7 +23,7 @@ from framework.engine.columns import WATERMARK
 from framework.engine.context import Context
 from framework.engine.layout import TargetLayout
 from framework.engine.loads import LoadType, load_of
-from framework.engine.merge import NO_COMMIT, Commit, Marker, overwrite, stamp, write_changes
+from framework.engine.merge import NO_COMMIT, Commit, Marker, overwrite, predicted, stamp, write_changes
 from framework.engine.pruning import key_range
 from framework.engine.recovery import find_recovery
 from framework.engine.source import SourceWindow, open_source, read_window, unused_columns
@@ -116,8 +116,7 @@ def hydrate_table(ctx: Context, spec: TableSpec, state: TableState, run_id: str,
     failpoints.reached("after_validate", (spec.table_name,))
     layouts = [layout(spec, batch.schema, part) for _, part in run.parts]
     if dry_run:
-        plans = [plan_merge(spec, lay, name, f"__hm_changes_{spec.table_name}", part=part) for (name, part), lay in zip(run.parts, layouts)]
-        return TableOutcome(run.audit(window.watermark_from, stats.watermark_to, window.unused_columns), ";\n".join(p.sql() for p in plans))
+        return dry_outcome(run, window, checked, layouts)
     created = prepare_targets(run, layouts)
     now = ctx.clock()
     # before Gold: a Gold commit (and its marker) means the whole batch is written
@@ -213,13 +212,46 @@ def prepare_targets(run: TableRun, layouts: list[TargetLayout]) -> list[bool]:
                 for (name, part), lay in zip(run.parts, layouts)]
 
 
+def rows_to_write(run: TableRun, checked: ValidatedBatch, now: datetime) -> DataFrame:
+    """The validated rows the Gold write reads: without the window's bound (Gold does not store
+    it), and, where the load type keeps tombstones, without versions a deletion buried."""
+    rows = checked.good.drop(WATERMARK)
+    if run.load.keeps_tombstones(run.spec):
+        rows = tombstones.unburied(run.spec, rows, tombstones.live(run.ctx.lakehouse, run.spec, now))
+    return rows
+
+
+def dry_outcome(run: TableRun, window: SourceWindow, checked: ValidatedBatch, layouts: list[TargetLayout]) -> TableOutcome:
+    """What the run would write, computed by the same diff, writing nothing: each Gold table's
+    MERGE (its SQL) and the counts the run's audit row would carry (the last table's, as a run's)."""
+    spec, now = run.spec, run.ctx.clock()
+    rows, plans, counts, upstream = rows_to_write(run, checked, now), [], NO_COMMIT, None
+    for (name, part), lay in zip(run.parts, layouts):
+        exists = run.ctx.lakehouse.exists(name)
+        gold = run.spark.table(name) if exists else run.spark.createDataFrame([], lay.schema)
+        view = f"__hm_changes_{spec.table_name}"
+        if run.full_refresh:
+            content = part.desired(spec, rows, gold.limit(0), upstream)
+            plans.append(plan_merge(spec, lay, name, view, part=part))
+            counts, upstream = Commit(None, content.count()), content
+            continue
+        ranges = part.pruning(checked.stats.key_ranges)
+        changes = part.changes(spec, lay, rows, gold, ranges=ranges, rows_kept=checked.stats.rows_kept, created=not exists, upstream=upstream)
+        target_filter = None if ranges is None or not exists else key_range(ranges, rows.schema, "t")
+        plans.append(plan_merge(spec, lay, name, view, target_filter, inserts_only=changes.inserts_only, part=part))
+        counts = predicted(plans[-1], stamp(changes.rows, lay, run.run_id, now), gold)
+        upstream = changes.handed_on if changes.handed_on is not None else gold
+    audit = run.audit(window.watermark_from, checked.stats.watermark_to, window.unused_columns, rows_read=checked.rows_read,
+                      rows_deduplicated=checked.rows_deduplicated, rows_inserted=counts.rows_inserted, rows_updated=counts.rows_updated,
+                      rows_deleted=counts.rows_deleted, rows_quarantined=checked.rows_quarantined)
+    return TableOutcome(audit, ";\n".join(p.sql() for p in plans))
+
+
 def write(run: TableRun, layouts: list[TargetLayout], checked: ValidatedBatch, created: list[bool], now: datetime, marker: Marker) -> Commit:
     """The Gold commits, one per table the load type writes, in its order, each carrying the run's
     marker; the last one's (the table the metadata names) is the run's. A table after the first may
     be derived from the one written before it (scd2: ``<name>`` from ``<name>_history``)."""
-    rows = checked.good.drop(WATERMARK)  # the window's bound is taken; Gold does not store it
-    if run.load.keeps_tombstones(run.spec):  # versions at or before a deleted key's deletion stay out
-        rows = tombstones.unburied(run.spec, rows, tombstones.live(run.ctx.lakehouse, run.spec, now))
+    rows = rows_to_write(run, checked, now)
     commit, upstream = NO_COMMIT, None
     for i, ((name, part), lay, new) in enumerate(zip(run.parts, layouts, created)):
         if i:

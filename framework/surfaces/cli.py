@@ -57,6 +57,14 @@ def _verbose_option(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
                              "and print the framework's INFO records (env HEALTHMON_LOG_LEVEL still wins)")
 
 
+def _selection(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The options that choose what a run (or its plan) covers."""
+    parser.add_argument("--table", action="append", dest="tables", help="only this table (repeatable)")
+    parser.add_argument("--domain", action="append", dest="domains", help="only this domain (repeatable)")
+    parser.add_argument("--full-refresh", action="store_true", help="ignore watermarks and rebuild the Gold tables")
+    return parser
+
+
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     _common_options(common, defaults=False)
@@ -73,13 +81,14 @@ def _parser() -> argparse.ArgumentParser:
     boot.add_argument("--scale", type=int, default=1, help="with --demo-data: copies of each event table's rows (default 1)")
     onboard = sub.add_parser("onboard", parents=[common], help="validate and apply onboarding YAML files")
     onboard.add_argument("files", nargs="+")
-    run = sub.add_parser("run", parents=[common], help="hydrate Gold tables")
-    run.add_argument("--table", action="append", dest="tables", help="only this table (repeatable)")
-    run.add_argument("--domain", action="append", dest="domains", help="only this domain (repeatable)")
-    run.add_argument("--full-refresh", action="store_true", help="ignore watermarks and rebuild the Gold tables")
-    run.add_argument("--dry-run", action="store_true", help="print the MERGE plans, write nothing")
+    run = _selection(sub.add_parser("run", parents=[common], help="hydrate Gold tables"))
+    run.add_argument("--dry-run", action="store_true", help="what the run would do, per table, writing nothing (as `healthmon plan`)")
+    run.add_argument("--sql", action="store_true", help="with --dry-run: also print the MERGE each table's write would run")
     run.add_argument("--job-run-id", default=None, help="recorded in the audit rows")
     run.add_argument("--parallel", type=int, default=DEFAULT_PARALLEL, help=f"tables of one dependency layer run at once (default {DEFAULT_PARALLEL})")
+    plan = _selection(sub.add_parser("plan", parents=[common], help="what a run would do, per table: the window, the rows it would read, "
+                                     "insert, update and delete (the run's own diff; nothing written)"))
+    plan.add_argument("--sql", action="store_true", help="also print the MERGE each table's write would run")
     sub.add_parser("status", parents=[common], help="per-table health")
     sql = sub.add_parser("sql", parents=[common], help="run one SQL statement and print the result")
     sql.add_argument("query")
@@ -155,14 +164,14 @@ def _cmd_onboard(args) -> int:
     return 0
 
 
-def _run(ctx, **options) -> int:
+def _run(ctx, *, show_sql: bool = False, **options) -> int:
     from framework.engine.runner import run
-    from framework.surfaces.output import run_summary
+    from framework.surfaces.output import plan_summary, run_summary
 
     result = run(ctx, **options)
-    for plan in result.plans:
+    for plan in result.plans if show_sql else ():
         print(plan + "\n")
-    print(run_summary(result.rows))
+    print(plan_summary(result.rows) if options.get("dry_run") else run_summary(result.rows))
     print(f"run_id {result.run_id}: " + ("FAILED" if result.failed else "ok"))
     return 1 if result.failed else 0
 
@@ -171,7 +180,13 @@ def _cmd_run(args) -> int:
     from dataclasses import replace
 
     ctx = replace(_context(args, views=False), job_run_id=args.job_run_id)
-    return _run(ctx, tables=args.tables, domains=args.domains, full_refresh=args.full_refresh, dry_run=args.dry_run, parallel=max(1, args.parallel))
+    return _run(ctx, tables=args.tables, domains=args.domains, full_refresh=args.full_refresh, dry_run=args.dry_run, parallel=max(1, args.parallel),
+                show_sql=args.sql)
+
+
+def _cmd_plan(args) -> int:
+    return _run(_context(args, views=False), tables=args.tables, domains=args.domains, full_refresh=args.full_refresh, dry_run=True,
+                show_sql=args.sql)
 
 
 def _cmd_status(args) -> int:
@@ -297,6 +312,7 @@ COMMANDS = {
     "bootstrap": _cmd_bootstrap,
     "onboard": _cmd_onboard,
     "run": _cmd_run,
+    "plan": _cmd_plan,
     "status": _cmd_status,
     "sql": _cmd_sql,
     "serve": _cmd_serve,

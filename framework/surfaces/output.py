@@ -73,3 +73,18 @@ def run_summary(rows: Iterable[AuditRow]) -> str:
         for r in sorted(rows, key=lambda r: (r.domain or "", r.table_name))
     ]
     return table(SUMMARY_HEADERS, body)
+
+
+PLAN_HEADERS = ["domain", "table", "status", "watermark from", "watermark to", "would read", "insert", "update", "delete", "quarantine"]
+
+
+def plan_summary(rows: Iterable[AuditRow]) -> str:
+    """A dry run, one line per table: the window it would read (from the stored watermark, less the
+    table's lookback, to the highest watermark value of the rows it would read), the rows it would
+    read, and what its write would insert, update, delete and set aside."""
+    body = [
+        [r.domain, r.table_name, r.status, r.watermark_from, r.watermark_to, r.rows_read, r.rows_inserted, r.rows_updated, r.rows_deleted,
+         r.rows_quarantined]
+        for r in sorted(rows, key=lambda r: (r.domain or "", r.table_name))
+    ]
+    return table(PLAN_HEADERS, body)
