@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
 
 from framework.engine import failpoints, fingerprint, tombstones
 from framework.engine.audit import SUCCEEDED, AuditRow, write_quarantine
@@ -228,7 +229,7 @@ def dry_outcome(run: TableRun, window: SourceWindow, checked: ValidatedBatch, la
     rows, plans, counts, upstream = rows_to_write(run, checked, now), [], NO_COMMIT, None
     for (name, part), lay in zip(run.parts, layouts):
         exists = run.ctx.lakehouse.exists(name)
-        gold = run.spark.table(name) if exists else run.spark.createDataFrame([], lay.schema)
+        gold = planned_gold(run, name, lay) if exists else run.spark.createDataFrame([], lay.schema)
         view = f"__hm_changes_{spec.table_name}"
         if run.full_refresh:
             content = part.desired(spec, rows, gold.limit(0), upstream)
@@ -245,6 +246,15 @@ def dry_outcome(run: TableRun, window: SourceWindow, checked: ValidatedBatch, la
                       rows_deduplicated=checked.rows_deduplicated, rows_inserted=counts.rows_inserted, rows_updated=counts.rows_updated,
                       rows_deleted=counts.rows_deleted, rows_quarantined=checked.rows_quarantined)
     return TableOutcome(audit, ";\n".join(p.sql() for p in plans))
+
+
+def planned_gold(run: TableRun, name: str, lay: TargetLayout) -> DataFrame:
+    """The Gold table as the run's write would see it: a column the metadata added (which the
+    run's ``target`` step adds before writing) present, NULL in the stored rows."""
+    gold = run.spark.table(name)
+    have = {c.lower() for c in gold.columns}
+    missing = {f.name: F.lit(None).cast(f.dataType) for f in lay.schema.fields if f.name.lower() not in have}
+    return gold.withColumns(missing) if missing else gold
 
 
 def write(run: TableRun, layouts: list[TargetLayout], checked: ValidatedBatch, created: list[bool], now: datetime, marker: Marker) -> Commit:

@@ -64,3 +64,11 @@ def test_a_dry_run_predicts_the_counts_of_the_next_real_run_for_every_load_type(
     assert cli(lakehouse, "plan", "--table", "p_scd1", "--sql") == 0
     assert "MERGE INTO" in capsys.readouterr().out
     assert len(audit(lakehouse, "p_scd1")) == 2  # plans audit nothing
+
+    # metadata that adds a Gold column: the plan sees Gold as the run's write will (the column
+    # added, NULL in stored rows), so its counts still equal the run's
+    onboard(lakehouse, raw_spec(table_name="p_scd1", columns=[*raw_spec()["columns"], {"name": "name_upper", "expr": "upper(name)", "type": "STRING"}],
+                                **keyed))
+    plan = hydrate(lakehouse, clock, tables=["p_scd1"], dry_run=True)
+    real = hydrate(lakehouse, clock, tables=["p_scd1"])
+    assert counts(plan.rows) == counts(real.rows) and real.rows[0].rows_updated > 0  # the re-read rows get the new column's values
