@@ -65,6 +65,20 @@ def _selection(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     return parser
 
 
+def _authoring_verbs(sub, common: argparse.ArgumentParser) -> None:
+    """draft, lineage, schema: the verbs that help write metadata."""
+    draft = sub.add_parser("draft", parents=[common], help="a first onboarding entry from a Gold design (YAML): columns matched to the source by "
+                           "name and struct path, a load type proposed, every guess it could not make a # TODO")
+    draft.add_argument("design", help="the design file (table_name, domain, bronze_source, primary_key, columns)")
+    draft.add_argument("--source", default=None, help="read this table's live schema (a lakehouse table; default: the packaged DDL of the design's "
+                                                      "bronze_source, no Spark needed)")
+    draft.add_argument("--out", default=None, help="write it to this file instead")
+    lineage = sub.add_parser("lineage", parents=[common], help="print each Gold column's source columns and expression, from the control table (docs/lineage.md)")
+    lineage.add_argument("--out", default=None, help="write it to this file instead")
+    schema = sub.add_parser("schema", help="print the onboarding files' JSON Schema (docs/onboarding.schema.json); no Spark needed")
+    schema.add_argument("--out", default=None, help="write it to this file instead")
+
+
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     _common_options(common, defaults=False)
@@ -101,10 +115,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("demo", parents=[common], help="bootstrap, append a Bronze batch, onboard all tables, run, summarize, write the health report")
     report = sub.add_parser("report", parents=[common], help="write the HTML health report (PNG charts from the dashboard queries)")
     report.add_argument("--out", default=None, help="output folder (default: <home>/report)")
-    lineage = sub.add_parser("lineage", parents=[common], help="print each Gold column's source columns and expression, from the control table (docs/lineage.md)")
-    lineage.add_argument("--out", default=None, help="write it to this file instead")
-    schema = sub.add_parser("schema", help="print the onboarding files' JSON Schema (docs/onboarding.schema.json); no Spark needed")
-    schema.add_argument("--out", default=None, help="write it to this file instead")
+    _authoring_verbs(sub, common)
     workspace = argparse.ArgumentParser(add_help=False)
     _verbose_option(workspace, defaults=False)
     workspace.add_argument("--profile", default=None, help="~/.databrickscfg profile (default: the SDK's own auth, e.g. DATABRICKS_HOST/DATABRICKS_TOKEN)")
@@ -278,6 +289,17 @@ def _cmd_report(args) -> int:
     return 0
 
 
+def _cmd_draft(args) -> int:
+    from framework.onboarding.drafting import draft_file
+
+    text = draft_file(args.design, source=args.source, lakehouse=(lambda: _context(args, views=False).lakehouse))
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def _cmd_lineage(args) -> int:
     from framework.engine.control import read_control
     from framework.metadata.lineage import lineage_markdown
@@ -318,6 +340,7 @@ COMMANDS = {
     "serve": _cmd_serve,
     "demo": _cmd_demo,
     "report": _cmd_report,
+    "draft": _cmd_draft,
     "lineage": _cmd_lineage,
     "schema": _cmd_schema,
     "job": _cmd_job,

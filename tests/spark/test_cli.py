@@ -133,3 +133,19 @@ def test_the_demo_runs_its_tiny_batches_without_code_generation(spark):
     assert sorted(tune_for_small_data(demo)) == sorted(SMALL_DATA_CONF)
     assert {k: demo.conf.get(k) for k in SMALL_DATA_CONF} == SMALL_DATA_CONF
     assert other.conf.get("spark.sql.codegen.wholeStage") == "true"
+
+
+def test_draft_reads_a_live_source_when_named(lakehouse, tmp_path, capsys):
+    """``healthmon draft DESIGN --source TABLE``: the columns matched against the table's live schema."""
+    make_source(lakehouse, "things", THINGS, [])
+    design = tmp_path / "dim_thing.yaml"
+    design.write_text(yaml.safe_dump({"table_name": "dim_thing", "domain": "test", "bronze_source": "not.packaged",
+                                      "primary_key": {"columns": ["id"]},
+                                      "columns": [{"name": "id", "type": "STRING", "nullable": False}, {"name": "amount", "type": "DECIMAL"},
+                                                  {"name": "tags", "type": "STRING"}, {"name": "owner", "type": "STRING"}]}))
+    assert cli(lakehouse, "draft", str(design), "--source", "${catalog}.${bronze_schema}.things") == 0
+    (entry,) = yaml.safe_load(capsys.readouterr().out)["tables"]
+    assert entry["source_table"] == "${catalog}.${bronze_schema}.things" and entry["load_type"] == "snapshot"  # no time column it knows
+    assert [(c["name"], c["expr"], c["type"]) for c in entry["columns"]] == [
+        ("id", "id", "STRING"), ("amount", "amount", "DECIMAL(10,2)"),
+        ("tags", "to_json(map_from_entries(array_sort(map_entries(tags))))", "STRING"), ("owner", "NULL", "STRING")]
