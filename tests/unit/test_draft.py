@@ -72,9 +72,9 @@ def test_every_design_of_the_gold_layer_drafts_valid_and_mostly_as_onboarded():
     columns = right = load_types = drafted = flagged = 0
     for path in sorted(DESIGNS.glob("*/*.yaml")):
         design = yaml.safe_load(path.read_text())
-        if design.get("bronze_source") not in tables:
-            continue  # dim_sku: derived from billing.usage, not a system table (draft says so: --source)
-        text = draft_yaml(checked(draft_entry(design, tables[design["bronze_source"]])))
+        # dim_sku's source is "Derived (DISTINCT sku_name from billing.usage)": drafted over billing.usage, as --source would
+        key = next(k for k in sorted(tables, key=len, reverse=True) if k in str(design.get("bronze_source")))
+        text = draft_yaml(checked(draft_entry(design, tables[key])))
         entry = entry_of(text)
         for issue in find_issues([TableSpec.from_dict(entry)]):  # valid, or it says why not
             assert issue.message in text, (path.name, issue)
@@ -87,5 +87,5 @@ def test_every_design_of_the_gold_layer_drafts_valid_and_mostly_as_onboarded():
             columns += 1
             mine = written.get(c["name"])
             right += mine is not None and same(c["expr"], mine.get("expr", c["name"])) and same(c["type"], mine["type"])
-    assert drafted == 36 and flagged <= 3, flagged
-    assert right / columns >= 0.75 and load_types >= 20, (right, columns, load_types)  # 516 of 678 columns, 21 of 36 load types
+    assert drafted == 37 and flagged <= 3, flagged
+    assert right / columns >= 0.75 and load_types >= 20, (right, columns, load_types)  # 517 of 681 columns, 21 of 37 load types
