@@ -89,3 +89,16 @@ def test_every_design_of_the_gold_layer_drafts_valid_and_mostly_as_onboarded():
             right += mine is not None and same(c["expr"], mine.get("expr", c["name"])) and same(c["type"], mine["type"])
     assert drafted == 37 and flagged <= 3, flagged
     assert right / columns >= 0.75 and load_types >= 20, (right, columns, load_types)  # 517 of 681 columns, 21 of 37 load types
+
+
+def test_a_change_feed_design_it_has_never_seen_is_drafted_as_a_dimension_with_its_deletions():
+    entry = entry_of(draft_file(ROOT / "tests" / "fixtures" / "designs" / "dim_job_owner.yaml"))
+    assert {k: entry.get(k) for k in ("load_type", "sequence_by", "watermark_column", "delete_condition", "primary_keys")} == {
+        "load_type": "scd2", "sequence_by": "change_time", "watermark_column": "change_time", "delete_condition": "delete_time IS NOT NULL",
+        "primary_keys": ["workspace_id", "job_id"]}
+    assert [(c["name"], c["expr"], c["type"], c["nullable"]) for c in entry["columns"]] == [
+        ("workspace_id", "workspace_id", "STRING", False), ("job_id", "job_id", "STRING", False),
+        ("creator_id", "creator_id", "STRING", True), ("run_as", "run_as", "STRING", True),
+        ("tags", "to_json(map_from_entries(array_sort(map_entries(tags))))", "STRING", True),  # a map as text, entries sorted
+        ("delete_time", "delete_time", "TIMESTAMP", True)]
+    assert find_issues([TableSpec.from_dict(entry)]) == []
