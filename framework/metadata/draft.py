@@ -23,7 +23,7 @@ from framework.platform.source_schemas import SourceTable
 BRONZE = "${catalog}.${bronze_schema}."
 WATERMARK_CANDIDATES = ("ingestion_date", "event_time", "period_end_time", "end_time", "event_date", "request_date", "update_time",
                         "start_time", "timestamp", "usage_date", "price_start_time", "end_time_ms", "create_time")
-SIMPLE = re.compile(r"^[A-Za-z_]\w*$")
+SIMPLE = re.compile(r"[A-Za-z_]\w*")
 
 
 def struct_fields(type_text: str) -> list[tuple[str, str]]:
@@ -52,7 +52,7 @@ def source_paths(table: SourceTable, depth: int = 3) -> dict[str, tuple[str, str
         found.setdefault(flat.lower(), (path, kind))
         if level < depth:
             for name, sub in struct_fields(kind):
-                walk(f"{flat}_{name}", f"{path}.{name}" if SIMPLE.match(name) else f"{path}.`{name}`", sub, level + 1)
+                walk(f"{flat}_{name}", f"{path}.{name}" if SIMPLE.fullmatch(name) else f"{path}.`{name}`", sub, level + 1)
 
     for column in table.columns:
         walk(column.name, column.name, column.data_type, 1)

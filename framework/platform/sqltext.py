@@ -11,7 +11,7 @@ from datetime import UTC
 
 from framework.errors import UnsafeSqlError
 
-_IDENT_PART = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_IDENT_PART = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # whole string: fullmatch (a "$" would let a trailing newline through)
 
 def quote_ident(name: str) -> str:
     """Backtick-quote one identifier, doubling embedded backticks."""
@@ -23,7 +23,7 @@ def quote_ident(name: str) -> str:
 def split_table_name(name: str) -> list[str]:
     """Split `a.b.c` (optionally backticked parts) into plain parts, rejecting anything else."""
     parts = [p.strip("`") for p in name.split(".")]
-    if not 1 <= len(parts) <= 3 or not all(_IDENT_PART.match(p) for p in parts):
+    if not 1 <= len(parts) <= 3 or not all(_IDENT_PART.fullmatch(p) for p in parts):
         raise UnsafeSqlError(
             f"table name must be up to three dot-separated identifiers "
             f"([A-Za-z_][A-Za-z0-9_]*), found {name!r}"
@@ -37,7 +37,7 @@ def quote_table(name: str) -> str:
 
 
 def is_plain_identifier(name: str) -> bool:
-    return isinstance(name, str) and bool(_IDENT_PART.match(name))
+    return isinstance(name, str) and bool(_IDENT_PART.fullmatch(name))
 
 
 def sql_string(value: str) -> str:
