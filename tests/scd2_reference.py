@@ -44,3 +44,13 @@ def expected_history(events):
 def expected_current(events):
     """The current table: each key's current version (its deletion, if deleted last)."""
     return [r for r in expected_history(events) if r[4]]
+
+
+def latest_by_key(events) -> list[tuple]:
+    """The reference of a keyed upsert with deletions: per key its latest event by sequence (a
+    deletion first at one instant); a key whose latest event is a deletion is absent."""
+    latest = {}
+    for key, name, hour, deleted in events:
+        if key not in latest or (hour, deleted) > (latest[key][1], latest[key][2]):
+            latest[key] = (name, hour, deleted)
+    return sorted((key, name) for key, (name, _, deleted) in latest.items() if not deleted)

@@ -24,7 +24,8 @@ from framework.engine.columns import WATERMARK
 from framework.engine.context import Context
 from framework.engine.layout import TargetLayout
 from framework.engine.loads import LoadType, load_of
-from framework.engine.merge import NO_COMMIT, Commit, Marker, overwrite, predicted, stamp, write_changes
+from framework.engine.loads.base import Changes
+from framework.engine.merge import NO_COMMIT, Commit, Marker, MergePlan, overwrite, predicted, stamp, write_changes
 from framework.engine.pruning import key_range
 from framework.engine.recovery import find_recovery
 from framework.engine.source import SourceWindow, open_source, read_window, unused_columns
@@ -236,11 +237,9 @@ def dry_outcome(run: TableRun, window: SourceWindow, checked: ValidatedBatch, la
             plans.append(plan_merge(spec, lay, name, view, part=part))
             counts, upstream = Commit(None, content.count()), content
             continue
-        ranges = part.pruning(checked.stats.key_ranges)
-        changes = part.changes(spec, lay, rows, gold, ranges=ranges, rows_kept=checked.stats.rows_kept, created=not exists, upstream=upstream)
-        target_filter = None if ranges is None or not exists else key_range(ranges, rows.schema, "t")
-        plans.append(plan_merge(spec, lay, name, view, target_filter, inserts_only=changes.inserts_only, part=part))
-        counts = predicted(plans[-1], stamp(changes.rows, lay, run.run_id, now), gold)
+        changes, plan = planned_changes(run, part, name, lay, rows, checked.stats, gold, created=not exists, upstream=upstream)
+        plans.append(plan)
+        counts = predicted(plan, stamp(changes.rows, lay, run.run_id, now), gold)
         upstream = changes.handed_on if changes.handed_on is not None else gold
     audit = run.audit(window.watermark_from, checked.stats.watermark_to, window.unused_columns, rows_read=checked.rows_read,
                       rows_deduplicated=checked.rows_deduplicated, rows_inserted=counts.rows_inserted, rows_updated=counts.rows_updated,
@@ -287,18 +286,26 @@ def write_table(run: TableRun, part: LoadType, target: str, target_layout: Targe
         with run.step("merge"):
             content = stamp(part.desired(spec, rows, gold.limit(0), upstream), target_layout, run.run_id, now)
             return overwrite(run.ctx.lakehouse, target, target_layout, content, f"__hm_full_{spec.table_name}", marker, base), None
-    ranges = part.pruning(stats.key_ranges)
     with run.step("diff"):
-        changes = part.changes(spec, target_layout, rows, gold, ranges=ranges, rows_kept=stats.rows_kept, created=created, upstream=upstream)
+        changes, plan = planned_changes(run, part, target, target_layout, rows, stats, gold, created=created, upstream=upstream)
         source = stamp(changes.rows, target_layout, run.run_id, now)
         if not changes.inserts_only:  # the diff is small and its plan deep (windows, joins): computed once, not by each MERGE pass
             source = materialize(source)
-            if source.isEmpty():  # nothing changes: no MERGE to plan, no commit
+            if source.isEmpty():  # nothing changes: no MERGE to run, no commit
                 return NO_COMMIT, changes.handed_on
     with run.step("merge"):
-        target_filter = None if ranges is None or created else key_range(ranges, rows.schema, "t")
-        plan = plan_merge(spec, target_layout, target, f"__hm_changes_{spec.table_name}", target_filter, inserts_only=changes.inserts_only, part=part)
         return write_changes(run.ctx.lakehouse, plan, source, marker, base), changes.handed_on
+
+
+def planned_changes(run: TableRun, part: LoadType, target: str, lay: TargetLayout, rows: DataFrame, stats: BatchStats, gold: DataFrame, *,
+                    created: bool, upstream: DataFrame | None) -> tuple[Changes, MergePlan]:
+    """What one Gold table's MERGE reads (the load type's changes over the Gold rows the batch's
+    key ranges can touch) and the MERGE itself: the same for a run and for its dry run."""
+    ranges = part.pruning(stats.key_ranges)
+    changes = part.changes(run.spec, lay, rows, gold, ranges=ranges, rows_kept=stats.rows_kept, created=created, upstream=upstream)
+    target_filter = None if ranges is None or created else key_range(ranges, rows.schema, "t")
+    view = f"__hm_changes_{run.spec.table_name}"
+    return changes, plan_merge(run.spec, lay, target, view, target_filter, inserts_only=changes.inserts_only, part=part)
 
 
 def succeeded(run: TableRun, window: SourceWindow, checked: ValidatedBatch, commit: Commit, inputs) -> TableOutcome:

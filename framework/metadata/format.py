@@ -80,80 +80,60 @@ def _text(doc: str | None = None) -> dict:
     return {"type": "string", **({"description": doc} if doc else {})}
 
 
+def _object(required: list[str], properties: dict) -> dict:
+    """A mapping with these keys only (an unknown key is a typo, as the parser says)."""
+    return {"type": "object", "required": required, "additionalProperties": False, "properties": properties}
+
+
 def _column_entries() -> dict:
-    column = {
-        "type": "object",
-        "required": ["name", "type"],
-        "additionalProperties": False,
-        "properties": {
-            "name": _text("The Gold column's name."),
-            "expr": _text("Spark SQL over the source (alias s) and joins; default: the column's name."),
-            "type": _text("A Spark SQL type the value is cast to (no narrowing: state an intended cast in expr)."),
-            "nullable": {"type": "boolean", "description": "false: a NULL sets the row aside (on_null)."},
-            "comment": _text("The Gold column's comment."),
-        },
-    }
-    flatten = {
-        "type": "object",
-        "required": ["flatten"],
-        "additionalProperties": False,
-        "properties": {
-            "flatten": _text("A source struct column: one Gold column per field, expanded at onboarding."),
-            "prefix": _text("Prepended to each generated column's name."),
-            "except": {"type": "array", "items": {"type": "string", "minLength": 1}, "description": "Fields left out."},
-            "depth": {"type": "integer", "minimum": 1, "description": "How many struct levels to walk (1: nested structs stay STRUCT columns)."},
-            "json": {"type": "boolean", "description": "true: arrays, maps and unwalked structs become JSON text."},
-            "json_suffix": _text("Appended to the name of a column rendered as JSON text."),
-            "comments": {"type": "object", "additionalProperties": {"type": "string"}, "description": "Generated column name -> its comment."},
-        },
-    }
+    column = _object(["name", "type"], {
+        "name": _text("The Gold column's name."),
+        "expr": _text("Spark SQL over the source (alias s) and joins; default: the column's name."),
+        "type": _text("A Spark SQL type the value is cast to (no narrowing: state an intended cast in expr)."),
+        "nullable": {"type": "boolean", "description": "false: a NULL sets the row aside (on_null)."},
+        "comment": _text("The Gold column's comment."),
+    })
+    flatten = _object(["flatten"], {
+        "flatten": _text("A source struct column: one Gold column per field, expanded at onboarding."),
+        "prefix": _text("Prepended to each generated column's name."),
+        "except": {"type": "array", "items": {"type": "string", "minLength": 1}, "description": "Fields left out."},
+        "depth": {"type": "integer", "minimum": 1, "description": "How many struct levels to walk (1: nested structs stay STRUCT columns)."},
+        "json": {"type": "boolean", "description": "true: arrays, maps and unwalked structs become JSON text."},
+        "json_suffix": _text("Appended to the name of a column rendered as JSON text."),
+        "comments": {"type": "object", "additionalProperties": {"type": "string"}, "description": "Generated column name -> its comment."},
+    })
     return {"oneOf": [column, flatten]}
 
 
 def _join() -> dict:
-    join = {
-        "type": "object",
-        "required": ["table", "alias", "on"],
-        "additionalProperties": False,
-        "properties": {
-            "table": _text("The joined table (placeholders allowed)."),
-            "alias": _text("Its alias in expressions."),
-            "on": _text("The join condition (quote the key: YAML 1.1 reads a bare on as true)."),
-            "how": {"enum": list(JOIN_TYPES), "description": "left (default) or inner."},
-        },
-    }
+    join = _object(["table", "alias", "on"], {
+        "table": _text("The joined table (placeholders allowed)."),
+        "alias": _text("Its alias in expressions."),
+        "on": _text("The join condition (quote the key: YAML 1.1 reads a bare on as true)."),
+        "how": {"enum": list(JOIN_TYPES), "description": "left (default) or inner."},
+    })
     return join
 
 
 def _check() -> dict:
     actions = sorted(set(ACTIONS) | set(ACTION_ALIASES))
-    check = {
-        "type": "object",
-        "required": ["check"],
-        "additionalProperties": False,
-        "properties": {
-            "column": _text("The Gold column checked (absent for an expr check)."),
-            "check": {"enum": list(CHECK_ARGS), "description": "The check."},
-            "args": {"description": "The check's arguments: a list (isin, notin), a value (ge, gt, le, lt), a pair (between), text (str_matches, expr)."},
-            "severity": {"enum": actions, "description": "What a failing row gets: keep, quarantine (default) or fail; aliases warn, error, expect, expect_or_drop, expect_or_quarantine, expect_or_fail."},
-            "name": _text("The check's name in audit and quarantine rows (default <column>_<check>)."),
-        },
-    }
+    check = _object(["check"], {
+        "column": _text("The Gold column checked (absent for an expr check)."),
+        "check": {"enum": list(CHECK_ARGS), "description": "The check."},
+        "args": {"description": "The check's arguments: a list (isin, notin), a value (ge, gt, le, lt), a pair (between), text (str_matches, expr)."},
+        "severity": {"enum": actions, "description": "What a failing row gets: keep, quarantine (default) or fail; aliases warn, error, expect, expect_or_drop, expect_or_quarantine, expect_or_fail."},
+        "name": _text("The check's name in audit and quarantine rows (default <column>_<check>)."),
+    })
     return check
 
 
 def _explode() -> dict:
-    explode = {
-        "type": "object",
-        "required": ["expr", "alias"],
-        "additionalProperties": False,
-        "properties": {
-            "expr": _text("An array expression over the source."),
-            "alias": _text("The element's name for joins and columns."),
-            "outer": {"type": "boolean", "description": "true: keep a row (NULL element) for an empty or NULL array."},
-            "position": _text("The 0-based index's name, when wanted."),
-        },
-    }
+    explode = _object(["expr", "alias"], {
+        "expr": _text("An array expression over the source."),
+        "alias": _text("The element's name for joins and columns."),
+        "outer": {"type": "boolean", "description": "true: keep a row (NULL element) for an empty or NULL array."},
+        "position": _text("The 0-based index's name, when wanted."),
+    })
     return explode
 
 
@@ -197,12 +177,7 @@ def _field(name: str, load_types: Mapping[str, str]) -> dict:
 def onboarding_schema(load_types: Mapping[str, str]) -> dict:
     """The JSON Schema (draft 2020-12) of an onboarding file: ``tables:``, a list of table mappings.
     ``load_types``: the valid load type names and what each means (the engine's registry)."""
-    table = {
-        "type": "object",
-        "required": list(REQUIRED),
-        "additionalProperties": False,
-        "properties": {f.name: _field(f.name, load_types) for f in fields(TableSpec)},
-    }
+    table = _object(list(REQUIRED), {f.name: _field(f.name, load_types) for f in fields(TableSpec)})
     meanings = "; ".join(f"{name}: {meaning}" for name, meaning in load_types.items())
     table["properties"]["load_type"]["description"] += f" ({meanings})"
     return {

@@ -289,15 +289,20 @@ def _cmd_report(args) -> int:
     return 0
 
 
+def _emit(text: str, out: str | None) -> int:
+    """A generated document: to the ``--out`` file when given, else to stdout."""
+    if out:
+        Path(out).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def _cmd_draft(args) -> int:
     from framework.onboarding.drafting import draft_file
 
     text = draft_file(args.design, source=args.source, lakehouse=(lambda: _context(args, views=False).lakehouse))
-    if args.out:
-        Path(args.out).write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
-    return 0
+    return _emit(text, args.out)
 
 
 def _cmd_lineage(args) -> int:
@@ -305,11 +310,7 @@ def _cmd_lineage(args) -> int:
     from framework.metadata.lineage import lineage_markdown
 
     text = lineage_markdown(list(read_control(_context(args, views=False).lakehouse).specs.values()))
-    if args.out:
-        Path(args.out).write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
-    return 0
+    return _emit(text, args.out)
 
 
 def _cmd_schema(args) -> int:
@@ -317,11 +318,7 @@ def _cmd_schema(args) -> int:
     from framework.metadata.format import schema_text
 
     text = schema_text(meanings())
-    if args.out:
-        Path(args.out).write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
-    return 0
+    return _emit(text, args.out)
 
 
 def _cmd_job(args) -> int:

@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 from tests.builders import raw_spec
 from tests.harness import add_rows, fresh_lakehouse, hydrate, make_source, onboard, replace_rows, ts
 from tests.harness import gold as stored_rows
-from tests.scd2_reference import expected_history
+from tests.scd2_reference import expected_history, latest_by_key
 
 EXAMPLES = int(os.environ.get("HEALTHMON_PROPERTY_EXAMPLES", "1"))
 HISTORIES = 6  # per kind and example
@@ -127,15 +127,6 @@ def deliveries(histories: list[dict]) -> tuple[list[dict[str, list]], int]:
 
 
 # -- the references ----------------------------------------------------------------------------------
-def latest_by_key(events) -> list[tuple]:
-    """A keyed upsert with deletions: per key its latest event by sequence; a deleted key is absent."""
-    latest = {}
-    for key, name, hour, deleted in events:
-        if key not in latest or (hour, deleted) > (latest[key][1], latest[key][2]):
-            latest[key] = (name, hour, deleted)
-    return sorted((key, name) for key, (name, _, deleted) in latest.items() if not deleted)
-
-
 def first_delivered(rounds: list[dict]) -> list[tuple]:
     """Insert-only: each key as its first delivery had it."""
     first: dict = {}

@@ -191,16 +191,6 @@ LATE_DELIVERIES = [
 ]
 
 
-def latest_by_key(events) -> list[tuple]:
-    """The reference of a keyed upsert with deletions: per key its latest event by sequence (a
-    deletion first at one instant); a key whose latest event is a deletion is absent."""
-    latest = {}
-    for key, name, hour, deleted in events:
-        if key not in latest or (hour, deleted) > (latest[key][1], latest[key][2]):
-            latest[key] = (name, hour, deleted)
-    return sorted((key, name) for key, (name, _, deleted) in latest.items() if not deleted)
-
-
 def test_a_deleted_key_stays_deleted_when_an_older_version_arrives_in_a_later_run(lakehouse, clock):
     """scd1 and fact_upsert keep a tombstone per deleted key (framework/engine/tombstones.py); scd2
     keeps the deletion as the last version. Compared after each batch with plain-Python references;
@@ -208,7 +198,7 @@ def test_a_deleted_key_stays_deleted_when_an_older_version_arrives_in_a_later_ru
     metadata says."""
     from datetime import timedelta
 
-    from tests.scd2_reference import expected_history
+    from tests.scd2_reference import expected_history, latest_by_key
 
     make_source(lakehouse, "things", LATE, [])
     onboard(lakehouse,

@@ -129,11 +129,6 @@ class History(LoadType):
         history = materialize(self.history(spec, batch, existing))
         return Changes(self.versions_diff(lay, history, existing), False, handed_on=history)
 
-    def diff(self, spec: TableSpec, lay: TargetLayout, batch: DataFrame, gold: DataFrame, *, small_batch: bool = False) -> DataFrame:
-        """Versions to insert or update and stored versions to delete, for the batch's keys only."""
-        existing = rows_of_keys(gold, batch, list(spec.primary_keys), broadcast=small_batch)
-        return self.versions_diff(lay, self.history(spec, batch, existing), existing)
-
     @staticmethod
     def versions_diff(lay: TargetLayout, history: DataFrame, existing: DataFrame) -> DataFrame:
         """The recomputed ``history`` against the ``existing`` versions of the same keys: new or
