@@ -137,17 +137,20 @@ JOIN ${catalog}.${control_schema}.gold_table_control c ON c.table_name = r.table
 LEFT JOIN last_ok o ON o.table_name = r.table_name
 WHERE r.recency = 1 AND r.status IN ('FAILED', 'VALIDATION_FAILED');
 
--- Rows moved aside by warn checks, per table, check and day.
+-- Rows moved aside by warn checks, per table, check and day; the domain from the control row (NULL
+-- for a table no longer onboarded), so the dashboard's domain filter reaches the quarantine too.
 CREATE OR REPLACE VIEW ${catalog}.${control_schema}.v_quarantine_by_check
 COMMENT 'Health Monitor: quarantined rows per table, check and day'
 AS
 SELECT
-  table_name,
-  check_name,
-  severity,
-  CAST(quarantined_at AS DATE)                               AS quarantine_date,
+  q.table_name,
+  c.domain,
+  q.check_name,
+  q.severity,
+  CAST(q.quarantined_at AS DATE)                             AS quarantine_date,
   count(*)                                                   AS quarantined_rows,
-  count(DISTINCT run_id)                                     AS runs,
-  max(quarantined_at)                                        AS last_quarantined_at
-FROM ${catalog}.${control_schema}.gold_quarantine
-GROUP BY table_name, check_name, severity, CAST(quarantined_at AS DATE);
+  count(DISTINCT q.run_id)                                   AS runs,
+  max(q.quarantined_at)                                      AS last_quarantined_at
+FROM ${catalog}.${control_schema}.gold_quarantine q
+LEFT JOIN ${catalog}.${control_schema}.gold_table_control c ON c.table_name = q.table_name
+GROUP BY q.table_name, c.domain, q.check_name, q.severity, CAST(q.quarantined_at AS DATE);

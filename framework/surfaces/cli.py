@@ -11,6 +11,7 @@ import argparse
 import os
 import re
 import sys
+from datetime import date
 from pathlib import Path
 
 from framework import __version__
@@ -115,6 +116,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("demo", parents=[common], help="bootstrap, append a Bronze batch, onboard all tables, run, summarize, write the health report")
     report = sub.add_parser("report", parents=[common], help="write the HTML health report (PNG charts from the dashboard queries)")
     report.add_argument("--out", default=None, help="output folder (default: <home>/report)")
+    _report_filters(report)
     _authoring_verbs(sub, common)
     workspace = argparse.ArgumentParser(add_help=False)
     _verbose_option(workspace, defaults=False)
@@ -281,11 +283,22 @@ def _cmd_demo(args) -> int:
         print(f"health report: {write_report(ctx.lakehouse, now=ctx.clock()).index}")
 
 
+def _report_filters(report: argparse.ArgumentParser) -> None:
+    """The dashboard's filters page as options: domains, tables (the table picker) and run dates."""
+    report.add_argument("--domain", action="append", dest="domains", default=[], help="only this domain (repeatable; the dashboard's Domain filter)")
+    report.add_argument("--table", action="append", dest="tables", default=[], help="only this table (repeatable; the dashboard's Table filter)")
+    report.add_argument("--from", dest="since", type=date.fromisoformat, default=None, metavar="YYYY-MM-DD",
+                        help="runs and quarantined rows from this day (UTC, inclusive; the dashboard's Run date filter)")
+    report.add_argument("--to", dest="until", type=date.fromisoformat, default=None, metavar="YYYY-MM-DD", help="... up to this day (inclusive)")
+
+
 def _cmd_report(args) -> int:
+    from framework.surfaces.lakeview import Selection
     from framework.surfaces.report import write_report
 
     ctx = _context(args)
-    print(write_report(ctx.lakehouse, args.out, now=ctx.clock()).index)
+    selection = Selection({"domain": tuple(args.domains), "table_name": tuple(args.tables)}, (args.since, args.until))
+    print(write_report(ctx.lakehouse, args.out, now=ctx.clock(), selection=selection).index)
     return 0
 
 

@@ -1,7 +1,8 @@
 """`healthmon report`: one self-contained folder, ``index.html`` plus PNG charts.
 
-The numbers come from the dashboard's own dataset queries (:mod:`framework.surfaces.dashboards`), so the
-report and the Lakeview dashboard never disagree. Charts are drawn with matplotlib's Agg canvas
+The numbers come from the dashboard's own dataset queries (:mod:`framework.surfaces.dashboards`),
+narrowed and aggregated as the dashboard's filters and widgets do (:mod:`framework.surfaces.lakeview`),
+so the report and the Lakeview dashboard never disagree, filtered or not. Charts are drawn with matplotlib's Agg canvas
 through :class:`matplotlib.figure.Figure` (no pyplot, no global backend state). A chart whose
 dataset has no rows is not drawn; the page says so instead.
 """
@@ -16,7 +17,8 @@ from pathlib import Path
 
 from framework.errors import DashboardError
 from framework.platform.lakehouse import Lakehouse
-from framework.surfaces.dashboards import Dataset, Result, datasets, run_dataset
+from framework.surfaces.dashboards import Dataset, Result, datasets, load_dashboard, run_dataset, widgets
+from framework.surfaces.lakeview import EVERYTHING, Selection, check_selection, filtered, filters, widget_rows
 
 RED, GREEN, GREY, AMBER = "#d62728", "#2ca02c", "#9e9e9e", "#ff9f1c"
 LATE_STATUSES = ("LATE", "NEVER_SUCCEEDED")
@@ -35,18 +37,20 @@ def collect(lakehouse: Lakehouse, wanted: dict[str, Dataset] | None = None) -> d
     return {name: run_dataset(lakehouse, ds) for name, ds in wanted.items()}
 
 
-def write_report(lakehouse: Lakehouse, out: str | Path | None = None, *, now: datetime, results: dict[str, Result] | None = None) -> Report:
-    """Draw the charts and write ``<out>/index.html`` from ``results`` (default: :func:`collect`)."""
+def write_report(lakehouse: Lakehouse, out: str | Path | None = None, *, now: datetime, results: dict[str, Result] | None = None,
+                 selection: Selection = EVERYTHING) -> Report:
+    """Draw the charts and write ``<out>/index.html`` from ``results`` (default: :func:`collect`),
+    narrowed to ``selection`` as the dashboard's filters page would narrow it."""
     if out is None:
         if lakehouse.home is None:
             raise DashboardError("a report needs an output folder when there is no local lakehouse home")
         out = lakehouse.home / "report"
     out = Path(out).resolve()
-    out.mkdir(parents=True, exist_ok=True)
     queries = datasets()
-    data = {name: r.rows for name, r in (collect(lakehouse, queries) if results is None else results).items()}
+    data = selected_rows({name: r.rows for name, r in (collect(lakehouse, queries) if results is None else results).items()}, selection)
+    out.mkdir(parents=True, exist_ok=True)
     charts = {
-        "success_rate.png": _success_chart(data.get("success_by_day", [])),
+        "success_rate.png": _runs_chart(data["runs_per_day"]),
         "freshness.png": _freshness_chart(data.get("freshness", [])),
         "rows_read.png": _trend_chart(data.get("run_trends", []), "rows_read", "Rows read"),
         "duration.png": _trend_chart(data.get("run_trends", []), "duration_seconds", "Seconds"),
@@ -61,9 +65,27 @@ def write_report(lakehouse: Lakehouse, out: str | Path | None = None, *, now: da
         figure.savefig(stale, format="png")
         written.append(stale)
     index = out / "index.html"
-    index.write_text(_page(lakehouse, data, queries, {p.name for p in written}, now))
+    index.write_text(_page(lakehouse, data, queries, {p.name for p in written}, now, selection))
     (out / LINEAGE_PAGE).write_text(_lineage_page(lakehouse))
     return Report(index, tuple(written))
+
+
+def selected_rows(data: dict[str, list[dict]], selection: Selection = EVERYTHING) -> dict[str, list[dict]]:
+    """Each dataset's rows as the dashboard filtered to ``selection`` shows them, plus the rows of
+    the widgets that aggregate (keyed by widget name): the counters, runs per day, health by domain."""
+    dashboard = load_dashboard()
+    bound = filters(dashboard)
+    health = data.get("table_health", [])
+    check_selection(selection, bound, {"domain": {r["domain"] for r in health}, "table_name": {r["table_name"] for r in health}})
+    rows = {name: filtered(found, name, bound, selection) for name, found in data.items()}
+    for widget in widgets(dashboard):
+        if widget["name"] in AGGREGATING_WIDGETS:
+            rows[widget["name"]] = widget_rows(widget, rows.get(widget["queries"][0]["query"]["datasetName"], []))
+    return rows
+
+
+# The widgets whose rows the report draws from the widget's own fields, not the dataset's rows.
+AGGREGATING_WIDGETS = ("kpi_failing", "kpi_late", "kpi_failed_runs", "runs_per_day", "health_by_domain")
 
 
 # -- charts ------------------------------------------------------------------------------
@@ -78,20 +100,24 @@ def _number(value) -> float | None:
     return None if value is None else float(value) if isinstance(value, (Decimal, int, float)) else None
 
 
-def _success_chart(rows: list[dict]):
+def _runs_chart(rows: list[dict]):
+    """Table runs per day, succeeded (green) under failed (red), each day's success rate above."""
+    rows = sorted(rows, key=lambda r: r["run_date"])
     if not rows:
         return None
     figure, ax = _figure()
     labels = [r["run_date"].isoformat() for r in rows]
-    rates = [_number(r["success_rate_pct"]) for r in rows]
-    colors = [GREY if v is None else GREEN if v >= 100 else RED for v in rates]
-    ax.bar(labels, [0 if v is None else v for v in rates], color=colors)
-    for i, row in enumerate(rows):
-        ax.annotate(f"{row['succeeded']}/{row['succeeded'] + row['failed'] + row['validation_failed']}",
-                    (i, rates[i] or 0), ha="center", va="bottom", fontsize=8)
-    ax.set_ylim(0, 110)
-    ax.set_ylabel("success rate (%)")
-    ax.set_title("Success rate per day (red: below 100%)")
+    succeeded = [r["sum(succeeded)"] or 0 for r in rows]
+    failed = [r["sum(failed_runs)"] or 0 for r in rows]
+    ax.bar(labels, succeeded, color=GREEN, label="succeeded")
+    ax.bar(labels, failed, bottom=succeeded, color=RED, label="failed")
+    for i, (ok, bad) in enumerate(zip(succeeded, failed)):
+        rate = "-" if ok + bad == 0 else f"{100 * ok / (ok + bad):.1f}%"
+        ax.annotate(rate, (i, ok + bad), ha="center", va="bottom", fontsize=8)
+    ax.set_ylim(0, max(1, *(ok + bad for ok, bad in zip(succeeded, failed))) * 1.15)
+    ax.set_ylabel("table runs")
+    ax.set_title("Table runs per day: succeeded and failed (success rate above)")
+    ax.legend(fontsize=8, loc="lower right")
     ax.tick_params(axis="x", labelrotation=30)
     return figure
 
@@ -233,41 +259,53 @@ def _chart(name: str, charts: set[str], alt: str) -> str:
     return f'<img src="{name}" alt="{html.escape(alt)}">' if name in charts else f"<p class=\"muted\">{html.escape(alt)}: no data yet.</p>"
 
 
-def _page(lakehouse: Lakehouse, data: dict[str, list[dict]], queries: dict[str, Dataset], charts: set[str], now: datetime) -> str:
+def _page(lakehouse: Lakehouse, data: dict[str, list[dict]], queries: dict[str, Dataset], charts: set[str], now: datetime,
+          selection: Selection) -> str:
     params = lakehouse.params
-    summary = (data.get("summary") or [{}])[0]
-    failing, late = summary.get("tables_failing") or 0, summary.get("tables_late") or 0
-    rate = summary.get("last_day_success_rate_pct")
+
+    def counter(widget: str) -> int:
+        (row,) = data[widget]
+        (value,) = row.values()
+        return value or 0  # a sum over no rows: none
+
+    failing, late, failed_runs = counter("kpi_failing"), counter("kpi_late"), counter("kpi_failed_runs")
+
     def kpi(label, value, bad):
         return f'<div class="kpi"><b class="{"bad" if bad else "ok"}">{_cell(value)}</b>{html.escape(label)}</div>'
     failures = data.get("current_failures", [])
     freshness = data.get("freshness", [])
     quarantine = data.get("quarantine_by_check", [])
+    domains = [{"domain": r["domain"], "tables enabled": r["sum(enabled_tables)"], "failing": r["sum(is_failing)"], "past SLA": r["sum(is_late)"]}
+               for r in sorted(data["health_by_domain"], key=lambda r: r["domain"] or "")]
     sections = [
         "<h1>Health Monitor: hydration health</h1>",
         f'<p class="muted">{_cell(now)} (all times UTC) · control schema <code>{html.escape(params.catalog)}.{html.escape(params.control_schema)}</code>'
         f" · the same queries as the Lakeview dashboard (<code>resources/health_monitor.lvdash.json</code>)</p>",
+        f'<p>Filters: <b>{html.escape(selection.describe())}</b> <span class="muted">(<code>healthmon report --domain D --table T --from DATE --to DATE</code>;'
+        " the dashboard's Filters page)</span></p>",
         '<div class="kpis">'
         + kpi("tables failing now", failing, failing > 0)
         + kpi("tables past their SLA", late, late > 0)
-        + kpi(f"success rate on {_cell(summary.get('last_run_date')) or '-'} (%)", "-" if rate is None else rate, rate is not None and rate < 100)
-        + kpi("tables enabled", summary.get("tables_enabled"), False)
+        + kpi("failed table runs", failed_runs, failed_runs > 0)
         + "</div>",
         "<h2>Current failures</h2>",
-        _table(failures, ["table_name", "status", "failed_at", "error_message", "failed_checks", "last_success_at", "run_id"],
+        _table(failures, ["table_name", "domain", "status", "failed_at", "error_message", "failed_checks", "last_success_at", "run_id"],
                lambda c, r: c in ("status", "error_message")) if failures else '<p class="ok">No table is failing.</p>',
+        "<h2>Health by domain</h2>",
+        _table(domains, ["domain", "tables enabled", "failing", "past SLA"], lambda c, r: c in ("failing", "past SLA") and r[c])
+        if domains else '<p class="muted">No table onboarded.</p>',
         "<h2>Freshness against SLA</h2>",
         _chart("freshness.png", charts, "Freshness chart"),
         _table(freshness, ["table_name", "domain", "sla_status", "hours_since_success", "sla_hours", "freshness_sla", "last_success_at", "last_status"],
                lambda c, r: c == "sla_status" and r["sla_status"] in LATE_STATUSES) if freshness else '<p class="muted">No table onboarded.</p>',
-        "<h2>Success rate per day</h2>",
-        _chart("success_rate.png", charts, "Success rate chart"),
+        "<h2>Table runs per day</h2>",
+        _chart("success_rate.png", charts, "Table runs chart"),
         "<h2>Rows processed and duration</h2>",
         _chart("rows_read.png", charts, "Rows read chart"),
         _chart("duration.png", charts, "Duration chart"),
         "<h2>Quarantine by check</h2>",
         _chart("quarantine.png", charts, "Quarantine chart"),
-        _table(quarantine, ["quarantine_date", "table_name", "check_name", "severity", "quarantined_rows"]) if quarantine else "",
+        _table(quarantine, ["quarantine_date", "table_name", "domain", "check_name", "severity", "quarantined_rows"]) if quarantine else "",
         "<h2>Queries</h2>",
         "".join(f"<details><summary>{html.escape(q.display_name)} (<code>{html.escape(n)}</code>)</summary><pre>{html.escape(q.sql)}</pre></details>"
                 for n, q in queries.items()),

@@ -8,7 +8,9 @@ other demo tables stay onboarded and never run (test_demo_flow.py hydrates them;
 the NEVER_SUCCEEDED case and save half the run). The dataset queries run once, shared by the
 tests. The run's clock starts 2-3 hours before the wall clock (the views compare with
 current_timestamp()), on a whole hour, one second per reading. Expectations come from the run's
-own audit rows and from the Bronze rows, computed in Python, never from the views' SQL.
+own audit rows and from the Bronze rows, computed in Python, never from the views' SQL. The
+filters (domain, table, run dates) are checked the same way, and the report's Python reading of
+the widgets' aggregates against Spark SQL running the widgets' own expressions.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ import itertools
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -27,17 +28,20 @@ import pytest
 from framework.demo.bronze import append_batch
 from framework.engine.context import Context
 from framework.engine.runner import run
+from framework.errors import DashboardError
 from framework.onboarding.onboard import onboard_files
 from framework.platform.lakehouse import Lakehouse
 from framework.surfaces.dashboards import (
+    current_schema,
     datasets,
     load_dashboard,
     referenced_columns,
     widgets,
 )
-from framework.surfaces.report import collect, write_report
+from framework.surfaces.lakeview import Selection, filters
+from framework.surfaces.report import AGGREGATING_WIDGETS, collect, selected_rows, write_report
 from framework.surfaces.views import ensure_views
-from tests.demo_world import onboarded_tables
+from tests.demo_world import onboarded_raws, onboarded_tables
 from tests.harness import ONBOARDED_SOURCES
 from tests.harness import fresh_lakehouse as harness_lakehouse
 
@@ -97,18 +101,93 @@ def test_every_widget_field_is_a_column_its_dataset_returns(demo):
                 assert not missing, (widget["name"], dataset, missing)
 
 
-def test_success_rate_of_the_day_is_succeeded_over_attempted(demo):
-    rows = demo.result.rows
-    succeeded = sum(r.status == "SUCCEEDED" for r in rows)
-    attempted = sum(r.status in ("SUCCEEDED", "FAILED", "VALIDATION_FAILED") for r in rows)
-    (day,) = demo.data["success_by_day"].rows
-    assert day["run_date"] == demo.start.date()
-    assert (day["runs"], day["table_runs"], day["succeeded"], day["failed"]) == (1, len(rows), succeeded, 1)
-    assert day["success_rate_pct"] == Decimal(100 * succeeded / attempted).quantize(Decimal("0.1"))
-    (summary,) = demo.data["summary"].rows
-    assert summary["last_day_success_rate_pct"] == day["success_rate_pct"]
+def test_runs_per_day_and_the_counters_follow_the_audit_rows(demo):
+    by_table = {(r["run_date"], r["domain"], r["table_name"]): r for r in demo.data["runs_by_day"].rows}
+    assert by_table.keys() == {(demo.start.date(), r.domain, r.table_name) for r in demo.result.rows}
+    for row in demo.result.rows:
+        counts = by_table[(demo.start.date(), row.domain, row.table_name)]
+        assert (counts["table_runs"], counts["succeeded"], counts["failed_runs"]) == (
+            1, int(row.status == "SUCCEEDED"), int(row.status in ("FAILED", "VALIDATION_FAILED")))
+    tiles = selected_rows({n: r.rows for n, r in demo.data.items()})
+    ((day,),) = [tiles["runs_per_day"]]
+    assert (day["run_date"], day["sum(succeeded)"], day["sum(failed_runs)"]) == (demo.start.date(), len(RUN) - 1, 1)
     # late: the one-hour SLA, the failing table and the never-run ones (all never succeeded)
-    assert (summary["tables_enabled"], summary["tables_failing"], summary["tables_late"]) == (len(RUN + NEVER_RUN), 1, 2 + len(NEVER_RUN))
+    assert [tiles[k][0][f"sum({c})"] for k, c in [("kpi_failing", "is_failing"), ("kpi_late", "is_late"), ("kpi_failed_runs", "failed_runs")]] == [
+        1, 2 + len(NEVER_RUN), 1]
+
+
+DOMAIN = {raw["table_name"]: raw["domain"] for raw in onboarded_raws()} | {FAILING: "shared", QUARANTINING: "shared"}
+
+
+@pytest.mark.parametrize("domain", ["shared", "billing"])
+def test_a_domain_filter_narrows_every_tile_to_the_domains_tables(demo, domain):
+    tables = {t for t, d in DOMAIN.items() if d == domain}
+    tiles = selected_rows({n: r.rows for n, r in demo.data.items()}, Selection({"domain": (domain,)}))
+    for name in ["table_health", "runs_by_day", "freshness", "run_trends", "current_failures", "quarantine_by_check"]:
+        assert {r["table_name"] for r in tiles[name]} == {r["table_name"] for r in demo.data[name].rows} & tables, name
+    ran = [r for r in demo.result.rows if r.table_name in tables]
+    failing = {FAILING} & tables
+    late = ({QUARANTINING, FAILING} | set(NEVER_RUN)) & tables
+    assert [tiles[k][0][f"sum({c})"] or 0 for k, c in [("kpi_failing", "is_failing"), ("kpi_late", "is_late"), ("kpi_failed_runs", "failed_runs")]] == [
+        len(failing), len(late), sum(r.status == "FAILED" for r in ran)]
+    assert tiles["health_by_domain"] == [{"domain": domain, "sum(enabled_tables)": len(tables), "sum(is_failing)": len(failing), "sum(is_late)": len(late)}]
+
+
+def test_the_table_picker_and_the_date_range_narrow_runs_and_quarantine_but_not_the_state_of_now(demo):
+    data = {n: r.rows for n, r in demo.data.items()}
+    picked = selected_rows(data, Selection({"table_name": (QUARANTINING, "fact_list_prices")}))
+    assert {r["table_name"] for r in picked["run_trends"]} == {QUARANTINING, "fact_list_prices"}
+    assert picked["kpi_late"] == [{"sum(is_late)": 1}] and picked["kpi_failing"] == [{"sum(is_failing)": 0}]
+    day = demo.start.date()
+    after = selected_rows(data, Selection(dates=(day + timedelta(days=1), None)))
+    assert [after[n] for n in ["runs_by_day", "run_trends", "quarantine_by_check", "runs_per_day"]] == [[], [], [], []]
+    assert after["kpi_failed_runs"] == [{"sum(failed_runs)": None}]  # a sum over no runs
+    assert after["freshness"] == data["freshness"] and after["current_failures"] == data["current_failures"]  # now, not a date
+    assert selected_rows(data, Selection(dates=(day, day))) == selected_rows(data)
+
+
+def test_each_filter_binds_every_dataset_that_has_its_column(demo):
+    bound = {f.name: f.fields for f in filters(load_dashboard())}
+    columns = {n: set(r.columns) for n, r in demo.data.items()}
+    assert bound["filter_domain"] == {n: "domain" for n, c in columns.items() if "domain" in c}
+    assert bound["filter_table"] == {n: "table_name" for n, c in columns.items() if "table_name" in c}
+    dated = {n: "run_date" for n, c in columns.items() if "run_date" in c} | {"quarantine_by_check": "quarantine_date"}
+    assert bound["filter_run_date"] == dated
+
+
+def _widget_sql(fields: list[dict], dataset_sql: str, selection: Selection) -> str:
+    """A widget's fields as SQL over its dataset, the selection's picks as a WHERE (what Lakeview
+    runs for a widget that is not disaggregated: grouped by its plain fields)."""
+    select = ", ".join(f"{f['expression']} AS `{f['name']}`" for f in fields)
+    plain = [f["expression"] for f in fields if f["expression"].startswith("`")]
+    where = [f"`{column}` IN ({', '.join(repr(v) for v in picked)})" for column, picked in selection.values.items() if picked]
+    return (f"SELECT {select} FROM ({dataset_sql}) AS d"
+            + (f" WHERE {' AND '.join(where)}" if where else "") + (f" GROUP BY {', '.join(plain)}" if plain else ""))
+
+
+@pytest.mark.parametrize("selection", [Selection(), Selection({"domain": ("shared",)}), Selection({"table_name": ("fact_list_prices", FAILING)})],
+                         ids=["everything", "a domain", "two tables"])
+def test_the_reports_widget_aggregates_are_what_spark_sql_gives_for_the_widgets_own_fields(demo, selection):
+    """The report reads the counters, runs per day and health by domain in Python
+    (framework.surfaces.lakeview); Lakeview runs the widget's fields as SQL over the filtered
+    dataset. Here Spark runs them: the same rows."""
+    tiles = selected_rows({n: r.rows for n, r in demo.data.items()}, selection)
+    by_name = {w["name"]: w for w in widgets(load_dashboard())}
+    queries = datasets()
+    for name in AGGREGATING_WIDGETS:
+        query = by_name[name]["queries"][0]["query"]
+        sql = _widget_sql(query["fields"], queries[query["datasetName"]].sql, selection)
+        with current_schema(demo.lh.spark, demo.lh.params.catalog, demo.lh.params.control_schema):
+            expected = [r.asDict() for r in demo.lh.spark.sql(sql).collect()]
+        key = lambda r: tuple(str(v) for v in r.values())  # noqa: E731
+        assert sorted(tiles[name], key=key) == sorted(expected, key=key), name
+
+
+def test_a_misspelt_domain_or_a_backwards_range_is_refused_not_an_empty_report(demo, tmp_path):
+    with pytest.raises(DashboardError, match=r"no domain 'biling'; known: billing, .*shared"):
+        write_report(demo.lh, tmp_path, now=demo.start, results=demo.data, selection=Selection({"domain": ("biling",)}))
+    with pytest.raises(DashboardError, match="starts after it ends"):
+        write_report(demo.lh, tmp_path, now=demo.start, results=demo.data, selection=Selection(dates=(demo.start.date(), demo.start.date() - timedelta(days=1))))
 
 
 def test_the_failing_table_is_a_current_failure_with_its_error_message(demo):
@@ -169,7 +248,7 @@ def test_the_report_writes_html_and_valid_pngs_with_the_failure_message(demo, tm
             image.verify()
             assert image.format == "PNG"
     assert html.escape(demo.audit[FAILING].error_message) in page
-    assert FAILING in page and QUARANTINING in page
+    assert FAILING in page and QUARANTINING in page and "Filters: <b>everything</b>" in page
     # each table's name links to its lineage: lineage.html, one section per onboarded table
     lineage = (report.index.parent / "lineage.html").read_text()
     onboarded = {r.table_name for r in demo.lh.spark.table(demo.lh.params.control("gold_table_control")).collect()}
@@ -178,14 +257,21 @@ def test_the_report_writes_html_and_valid_pngs_with_the_failure_message(demo, tm
     assert {FAILING, QUARANTINING} <= links <= onboarded
 
 
+def test_a_report_filtered_to_a_domain_names_the_filter_and_only_that_domains_tables(demo, tmp_path):
+    page = write_report(demo.lh, tmp_path, now=demo.start, results=demo.data, selection=Selection({"domain": ("billing",)})).index.read_text()
+    assert "Filters: <b>domain: billing</b>" in page
+    shown = set(re.findall(r'href="lineage.html#([^"]+)"', page))
+    assert shown == {t for t, d in DOMAIN.items() if d == "billing"} and "No table is failing." in page
+
+
 def test_views_and_datasets_on_an_empty_lakehouse(spark, home, tmp_path):
-    """No audit rows yet: no division by zero, the summary is one row of zeros."""
+    """No audit rows yet: no division by zero, every dataset empty, counters of none."""
     lh = fresh_lakehouse(spark, home)
     assert ensure_views(lh) is False  # current already: a second bootstrap does not rewrite them
     results = collect(lh)
-    assert {n: len(r.rows) for n, r in results.items() if n != "summary"} == dict.fromkeys(set(results) - {"summary"}, 0)
-    (summary,) = results["summary"].rows
-    assert (summary["tables_enabled"], summary["tables_failing"], summary["tables_late"], summary["last_day_success_rate_pct"]) == (0, 0, 0, None)
+    assert {n: len(r.rows) for n, r in results.items()} == dict.fromkeys(results, 0)
+    tiles = selected_rows({n: r.rows for n, r in results.items()})
+    assert [tiles[k] for k in ["kpi_failing", "kpi_late", "kpi_failed_runs"]] == [[{"sum(is_failing)": None}], [{"sum(is_late)": None}], [{"sum(failed_runs)": None}]]
     (tmp_path / "duration.png").write_bytes(b"from an earlier report")
     report = write_report(lh, tmp_path, now=datetime(2026, 1, 1, tzinfo=UTC), results=results)
     assert report.charts == () and not list(tmp_path.glob("*.png"))  # a stale chart is removed

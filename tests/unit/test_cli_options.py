@@ -25,3 +25,16 @@ def test_only_queries_skip_the_catalog_journal():
     for statement in ["CREATE TABLE x (id INT)", "DROP VIEW v", "ALTER TABLE x RENAME TO y", "INSERT INTO x VALUES (1)",
                       "USE lab", "CREATE VIEW selected AS SELECT 1", "-- SELECT\nDROP TABLE x", "SELECTED", "REPLACE TABLE x AS SELECT 1"]:
         assert not reads_only(statement), statement
+
+
+def test_the_reports_filters_parse_to_days_and_repeat():
+    from datetime import date
+
+    import pytest
+
+    from framework.surfaces.cli import _parser
+
+    args = _parser().parse_args(["report", "--domain", "billing", "--domain", "shared", "--table", "dim_sku", "--from", "2026-02-01"])
+    assert (args.domains, args.tables, args.since, args.until) == (["billing", "shared"], ["dim_sku"], date(2026, 2, 1), None)
+    with pytest.raises(SystemExit):
+        _parser().parse_args(["report", "--to", "yesterday"])
