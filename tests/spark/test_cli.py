@@ -1,12 +1,10 @@
-"""The `healthmon` command line and the runner notebook, run in-process on the test session
-(plus one real subprocess for the console entry point and stdout purity)."""
+"""The `healthmon` command line and the runner notebook, run in-process on the test session (the
+console script as a real process, its stdout purity and HEALTHMON_HOME: tests/spark/test_quiet_commands.py)."""
 
 from __future__ import annotations
 
 import json
-import os
 import runpy
-import subprocess
 import sys
 from decimal import Decimal
 from pathlib import Path
@@ -84,15 +82,6 @@ def test_notebook_runs_as_a_plain_script(lakehouse, tmp_path, monkeypatch):
     runpy.run_path(str(ROOT / "notebooks" / "run_gold_hydration.py"), run_name="__main__")
     row = lakehouse.spark.table(p.control("gold_run_audit")).where("table_name = 'dim_thing'").first()
     assert (row.status, row.job_run_id, row.rows_inserted) == ("SUCCEEDED", "job-42", 1)
-
-def test_console_entry_point_prints_only_json_on_stdout(tmp_path):
-    env = {**os.environ, "HEALTHMON_HOME": str(tmp_path / "home")}
-    done = subprocess.run(
-        [sys.executable, "-m", "framework", "sql", "SELECT 1 AS n, DATE'2026-01-02' AS d, named_struct('a', 1) AS s", "--format", "json"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
-    )
-    assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout) == [{"n": 1, "d": "2026-01-02", "s": {"a": 1}}]
 
 def test_bootstrap_entry_creates_tables_and_applies_every_onboarding_file(lakehouse):
     from framework.surfaces.entry import bootstrap_lakehouse
