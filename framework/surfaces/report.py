@@ -70,6 +70,10 @@ def write_report(lakehouse: Lakehouse, out: str | Path | None = None, *, now: da
     return Report(index, tuple(written))
 
 
+# The widgets whose rows the report draws from the widget's own fields, not the dataset's rows.
+AGGREGATING_WIDGETS = ("kpi_failing", "kpi_late", "kpi_failed_runs", "runs_per_day", "health_by_domain")
+
+
 def selected_rows(data: dict[str, list[dict]], selection: Selection = EVERYTHING) -> dict[str, list[dict]]:
     """Each dataset's rows as the dashboard filtered to ``selection`` shows them, plus the rows of
     the widgets that aggregate (keyed by widget name): the counters, runs per day, health by domain."""
@@ -82,10 +86,6 @@ def selected_rows(data: dict[str, list[dict]], selection: Selection = EVERYTHING
         if widget["name"] in AGGREGATING_WIDGETS:
             rows[widget["name"]] = widget_rows(widget, rows.get(widget["queries"][0]["query"]["datasetName"], []))
     return rows
-
-
-# The widgets whose rows the report draws from the widget's own fields, not the dataset's rows.
-AGGREGATING_WIDGETS = ("kpi_failing", "kpi_late", "kpi_failed_runs", "runs_per_day", "health_by_domain")
 
 
 # -- charts ------------------------------------------------------------------------------
