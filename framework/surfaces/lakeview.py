@@ -65,8 +65,11 @@ def filters(dashboard: dict) -> list[Filter]:
                 continue
             bound = {}
             for query in widget["queries"]:
-                (only,) = query["query"]["fields"]
-                bound[query["query"]["datasetName"]] = only["name"]
+                # a filter exported from the Lakeview editor adds a `<field>_associativity` count
+                names = [f["name"] for f in query["query"]["fields"] if not f["name"].endswith("_associativity")]
+                if len(names) != 1:
+                    raise DashboardError(f"filter widget {widget['name']!r}: one field per dataset expected, found {names}")
+                bound[query["query"]["datasetName"]] = names[0]
             title = widget["spec"].get("frame", {}).get("title", widget["name"])
             found.append(Filter(widget["name"], kind, title, bound))
     return found

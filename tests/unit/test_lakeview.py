@@ -77,3 +77,14 @@ def test_a_pick_of_nothing_known_or_a_backwards_range_is_refused():
         check_selection(Selection(dates=(date(2026, 2, 2), date(2026, 2, 1))), FILTERS, known)
     assert Selection({"domain": ("billing", "shared")}, (date(2026, 2, 1), None)).describe() == "domain: billing, shared · run dates 2026-02-01.."
     assert Selection().describe() == "everything"
+
+
+def test_a_filter_exported_from_the_editor_keeps_its_field_and_a_filter_of_two_fields_is_refused():
+    def dashboard(*fields: str) -> dict:
+        query = {"datasetName": "runs", "disaggregated": False, "fields": [{"name": f, "expression": f"`{f}`"} for f in fields]}
+        widget = {"name": "f", "queries": [{"name": "q", "query": query}], "spec": {"widgetType": MULTI_SELECT, "frame": {"title": "Domain"}}}
+        return {"pages": [{"name": "p", "layout": [{"widget": widget}]}]}
+
+    assert filters(dashboard("domain", "domain_associativity")) == [Filter("f", MULTI_SELECT, "Domain", {"runs": "domain"})]
+    with pytest.raises(DashboardError, match=r"filter widget 'f': one field per dataset expected, found \['domain', 'table_name'\]"):
+        filters(dashboard("domain", "table_name"))
