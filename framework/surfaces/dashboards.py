@@ -14,7 +14,6 @@ from the block would look the views up in whatever schema is current by then.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,9 +22,9 @@ from pathlib import Path
 from framework.errors import DashboardError
 from framework.platform.lakehouse import Lakehouse
 from framework.platform.resources import project_dir
+from framework.surfaces.lakeview import FIELD
 
 DASHBOARD_FILE = project_dir("resources") / "health_monitor.lvdash.json"
-_BACKTICKED = re.compile(r"`([^`]+)`")
 
 
 @dataclass(frozen=True)
@@ -73,7 +72,7 @@ def widgets(dashboard: dict | None = None) -> list[dict]:
 
 def referenced_columns(expression: str) -> list[str]:
     """The dataset columns a widget field expression names, e.g. ``SUM(`rows`)`` -> ['rows']."""
-    return [c for c in _BACKTICKED.findall(expression) if c != "*"]
+    return [c for c in FIELD.findall(expression) if c != "*"]
 
 
 @contextmanager

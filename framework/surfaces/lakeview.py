@@ -20,7 +20,7 @@ from framework.errors import DashboardError
 
 MULTI_SELECT = "filter-multi-select"
 DATE_RANGE = "filter-date-range-picker"
-_FIELD = re.compile(r"`([^`]+)`")
+FIELD = re.compile(r"`([^`]+)`")  # a dataset column as a widget expression names it
 _AGGREGATE = re.compile(r"(SUM|COUNT|MIN|MAX)\(`([^`]+)`\)", re.IGNORECASE)
 
 
@@ -114,6 +114,12 @@ def _within(value, start: date | None, end: date | None) -> bool:
     return (start is None or day >= start) and (end is None or day <= end)
 
 
+def aggregates(widget: dict) -> bool:
+    """Whether a (non-filter) widget groups and aggregates its dataset's rows (not ``disaggregated``)."""
+    kind = widget.get("spec", {}).get("widgetType", "")
+    return bool(widget.get("queries")) and not kind.startswith("filter-") and not widget["queries"][0]["query"].get("disaggregated", True)
+
+
 def widget_rows(widget: dict, rows: list[dict]) -> list[dict]:
     """A widget's own rows from its dataset's (filtered) rows: each field by its expression, a
     plain ```col``` or ``SUM``/``COUNT``/``MIN``/``MAX`` of one; not ``disaggregated``, grouped by
@@ -141,7 +147,7 @@ def _parse(widget: str, expression: str) -> tuple[str | None, str]:
     match = _AGGREGATE.fullmatch(whole)
     if match:
         return match.group(1).upper(), match.group(2)
-    match = _FIELD.fullmatch(whole)
+    match = FIELD.fullmatch(whole)
     if match:
         return None, match.group(1)
     raise DashboardError(f"widget {widget!r}: the report evaluates a plain `column` or SUM/COUNT/MIN/MAX of one, not {expression!r}")

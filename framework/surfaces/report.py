@@ -18,7 +18,7 @@ from pathlib import Path
 from framework.errors import DashboardError
 from framework.platform.lakehouse import Lakehouse
 from framework.surfaces.dashboards import Dataset, Result, datasets, load_dashboard, run_dataset, widgets
-from framework.surfaces.lakeview import EVERYTHING, Selection, check_selection, filtered, filters, widget_rows
+from framework.surfaces.lakeview import EVERYTHING, Selection, aggregates, check_selection, filtered, filters, widget_rows
 
 RED, GREEN, GREY, AMBER = "#d62728", "#2ca02c", "#9e9e9e", "#ff9f1c"
 LATE_STATUSES = ("LATE", "NEVER_SUCCEEDED")
@@ -46,8 +46,9 @@ def write_report(lakehouse: Lakehouse, out: str | Path | None = None, *, now: da
             raise DashboardError("a report needs an output folder when there is no local lakehouse home")
         out = lakehouse.home / "report"
     out = Path(out).resolve()
-    queries = datasets()
-    data = selected_rows({name: r.rows for name, r in (collect(lakehouse, queries) if results is None else results).items()}, selection)
+    dashboard = load_dashboard()
+    queries = datasets(dashboard)
+    data = selected_rows({name: r.rows for name, r in (collect(lakehouse, queries) if results is None else results).items()}, selection, dashboard)
     out.mkdir(parents=True, exist_ok=True)
     charts = {
         "success_rate.png": _runs_chart(data["runs_per_day"]),
@@ -70,20 +71,16 @@ def write_report(lakehouse: Lakehouse, out: str | Path | None = None, *, now: da
     return Report(index, tuple(written))
 
 
-# The widgets whose rows the report draws from the widget's own fields, not the dataset's rows.
-AGGREGATING_WIDGETS = ("kpi_failing", "kpi_late", "kpi_failed_runs", "runs_per_day", "health_by_domain")
-
-
-def selected_rows(data: dict[str, list[dict]], selection: Selection = EVERYTHING) -> dict[str, list[dict]]:
+def selected_rows(data: dict[str, list[dict]], selection: Selection = EVERYTHING, dashboard: dict | None = None) -> dict[str, list[dict]]:
     """Each dataset's rows as the dashboard filtered to ``selection`` shows them, plus the rows of
     the widgets that aggregate (keyed by widget name): the counters, runs per day, health by domain."""
-    dashboard = load_dashboard()
+    dashboard = load_dashboard() if dashboard is None else dashboard
     bound = filters(dashboard)
     health = data.get("table_health", [])
     check_selection(selection, bound, {"domain": {r["domain"] for r in health}, "table_name": {r["table_name"] for r in health}})
     rows = {name: filtered(found, name, bound, selection) for name, found in data.items()}
     for widget in widgets(dashboard):
-        if widget["name"] in AGGREGATING_WIDGETS:
+        if aggregates(widget):
             rows[widget["name"]] = widget_rows(widget, rows.get(widget["queries"][0]["query"]["datasetName"], []))
     return rows
 

@@ -38,8 +38,8 @@ from framework.surfaces.dashboards import (
     referenced_columns,
     widgets,
 )
-from framework.surfaces.lakeview import Selection, filters
-from framework.surfaces.report import AGGREGATING_WIDGETS, collect, selected_rows, write_report
+from framework.surfaces.lakeview import Selection, aggregates, filters
+from framework.surfaces.report import collect, selected_rows, write_report
 from framework.surfaces.views import ensure_views
 from tests.demo_world import onboarded_raws, onboarded_tables
 from tests.harness import ONBOARDED_SOURCES
@@ -172,10 +172,11 @@ def test_the_reports_widget_aggregates_are_what_spark_sql_gives_for_the_widgets_
     (framework.surfaces.lakeview); Lakeview runs the widget's fields as SQL over the filtered
     dataset. Here Spark runs them: the same rows."""
     tiles = selected_rows({n: r.rows for n, r in demo.data.items()}, selection)
-    by_name = {w["name"]: w for w in widgets(load_dashboard())}
     queries = datasets()
-    for name in AGGREGATING_WIDGETS:
-        query = by_name[name]["queries"][0]["query"]
+    aggregating = [w for w in widgets(load_dashboard()) if aggregates(w)]
+    assert {w["name"] for w in aggregating} == {"kpi_failing", "kpi_late", "kpi_failed_runs", "runs_per_day", "health_by_domain", "quarantine_chart"}
+    for widget in aggregating:
+        name, query = widget["name"], widget["queries"][0]["query"]
         sql = _widget_sql(query["fields"], queries[query["datasetName"]].sql, selection)
         with current_schema(demo.lh.spark, demo.lh.params.catalog, demo.lh.params.control_schema):
             expected = [r.asDict() for r in demo.lh.spark.sql(sql).collect()]
