@@ -36,10 +36,15 @@ def business(row: dict) -> dict:
 
 
 def make_source(lh: Lakehouse, table: str, ddl: str, rows: list[tuple] = ()) -> str:
+    """A Bronze Delta table of ``ddl``, holding ``rows``: created with its rows in one commit (a Delta
+    commit costs about half a second here), where ``lh.create_table`` plus an append took two."""
     name = lh.params.bronze(table)
-    lh.create_table(name, ddl)
-    if rows:
-        add_rows(lh, table, ddl, rows)
+    if not rows:
+        lh.create_table(name, ddl)
+        return name
+    writer = lh.spark.createDataFrame(list(rows), ddl).write.format("delta")
+    where = lh.location(name)  # locally the folder create_table gives it; elsewhere the catalog's managed location
+    (writer if where is None else writer.option("path", where.as_posix())).saveAsTable(name)
     return name
 
 

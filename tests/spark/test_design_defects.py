@@ -9,13 +9,17 @@ nothing. Pure tests of the narrowing rule first, then real Spark + Delta.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
 
+from framework.engine.runner import RunResult
 from framework.errors import SpecError
+from framework.platform.lakehouse import Lakehouse
 from tests.builders import raw_spec
-from tests.harness import add_rows, audit, control_row, gold, hydrate, make_source, onboard, ts, version
+from tests.demo_world import fixed_clock
+from tests.harness import add_rows, audit, control_row, fresh_lakehouse, gold, hydrate, make_source, onboard, ts, version
 
 
 def control_rows(lh) -> int:
@@ -192,51 +196,99 @@ def test_differing_rows_of_one_key_are_quarantined_or_fail_the_run_as_the_table_
         ("b", "b2", 2), ("b", "b2", 3), ("c", "c1", 1), ("c", "c2", 1), ("c", "c3", 1), ("f", "f1", 1), ("f", "f2", 1)])
     assert control_row(lakehouse, "dim_thing_q").watermark_value == "2026-01-01 03:00:00"
 
-def test_exact_duplicates_and_a_deletion_beside_a_version_are_no_violation(lakehouse, clock):
-    make_source(lakehouse, "things", THINGS, [
-        ("a", "a1", 1, ts(1), False), ("a", "a1", 1, ts(1), False), ("a", "a1", 1, ts(1), False),  # re-delivered
-        ("b", "b1", 2, ts(1), False), ("b", None, None, ts(1), True),  # deleted at the instant of its version: deletion wins
-        ("c", "c1", 3, ts(1), False), ("c", "c2", 4, ts(2), False),  # versions
-    ])
-    onboard(lakehouse, raw_spec(delete_condition="deleted"))
-    row = hydrate(lakehouse, clock).rows[0]
+# The three tests below share one lakehouse (decision 119): each scenario has its own source and
+# Gold tables, all are onboarded together and hydrated by one run (the scd2 pair's second batch by a
+# second run of those two alone), and each test asserts on its own tables. The tables that fail have
+# no dependents, so they change no other table's run; every other table stays as the first run left it.
+# (The test above keeps a lakehouse of its own: tests/spark/test_connect.py runs it whole on Spark Connect.)
+KEYS = pytest.mark.xdist_group("design_defects_keys")  # one worker builds the shared runs once
+
+
+@dataclass(frozen=True)
+class KeyRuns:
+    lh: Lakehouse
+    first: RunResult  # every table
+    history_after_first: list[tuple]  # dim_hist_history (id, name, valid_from) after the first run
+    second: RunResult  # dim_hist and dim_hist_q alone, after their second batch
+
+    def row(self, table: str):
+        return next(r for r in self.first.rows if r.table_name == table)
+
+
+@pytest.fixture(scope="module")
+def keys(spark, home) -> KeyRuns:
+    lh = fresh_lakehouse(spark, home, "design_defects_keys")
+    make_source(lh, "things", THINGS, DUPLICATES)
+    for suffix, ordered in UNSEQUENCED.items():
+        make_source(lh, f"things_{suffix}", THINGS, ordered)
+    make_source(lh, "events", EVENTS, HISTORY_BATCH1)
+    onboard(lh, raw_spec(delete_condition="deleted"),
+            *[spec for suffix in UNSEQUENCED for spec in unsequenced_specs(suffix)],
+            {**HISTORY, "on_key_conflict": "fail"}, {**HISTORY, "table_name": "dim_hist_q"})
+    first = hydrate(lh, fixed_clock)
+    history = gold(lh, "dim_hist_history", ["id", "name", "valid_from"])
+    add_rows(lh, "events", EVENTS, HISTORY_BATCH2)
+    second = hydrate(lh, fixed_clock, tables=["dim_hist", "dim_hist_q"])
+    return KeyRuns(lh, first, history, second)
+
+
+DUPLICATES = [
+    ("a", "a1", 1, ts(1), False), ("a", "a1", 1, ts(1), False), ("a", "a1", 1, ts(1), False),  # re-delivered
+    ("b", "b1", 2, ts(1), False), ("b", None, None, ts(1), True),  # deleted at the instant of its version: deletion wins
+    ("c", "c1", 3, ts(1), False), ("c", "c2", 4, ts(2), False),  # versions
+]
+
+@KEYS
+def test_exact_duplicates_and_a_deletion_beside_a_version_are_no_violation(keys):
+    # dim_thing over `things`: raw_spec(delete_condition="deleted")
+    row = keys.row("dim_thing")
     assert row.status == "SUCCEEDED", row.error_message
-    assert gold(lakehouse, "dim_thing", ["id", "name", "amount"]) == [("a", "a1", 1), ("c", "c2", 4)]
+    assert gold(keys.lh, "dim_thing", ["id", "name", "amount"]) == [("a", "a1", 1), ("c", "c2", 4)]
     assert (row.rows_read, row.rows_deduplicated) == (7, 4)
 
-def test_without_sequence_by_any_differing_rows_of_a_key_violate_whatever_their_order(spark, home, clock):
-    from framework.platform.lakehouse import Lakehouse
-    from framework.platform.params import RunParams
+UNSEQUENCED_ROWS = [("k", f"n{i % 3}", i % 2, ts(i), False) for i in range(6)] + [("j", "same", 1, ts(1), False)] * 2
+UNSEQUENCED = {"fwd": UNSEQUENCED_ROWS, "rev": list(reversed(UNSEQUENCED_ROWS))}  # suffix -> the rows of things_<suffix>, in that order
 
-    rows = [("k", f"n{i % 3}", i % 2, ts(i), False) for i in range(6)] + [("j", "same", 1, ts(1), False)] * 2
+def unsequenced_specs(suffix: str) -> list[dict]:
+    """dim_thing_<suffix> (on_key_conflict: fail) and dim_thing_<suffix>_q (the default), over things_<suffix>."""
+    source = f"${{catalog}}.${{bronze_schema}}.things_{suffix}"
+    return [raw_spec(table_name=f"dim_thing_{suffix}", source_table=source, load_type="fact_insert", sequence_by=None, on_key_conflict="fail"),
+            raw_spec(table_name=f"dim_thing_{suffix}_q", source_table=source, load_type="fact_insert", sequence_by=None)]
+
+@KEYS
+def test_without_sequence_by_any_differing_rows_of_a_key_violate_whatever_their_order(keys):
+    lh, rows = keys.lh, UNSEQUENCED_ROWS
     messages = []
-    for suffix, ordered in (("fwd", rows), ("rev", list(reversed(rows)))):
-        lh = Lakehouse(spark, RunParams(bronze_schema=f"b_keys_{suffix}", gold_schema=f"g_keys_{suffix}", control_schema=f"c_keys_{suffix}"), home)
-        lh.bootstrap()
-        make_source(lh, "things", THINGS, ordered)
-        onboard(lh, raw_spec(load_type="fact_insert", sequence_by=None, on_key_conflict="fail"),
-                raw_spec(table_name="dim_thing_q", load_type="fact_insert", sequence_by=None))
-        row, kept = hydrate(lh, clock).rows
-        assert row.status == "FAILED" and not lh.exists(lh.params.gold("dim_thing"))
-        messages.append(row.error_message)
-        assert (kept.status, kept.rows_quarantined, gold(lh, "dim_thing_q", ["id", "name"])) == ("SUCCEEDED", 6, [("j", "same")])
-        assert quarantined(lh, "dim_thing_q") == sorted(("primary_key_conflict", "quarantine", r[:3]) for r in rows if r[0] == "k")
+    for suffix in UNSEQUENCED:  # the same rows, forwards and reversed
+        table = f"dim_thing_{suffix}"
+        row, kept = keys.row(table), keys.row(f"{table}_q")
+        assert row.status == "FAILED" and not lh.exists(lh.params.gold(table))
+        # the message starts with its table's name (each order has its own table here); the rest must not depend on the order
+        assert row.error_message.startswith(f"{table}: ")
+        messages.append(row.error_message.removeprefix(f"{table}: "))
+        assert (kept.status, kept.rows_quarantined, gold(lh, f"{table}_q", ["id", "name"])) == ("SUCCEEDED", 6, [("j", "same")])
+        assert quarantined(lh, f"{table}_q") == sorted(("primary_key_conflict", "quarantine", r[:3]) for r in rows if r[0] == "k")
     assert messages[0] == messages[1]
-    assert messages[0].startswith("dim_thing: primary key (id) does not determine a row: 1 key has differing rows in this batch, e.g. (id=k); ")
+    assert messages[0].startswith("primary key (id) does not determine a row: 1 key has differing rows in this batch, e.g. (id=k); ")
 
-def test_scd2_versions_of_one_key_at_one_instant_must_agree(lakehouse, clock):
-    events = "id STRING, name STRING, ts TIMESTAMP"
-    make_source(lakehouse, "events", events, [("j", "A", ts(1)), ("j", "B", ts(2)), ("j", "B", ts(2))])
-    spec = raw_spec(table_name="dim_hist", source_table="${catalog}.${bronze_schema}.events", load_type="scd2", lookback="30 days",
-                    columns=[{"name": "id", "expr": "id", "type": "STRING", "nullable": False},
-                             {"name": "name", "expr": "name", "type": "STRING"}])
-    onboard(lakehouse, {**spec, "on_key_conflict": "fail"}, {**spec, "table_name": "dim_hist_q"})
-    assert [r.status for r in hydrate(lakehouse, clock).rows] == ["SUCCEEDED", "SUCCEEDED"]
-    history = gold(lakehouse, "dim_hist_history", ["id", "name", "valid_from"])
+EVENTS = "id STRING, name STRING, ts TIMESTAMP"
+
+HISTORY_BATCH1 = [("j", "A", ts(1)), ("j", "B", ts(2)), ("j", "B", ts(2))]
+HISTORY_BATCH2 = [("j", "C", ts(3)), ("j", "D", ts(3)), ("k", "X", ts(3)), ("k", "Y", ts(3)), ("k", "Z", ts(4))]
+
+HISTORY = raw_spec(table_name="dim_hist", source_table="${catalog}.${bronze_schema}.events", load_type="scd2", lookback="30 days",
+                   columns=[{"name": "id", "expr": "id", "type": "STRING", "nullable": False},
+                            {"name": "name", "expr": "name", "type": "STRING"}])
+
+@KEYS
+def test_scd2_versions_of_one_key_at_one_instant_must_agree(keys):
+    # dim_hist (on_key_conflict: fail) and dim_hist_q (the default); HISTORY_BATCH1, the first run; HISTORY_BATCH2, the second
+    lakehouse = keys.lh
+    assert [r.status for r in keys.first.rows if r.table_name in ("dim_hist", "dim_hist_q")] == ["SUCCEEDED", "SUCCEEDED"]
+    history = keys.history_after_first
     assert history == [("j", "A", ts(1)), ("j", "B", ts(2))]
 
-    add_rows(lakehouse, "events", events, [("j", "C", ts(3)), ("j", "D", ts(3)), ("k", "X", ts(3)), ("k", "Y", ts(3)), ("k", "Z", ts(4))])
-    row, kept = hydrate(lakehouse, clock).rows
+    row, kept = keys.second.rows
     # the default: the versions that disagree are set aside, every other version is history as usual
     assert (kept.status, kept.rows_quarantined) == ("SUCCEEDED", 4), kept.error_message
     assert gold(lakehouse, "dim_hist_q_history", ["id", "name", "valid_from", "valid_to"]) == [

@@ -31,7 +31,7 @@ from framework.platform.errors_text import CAUSED_BY, LIMIT, describe, jvm_stack
 from framework.platform.lakehouse import Lakehouse
 from framework.platform.params import RunParams
 from tests.builders import raw_spec
-from tests.harness import audit, make_source, onboard, ts
+from tests.harness import add_rows, audit, make_source, onboard, ts
 from tests.unit.test_diagnostics_text import records_of  # helpers both layers use, defined once
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -217,7 +217,8 @@ print(json.dumps(out))
 def test_spark_connect_errors_keep_their_class_and_root_cause(lakehouse, connect_service):
     """A client process with no JVM: the Connect errors carry the server's message, error class
     and (in the server's trace) the cause chain."""
-    name = make_source(lakehouse, "gone", THINGS, [("a", "x", 1, ts(1), False)])
+    name = make_source(lakehouse, "gone", THINGS)  # created empty, then one append: version 1
+    add_rows(lakehouse, "gone", THINGS, [("a", "x", 1, ts(1), False)])
     files = sorted(lakehouse.location(name).glob("*.parquet"))
     for path in files:
         path.unlink()
