@@ -5,8 +5,10 @@ tests/unit/conftest.py; the whole layer runs in well under a minute) and ``tests
 Spark and Delta), whose tests get the ``spark`` marker here, by where they live
 (``pytest tests/unit`` or ``pytest -m "not spark"`` for the fast layer).
 
-Starting Spark costs seconds; a fresh set of schemas costs milliseconds. So every Spark test gets
-its own ``Lakehouse`` (unique bronze/gold/control schema names, same session and home folder).
+Starting Spark costs seconds; a fresh set of schemas costs milliseconds. So a Spark test gets its
+own ``Lakehouse`` (unique bronze/gold/control schema names, same session and home folder), or
+shares its module's (decision 141: one lakehouse, one onboarding and shared runs for independent
+scenarios, built once by one worker of its xdist group).
 Pure tests (spec parsing, planning, SQL generation) never touch these fixtures and start no JVM.
 """
 
