@@ -35,6 +35,11 @@ def business(row: dict) -> dict:
     return {k: v for k, v in row.items() if not k.startswith(TECHNICAL_PREFIX)}
 
 
+def bronze_source(table: str) -> str:
+    """An onboarding entry's reference to the Bronze table ``table`` (placeholders as the YAML files write them)."""
+    return "${catalog}.${bronze_schema}." + table
+
+
 def make_source(lh: Lakehouse, table: str, ddl: str, rows: list[tuple] = ()) -> str:
     """A Bronze Delta table of ``ddl``, holding ``rows``: created with its rows in one commit (a Delta
     commit costs about half a second here), where ``lh.create_table`` plus an append took two."""

@@ -193,7 +193,7 @@ def test_the_demo_flow_over_spark_connect_leaves_exactly_what_a_classic_session_
 # -- the classic tests of what the demo flow does not cover, on a Spark Connect lakehouse --------------
 
 OVER_CONNECT = {  # module attributes, so pytest does not collect them here a second time
-    "fact_insert": load_types.test_fact_insert_never_duplicates_nor_overwrites,
+    "fact_insert": load_types.fact_insert_never_duplicates_nor_overwrites,
     "warn_check_quarantines": runner_tests.test_warn_check_quarantines_only_failing_rows_with_the_check_name,
     "error_check_fails": runner_tests.test_error_check_fails_the_table_without_writing_or_moving_the_watermark,
     "full_refresh": runner_tests.test_full_refresh_rebuilds_from_the_whole_source,

@@ -28,7 +28,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from tests.builders import raw_spec
-from tests.harness import add_rows, fresh_lakehouse, hydrate, make_source, onboard, replace_rows, ts
+from tests.harness import add_rows, bronze_source, fresh_lakehouse, hydrate, make_source, onboard, replace_rows, ts
 from tests.harness import gold as stored_rows
 from tests.scd2_reference import expected_history, latest_by_key
 
@@ -47,29 +47,25 @@ ID = {"name": "id", "expr": "id", "type": "STRING", "nullable": False}
 NAME = {"name": "name", "expr": "name", "type": "STRING"}
 
 
-def source(name: str) -> str:
-    return "${catalog}.${bronze_schema}." + name
-
-
 def specs() -> list[dict]:
-    keyed = dict(source_table=source("keyed"), sequence_by="ts", watermark_column="ingested", lookback="1 hour", delete_condition="deleted",
+    keyed = dict(source_table=bronze_source("keyed"), sequence_by="ts", watermark_column="ingested", lookback="1 hour", delete_condition="deleted",
                  columns=[ID, NAME])
     plain = dict(sequence_by=None, watermark_column="ingested", lookback="1 hour")
     return [
         raw_spec(table_name="p_scd1", **keyed),
         raw_spec(table_name="p_upsert", load_type="fact_upsert", **keyed),
         raw_spec(table_name="p_dim", load_type="scd2", **keyed),
-        raw_spec(table_name="p_insert", load_type="fact_insert", source_table=source("inserts"), columns=[ID, NAME], **plain),
-        raw_spec(table_name="p_snapshot", load_type="snapshot", source_table=source("snapshot"), sequence_by=None, watermark_column=None,
+        raw_spec(table_name="p_insert", load_type="fact_insert", source_table=bronze_source("inserts"), columns=[ID, NAME], **plain),
+        raw_spec(table_name="p_snapshot", load_type="snapshot", source_table=bronze_source("snapshot"), sequence_by=None, watermark_column=None,
                  lookback=None, columns=[ID, NAME]),
-        raw_spec(table_name="p_slices", source_table=source("slices"), aggregate=True, columns=[
+        raw_spec(table_name="p_slices", source_table=bronze_source("slices"), aggregate=True, columns=[
             ID,
             {"name": "first_start", "expr": "min(slice_start)", "type": "TIMESTAMP"},
             {"name": "last_end", "expr": "max(slice_start) + INTERVAL 1 HOUR", "type": "TIMESTAMP"},
             {"name": "slices", "expr": "count(DISTINCT slice_start)", "type": "BIGINT"},
             {"name": "states", "expr": "array_sort(collect_set(state))", "type": "ARRAY<STRING>"},
         ], **plain),
-        raw_spec(table_name="p_usage", load_type="fact_upsert", source_table=source("billing"), primary_keys=["record_id"],
+        raw_spec(table_name="p_usage", load_type="fact_upsert", source_table=bronze_source("billing"), primary_keys=["record_id"],
                  sequence_by="ingested", watermark_column="ingested", lookback="1 hour", columns=[
                      {"name": "record_id", "expr": "record_id", "type": "STRING", "nullable": False},
                      {"name": "sku", "expr": "sku", "type": "STRING"}, {"name": "day", "expr": "day", "type": "STRING"},

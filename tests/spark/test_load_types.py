@@ -23,6 +23,7 @@ from tests.demo_world import fixed_clock
 from tests.harness import (
     add_rows,
     audit,
+    bronze_source,
     fresh_lakehouse,
     gold,
     hydrate,
@@ -36,10 +37,6 @@ from tests.scd2_reference import expected_history, latest_by_key
 
 THINGS = "id STRING, name STRING, amount BIGINT, ts TIMESTAMP, deleted BOOLEAN"
 SHARED = pytest.mark.xdist_group("load_types")  # one worker builds the shared runs once
-
-
-def source(name: str) -> str:
-    return f"${{catalog}}.${{bronze_schema}}.{name}"
 
 
 # -- the shared lakehouse ----------------------------------------------------------------------------
@@ -103,7 +100,7 @@ def shared(spark, home) -> LoadRuns:
     make_source(lh, "things_viewed", THINGS, VIEWED[1])
     make_source(lh, "things_late", LATE, [])
     add_rows(lh, "things_late", LATE, late_rows(LATE_DELIVERIES[0]))
-    onboard(lh, SCD1, *[order_spec(suffix) for suffix in ORDERED], fact_insert_spec(table_name="fact_insert", source_table=source("things_insert")),
+    onboard(lh, SCD1, *[order_spec(suffix) for suffix in ORDERED], fact_insert_spec(table_name="fact_insert", source_table=bronze_source("things_insert")),
             UPSERT, SNAPSHOT, AGGREGATE, VIEWED_TABLE, VIEW, *LATE_SPECS)
 
     # run 1: every table
@@ -221,7 +218,7 @@ ORDERED = {"fwd": ORDER_ROWS, "rev": list(reversed(ORDER_ROWS))}  # suffix -> th
 
 def order_spec(suffix: str) -> dict:
     """dim_thing_<suffix> over things_<suffix>: dim_thing's mapping (scd1, deletions)."""
-    return raw_spec(table_name=f"dim_thing_{suffix}", source_table=source(f"things_{suffix}"), delete_condition="deleted")
+    return raw_spec(table_name=f"dim_thing_{suffix}", source_table=bronze_source(f"things_{suffix}"), delete_condition="deleted")
 
 
 @SHARED
@@ -247,10 +244,10 @@ def fact_insert_spec(**names) -> dict:
     return raw_spec(load_type="fact_insert", sequence_by=None, lookback="1 hour", **names)
 
 
-def test_fact_insert_never_duplicates_nor_overwrites(lakehouse, clock):
+def fact_insert_never_duplicates_nor_overwrites(lakehouse, clock) -> None:
     """The scenario whole, on the lakehouse it is given: tests/spark/test_connect.py runs it on a
     Spark Connect lakehouse. On the classic session the suite runs the same deliveries in the shared
-    lakehouse (the test below), so pytest does not collect this one."""
+    lakehouse (the test below)."""
     make_source(lakehouse, "things", THINGS, FACT_INSERT_DELIVERIES[1])
     onboard(lakehouse, fact_insert_spec())
     hydrate(lakehouse, clock)
@@ -260,8 +257,6 @@ def test_fact_insert_never_duplicates_nor_overwrites(lakehouse, clock):
     assert audit(lakehouse, "dim_thing")[-1].rows_inserted == 1
 
 
-test_fact_insert_never_duplicates_nor_overwrites.__test__ = False  # its classic run: the test below
-
 
 @SHARED
 def test_fact_insert_never_duplicates_nor_overwrites_in_the_shared_lakehouse(shared):
@@ -270,7 +265,7 @@ def test_fact_insert_never_duplicates_nor_overwrites_in_the_shared_lakehouse(sha
     assert audit(shared.lh, "fact_insert")[-1].rows_inserted == 1
 
 
-UPSERT = raw_spec(table_name="fact_upsert", source_table=source("things_upsert"), load_type="fact_upsert")
+UPSERT = raw_spec(table_name="fact_upsert", source_table=bronze_source("things_upsert"), load_type="fact_upsert")
 UPSERT_DELIVERIES = {1: [("a", "v1", 1, ts(1), False)], 2: [("a", "corrected", 7, ts(2), False)]}
 
 
@@ -280,7 +275,7 @@ def test_fact_upsert_corrections_overwrite(shared):
     assert gold(shared.lh, "fact_upsert", ["id", "name", "amount"]) == [("a", "corrected", 7)]
 
 
-SNAPSHOT = raw_spec(table_name="snap_thing", source_table=source("things_snapshot"), load_type="snapshot", watermark_column=None,
+SNAPSHOT = raw_spec(table_name="snap_thing", source_table=bronze_source("things_snapshot"), load_type="snapshot", watermark_column=None,
                     lookback=None, sequence_by=None)
 SNAPSHOTS = {  # shared run -> the snapshot that replaced things_snapshot's rows before it (run 3: the same snapshot again)
     1: [("a", "A", 1, ts(1), False), ("b", "B", 2, ts(1), False)],
@@ -305,7 +300,7 @@ def test_snapshot_removes_keys_absent_from_the_source(shared):
 
 AGGREGATED = [("a", "x", 1, ts(1), False), ("a", "y", 2, ts(1), False), ("b", "z", 5, ts(1), False)]  # things_agg, run 1 only
 AGGREGATE = raw_spec(
-    table_name="dim_agg", source_table=source("things_agg"), sequence_by=None, aggregate=True,
+    table_name="dim_agg", source_table=bronze_source("things_agg"), sequence_by=None, aggregate=True,
     columns=[
         {"name": "id", "expr": "id", "type": "STRING", "nullable": False},
         {"name": "total", "expr": "sum(amount)", "type": "BIGINT"},
@@ -322,7 +317,7 @@ def test_aggregate_table_groups_by_key_columns(shared):
 
 
 VIEWED = {1: [("a", "a1", 1, ts(1), False), ("b", None, 7, ts(1), False)], 2: [("c", "c1", 3, ts(2), False)]}  # things_viewed
-VIEWED_TABLE = raw_spec(table_name="dim_viewed", source_table=source("things_viewed"),
+VIEWED_TABLE = raw_spec(table_name="dim_viewed", source_table=bronze_source("things_viewed"),
                         columns=[{"name": "id", "expr": "id", "type": "STRING", "nullable": False},
                                  {"name": "name", "expr": "name", "type": "STRING"},
                                  {"name": "amount", "expr": "amount", "type": "BIGINT"}])
@@ -360,7 +355,7 @@ def test_a_view_gives_a_second_name_to_a_gold_table_and_is_recreated_only_when_i
 
 # -- deletes hold: a deleted key stays deleted when an older version arrives in a later run ---------
 LATE = "id STRING, name STRING, amount BIGINT, ts TIMESTAMP, ingested TIMESTAMP, deleted BOOLEAN"
-DELETING = dict(source_table=source("things_late"), sequence_by="ts", watermark_column="ingested", lookback="1 hour", delete_condition="deleted")
+DELETING = dict(source_table=bronze_source("things_late"), sequence_by="ts", watermark_column="ingested", lookback="1 hour", delete_condition="deleted")
 LATE_SPECS = [raw_spec(table_name="t_scd1", **DELETING), raw_spec(table_name="t_upsert", load_type="fact_upsert", **DELETING),
               raw_spec(table_name="t_short", tombstone_retention="1 day", **DELETING),
               raw_spec(table_name="t_dim", load_type="scd2", **DELETING)]

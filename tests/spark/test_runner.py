@@ -20,6 +20,7 @@ from tests.demo_world import fixed_clock
 from tests.harness import (
     add_rows,
     audit,
+    bronze_source,
     control_row,
     fresh_lakehouse,
     gold,
@@ -33,10 +34,6 @@ from tests.harness import (
 THINGS = "id STRING, name STRING, amount BIGINT, ts TIMESTAMP, deleted BOOLEAN"
 OWNERS = "owned STRING, owner STRING"
 RUNNER_WORLD = pytest.mark.xdist_group("runner_world")  # one worker builds the shared lakehouse, once
-
-
-def bronze(table: str) -> str:
-    return f"${{catalog}}.${{bronze_schema}}.{table}"
 
 
 # The shared lakehouse's tables, by scenario. `things` (one row) is read by the scenarios that never
@@ -66,24 +63,24 @@ def runner_world(spark, home):
     make_source(lh, "reonboard_things", THINGS, [("a", "a", 1, ts(5), False)])
     onboard(
         lh,
-        raw_spec(table_name="windowed", source_table=bronze("window_things"), lookback="1 day"),
+        raw_spec(table_name="windowed", source_table=bronze_source("window_things"), lookback="1 day"),
         raw_spec(
-            table_name="joined", source_table=bronze("joined_things"), lookback=None,
-            joins=[{"table": bronze("owners"), "alias": "o", "on": "o.owned = s.name", "how": "inner"}],
+            table_name="joined", source_table=bronze_source("joined_things"), lookback=None,
+            joins=[{"table": bronze_source("owners"), "alias": "o", "on": "o.owned = s.name", "how": "inner"}],
             columns=[*raw_spec()["columns"], {"name": "owner", "expr": "o.owner", "type": "STRING"}],
         ),
-        raw_spec(table_name="broken", source_table=bronze("no_such_table")),
+        raw_spec(table_name="broken", source_table=bronze_source("no_such_table")),
         raw_spec(table_name="child", depends_on=["broken"]),
         raw_spec(table_name="grandchild", depends_on=["child"]),
         raw_spec(table_name="unrelated"),
         raw_spec(table_name="off", enabled=False),
-        raw_spec(table_name="preview", source_table=bronze("preview_things"), source_optional=True),
-        raw_spec(table_name="preview_child", source_table=bronze("preview_things"), depends_on=["preview"]),
+        raw_spec(table_name="preview", source_table=bronze_source("preview_things"), source_optional=True),
+        raw_spec(table_name="preview_child", source_table=bronze_source("preview_things"), depends_on=["preview"]),
         raw_spec(table_name="colourful", columns=[
             {"name": "id", "expr": "id", "type": "STRING", "nullable": False},
             {"name": "colour", "expr": "upper(colour)", "type": "STRING"},
         ]),
-        raw_spec(table_name="reonboarded", source_table=bronze("reonboard_things")),
+        raw_spec(table_name="reonboarded", source_table=bronze_source("reonboard_things")),
         raw_spec(table_name="dry"),
         raw_spec(table_name="fine"),
         raw_spec(table_name="raced"),
@@ -109,7 +106,7 @@ def runner_world(spark, home):
     ])
     add_rows(lh, "owners", OWNERS, [("b", "bob")])
     make_source(lh, "preview_things", THINGS, [("a", "x", 1, ts(1), False)])
-    onboard(lh, raw_spec(table_name="reonboarded", source_table=bronze("reonboard_things"),
+    onboard(lh, raw_spec(table_name="reonboarded", source_table=bronze_source("reonboard_things"),
                          columns=raw_spec()["columns"] + [{"name": "name_upper", "expr": "upper(name)", "type": "STRING"}]))
     row = control_row(lh, "reonboarded")
     reonboard.watermark_after_reonboarding, reonboard.columns_after_reonboarding = row.watermark_value, [c.name for c in row.columns]
