@@ -10,6 +10,7 @@ from framework.engine.runner import RunResult, run
 from framework.metadata.spec import TECHNICAL_PREFIX
 from framework.onboarding.onboard import onboard_specs
 from framework.platform.lakehouse import Lakehouse
+from framework.platform.local_rows import rows_frame
 from framework.platform.params import RunParams
 from framework.platform.sqltext import quote_table
 
@@ -40,6 +41,14 @@ def bronze_source(table: str) -> str:
     return "${catalog}.${bronze_schema}." + table
 
 
+def frame(lh: Lakehouse, rows: list[tuple], ddl: str):
+    """Test rows as a DataFrame of the columns ``ddl`` declares (through Arrow, as the framework builds
+    its own: framework/platform/local_rows.py)."""
+    from pyspark.sql.types import StructType
+
+    return rows_frame(lh.spark, rows, StructType.fromDDL(ddl))
+
+
 def make_source(lh: Lakehouse, table: str, ddl: str, rows: list[tuple] = ()) -> str:
     """A Bronze Delta table of ``ddl``, holding ``rows``: created with its rows in one commit (a Delta
     commit costs about half a second here), where ``lh.create_table`` plus an append took two."""
@@ -47,18 +56,18 @@ def make_source(lh: Lakehouse, table: str, ddl: str, rows: list[tuple] = ()) -> 
     if not rows:
         lh.create_table(name, ddl)
         return name
-    writer = lh.spark.createDataFrame(list(rows), ddl).write.format("delta")
+    writer = frame(lh, rows, ddl).write.format("delta")
     where = lh.location(name)  # locally the folder create_table gives it; elsewhere the catalog's managed location
     (writer if where is None else writer.option("path", where.as_posix())).saveAsTable(name)
     return name
 
 
 def add_rows(lh: Lakehouse, table: str, ddl: str, rows: list[tuple]) -> None:
-    lh.spark.createDataFrame(list(rows), ddl).write.format("delta").mode("append").saveAsTable(lh.params.bronze(table))
+    frame(lh, rows, ddl).write.format("delta").mode("append").saveAsTable(lh.params.bronze(table))
 
 
 def replace_rows(lh: Lakehouse, table: str, ddl: str, rows: list[tuple]) -> None:
-    lh.spark.createDataFrame(list(rows), ddl).write.format("delta").mode("overwrite").saveAsTable(lh.params.bronze(table))
+    frame(lh, rows, ddl).write.format("delta").mode("overwrite").saveAsTable(lh.params.bronze(table))
 
 
 def onboard(lh: Lakehouse, *raws: dict, now: datetime = T0) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from framework.errors import DemoDataError
+from framework.platform.local_rows import rows_frame
 from framework.platform.source_schemas import SourceTable
 
 if TYPE_CHECKING:
@@ -46,7 +47,7 @@ def frame(spark, table: SourceTable, rows: list[dict]):
     schema = StructType.fromDDL(table.columns_ddl)
     for row in rows:
         check_fields(row, schema, table.key)
-    return spark.createDataFrame([tuple(row.get(n) for n in schema.names) for row in rows], schema=schema)
+    return rows_frame(spark, [tuple(row.get(n) for n in schema.names) for row in rows], schema)
 
 
 def write(lakehouse: Lakehouse, table: SourceTable, data, *, replace: bool) -> str:

@@ -22,6 +22,7 @@ from datetime import datetime
 from framework.platform.commit_retry import retry_on_conflict
 from framework.platform.control_columns import CONTROL_TABLE, STATE_COLUMNS
 from framework.platform.lakehouse import Lakehouse
+from framework.platform.local_rows import rows_frame
 from framework.platform.sqltext import quote_ident, quote_table, sql_string, sql_timestamp
 
 USER_METADATA = "spark.databricks.delta.commitInfo.userMetadata"
@@ -169,7 +170,7 @@ class ControlStore:
             values.append(tuple(row.get(f.name) for f in schema.fields))
         metadata = [c for c in dict.fromkeys(k for row in rows for k in row) if c not in STATE_COLUMNS] + ["updated_at", "updated_by"]
         view = f"__hm_onboarding_{uuid.uuid4().hex}"
-        spark.createDataFrame(values, schema).createOrReplaceTempView(view)
+        rows_frame(spark, values, schema).createOrReplaceTempView(view)  # no Python worker behind the MERGE's source
         sets = ", ".join(f"t.{quote_ident(c)} = s.{quote_ident(c)}" for c in metadata)
         merge = f"MERGE INTO {quote_table(self.table)} t USING {view} s ON t.table_name = s.table_name "
         try:

@@ -1,0 +1,36 @@
+"""Rows held in Python become the same DataFrame through Arrow as through ``createDataFrame``'s own
+list path (framework/platform/local_rows.py): every type the control table and the demo Bronze use,
+nested ones included, column comments kept, a timestamp read as the same instant whether it comes
+naive (local time) or with an offset."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
+
+from pyspark.sql.types import StructType
+
+from framework.platform.local_rows import rows_frame
+
+DDL = ("id STRING NOT NULL COMMENT 'the key', n BIGINT, d DECIMAL(18,6), dt DATE, ts TIMESTAMP, "
+       "s STRUCT<a: INT, b: ARRAY<STRING>>, m MAP<STRING, STRUCT<x: DOUBLE>>, "
+       "arr ARRAY<STRUCT<name: STRING, t: TIMESTAMP>>, b BINARY, f BOOLEAN")
+EAST = timezone(timedelta(hours=5))
+ROWS = [
+    ("a", 1, Decimal("1.5"), date(2026, 1, 2), datetime(2026, 1, 1, 1), {"a": 1, "b": ["x", None]}, {"k": {"x": 1.5}},
+     [{"name": "c", "t": datetime(2026, 1, 1, 2, tzinfo=UTC)}, {"name": "e", "t": datetime(2026, 1, 1, 9, tzinfo=EAST)}], b"\x00\x01", True),
+    ("b", None, None, None, datetime(2026, 1, 1, 3, tzinfo=EAST), (2, None), {}, [], None, None),
+    ("c", None, None, None, None, None, None, None, None, False),
+]
+
+
+def test_rows_through_arrow_equal_the_list_path_in_schema_and_values(spark):
+    schema = StructType.fromDDL(DDL)
+    listed, arrowed = spark.createDataFrame(ROWS, schema), rows_frame(spark, ROWS, schema)
+    assert arrowed.schema == listed.schema and arrowed.schema["id"].metadata == {"comment": "the key"}
+    as_text = ["id", "cast(ts AS STRING) ts", "transform(arr, e -> cast(e.t AS STRING)) ts_nested", "to_json(s) s", "to_json(m) m", "*"]
+    assert sorted(map(repr, arrowed.selectExpr(*as_text).collect())) == sorted(map(repr, listed.selectExpr(*as_text).collect()))
+    utc_text = {r.id: (r.ts, r.ts_nested) for r in arrowed.selectExpr("id", "cast(ts AS STRING) ts",
+                                                                       "transform(arr, e -> cast(e.t AS STRING)) ts_nested").collect()}
+    assert utc_text["b"][0] == "2025-12-31 22:00:00"  # 03:00 at +05:00
+    assert utc_text["a"][1] == ["2026-01-01 02:00:00", "2026-01-01 04:00:00"]  # the session's time zone is UTC
