@@ -21,6 +21,12 @@ class SpecIssue:
     field: str
     message: str
 
+    def __post_init__(self) -> None:
+        # a row whose table_name is missing or not text is still named, as text (``None``), as
+        # the shape and metadata checks name it: every issue of one row carries the same name
+        if not isinstance(self.table, str):
+            object.__setattr__(self, "table", str(self.table))
+
     def __str__(self) -> str:
         return f"{self.table}.{self.field}: {self.message}"
 

@@ -134,7 +134,7 @@ def _fragments(spec: TableSpec, add: Add) -> None:
 def _tracked_and_grouped(spec: TableSpec, add: Add) -> None:
     for col in spec.track_columns or ():
         if col not in spec.column_names or col in spec.primary_keys:
-            add("track_columns", f"{col!r} is not a non-key column; non-key columns are: {', '.join(spec.non_key_columns)}")
+            add("track_columns", f"{col!r} is not a non-key column; non-key columns are: {', '.join(map(str, spec.non_key_columns))}")
     if spec.aggregate and spec.sequence_by:
         add("sequence_by", "must be empty when aggregate is true (a group yields one row per key)")
 
@@ -147,7 +147,7 @@ def _clustering(spec: TableSpec, add: Add, added: tuple[str, ...]) -> None:
         add("cluster_by", "AUTO lets Databricks choose the columns; list columns or AUTO, not both")
     for col in spec.cluster_by:
         if col != CLUSTER_AUTO and col not in gold_columns:
-            add("cluster_by", f"{col!r} is not a Gold column; Gold columns are: {', '.join(gold_columns)}")
+            add("cluster_by", f"{col!r} is not a Gold column; Gold columns are: {', '.join(map(str, gold_columns))}")
     if len(spec.cluster_by) > MAX_CLUSTER_COLUMNS:
         add("cluster_by", f"lists {len(spec.cluster_by)} columns; Delta clusters by at most {MAX_CLUSTER_COLUMNS}")
     if len(set(spec.cluster_by)) < len(spec.cluster_by):

@@ -53,6 +53,10 @@ def mutated(mutations) -> dict:
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(MUTATIONS)
+# found by the generator: a column without a name in the list a message prints; a row without a
+# table_name whose load-type rule named it None instead of "None", as the other checks do
+@example([("set", "track_columns", ["x; DROP TABLE y"]), ("column", "name", None)])
+@example([("set", "table_name", None), ("set", "track_columns", [])])
 def test_any_mutated_spec_is_runnable_or_refused_naming_table_and_field(mutations):
     raw = mutated(mutations)
     try:
