@@ -18,13 +18,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
+from pyspark.sql.types import ArrayType, MapType, StructType, TimestampType
+
 from framework.platform.session import is_connect
 
 
 def _value(value, data_type):
     """``value`` as pyarrow takes it for ``data_type`` (nested types converted all the way down)."""
-    from pyspark.sql.types import ArrayType, MapType, StructType, TimestampType
-
     if value is None:
         return None
     if isinstance(data_type, StructType):

@@ -29,8 +29,8 @@ def test_rows_through_arrow_equal_the_list_path_in_schema_and_values(spark):
     listed, arrowed = spark.createDataFrame(ROWS, schema), rows_frame(spark, ROWS, schema)
     assert arrowed.schema == listed.schema and arrowed.schema["id"].metadata == {"comment": "the key"}
     as_text = ["id", "cast(ts AS STRING) ts", "transform(arr, e -> cast(e.t AS STRING)) ts_nested", "to_json(s) s", "to_json(m) m", "*"]
-    assert sorted(map(repr, arrowed.selectExpr(*as_text).collect())) == sorted(map(repr, listed.selectExpr(*as_text).collect()))
-    utc_text = {r.id: (r.ts, r.ts_nested) for r in arrowed.selectExpr("id", "cast(ts AS STRING) ts",
-                                                                       "transform(arr, e -> cast(e.t AS STRING)) ts_nested").collect()}
-    assert utc_text["b"][0] == "2025-12-31 22:00:00"  # 03:00 at +05:00
-    assert utc_text["a"][1] == ["2026-01-01 02:00:00", "2026-01-01 04:00:00"]  # the session's time zone is UTC
+    arrowed_rows = arrowed.selectExpr(*as_text).collect()
+    assert sorted(map(repr, arrowed_rows)) == sorted(map(repr, listed.selectExpr(*as_text).collect()))
+    as_utc = {r.id: (r.ts, r.ts_nested) for r in arrowed_rows}
+    assert as_utc["b"][0] == "2025-12-31 22:00:00"  # 03:00 at +05:00
+    assert as_utc["a"][1] == ["2026-01-01 02:00:00", "2026-01-01 04:00:00"]  # the session's time zone is UTC
