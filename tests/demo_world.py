@@ -26,7 +26,7 @@ from framework.onboarding.onboard import BRONZE_PREFIX, load_file
 from framework.onboarding.onboard import onboard_files as _onboard_files
 from framework.platform.lakehouse import Lakehouse
 from framework.platform.source_schemas import source_table, source_tables
-from framework.platform.sqltext import quote_table
+from tests import delta_rows
 from tests.harness import T0, fresh_lakehouse, hydrate, version
 
 CONTROL = Path(__file__).resolve().parent.parent / "control_tables"
@@ -72,16 +72,15 @@ def onboarded_sources(files: list[Path] | None = None) -> tuple[str, ...]:
 
 
 def rows_of(lh: Lakehouse, full_name: str, version: int | None = None) -> list[dict]:
-    """The table's rows (at ``version``: Delta time travel)."""
-    at = "" if version is None else f" VERSION AS OF {int(version)}"
-    return [r.asDict(recursive=True) for r in lh.spark.sql(f"SELECT * FROM {quote_table(full_name)}{at}").collect()]
+    """The table's rows (at ``version``: Delta time travel), read by delta-rs (tests/delta_rows.py)."""
+    return [r.asDict(recursive=True) for r in delta_rows.rows(lh, full_name, version=version)]
 
 
 class TableRows(Mapping):
     """Rows by table name as the tables were when this was made; each table is read the first time
-    a test asks for it, at the Delta version it had then (time travel). Reading a table costs about
-    half a second, taking its version a file listing, and no test reads every table of a batch.
-    A view has no versions of its own: it is read at once."""
+    a test asks for it, at the Delta version it had then (time travel): taking a version is a file
+    listing, and no test reads every table of a batch. A view has no versions of its own: it is
+    read at once."""
 
     def __init__(self, lh: Lakehouse, names: dict[str, str]):  # short name -> full name
         self._lh, self._names = lh, names

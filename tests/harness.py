@@ -13,6 +13,7 @@ from framework.platform.lakehouse import Lakehouse
 from framework.platform.local_rows import rows_frame
 from framework.platform.params import RunParams
 from framework.platform.sqltext import quote_table
+from tests import delta_rows
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 _run_numbers = itertools.count(1)
@@ -80,8 +81,9 @@ def hydrate(lh: Lakehouse, clock, **options) -> RunResult:
 
 
 def gold(lh: Lakehouse, table: str, columns: list[str], order: list[str] | None = None) -> list[tuple]:
-    df = lh.spark.table(quote_table(lh.params.gold(table))).select(*columns)
-    return sorted(tuple(r) for r in df.collect()) if order is None else [tuple(r) for r in df.orderBy(*order).collect()]
+    """The Gold table's ``columns``, sorted (by ``order`` when given), read by delta-rs (tests/delta_rows.py)."""
+    found = delta_rows.rows(lh, lh.params.gold(table), columns, order=order)
+    return sorted(tuple(r) for r in found) if order is None else [tuple(r) for r in found]
 
 
 def version(lh: Lakehouse, table: str) -> int | str:
@@ -97,16 +99,14 @@ def version(lh: Lakehouse, table: str) -> int | str:
 
 
 def audit(lh: Lakehouse, table: str) -> list:
-    return (
-        lh.spark.table(quote_table(lh.params.control("gold_run_audit")))
-        .where(f"table_name = '{table}'")
-        .orderBy("ended_at", "run_id")
-        .collect()
-    )
+    """The table's audit rows in run order."""
+    return delta_rows.rows(lh, lh.params.control("gold_run_audit"), where=f"table_name = '{table}'", order=["ended_at", "run_id"])
 
 
 def control_row(lh: Lakehouse, table: str):
-    return lh.spark.table(quote_table(lh.params.control("gold_table_control"))).where(f"table_name = '{table}'").first()
+    """The table's control row (None when it has none)."""
+    found = delta_rows.rows(lh, lh.params.control("gold_table_control"), where=f"table_name = '{table}'")
+    return found[0] if found else None
 
 
 # The Bronze tables the first five onboarded Gold tables read (tests/demo_world.py derives the full

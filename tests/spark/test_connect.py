@@ -33,6 +33,7 @@ from framework.platform.server_file import ServerInfo, serving_url
 from framework.platform.server_file import write as write_server_file
 from framework.platform.session import connect_address, is_connect
 from framework.surfaces.cli import main
+from tests import delta_rows
 from tests.connect_fixture import ROOT, SERVE, subprocess_env
 from tests.demo_world import CONTROL, PARALLEL, WORLD, gold_tables, onboarded_sources, onboarded_tables
 from tests.harness import T0, audit, hydrate
@@ -106,7 +107,7 @@ def _plain(value, lh: Lakehouse):
 
 
 def _rows(lh: Lakehouse, table: str, leave_out: set[str]) -> list[dict]:
-    rows = [{k: _plain(v, lh) for k, v in r.asDict(recursive=True).items() if k not in leave_out} for r in lh.spark.table(table).collect()]
+    rows = [{k: _plain(v, lh) for k, v in r.asDict(recursive=True).items() if k not in leave_out} for r in delta_rows.rows(lh, table)]
     return sorted(rows, key=repr)
 
 

@@ -8,6 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
+from tests import delta_rows
 from tests.demo_world import WORLD
 from tests.harness import business
 from tests.scd2_reference import expected_history
@@ -21,7 +22,7 @@ SIX = Decimal("0.000001")
 def capture(lh) -> tuple[dict[str, list[dict]], dict[str, list[dict]]]:
     """Bronze rows by short name and Gold rows by table, of a lakehouse (as the shared world keeps them)."""
     def rows(name):
-        return [r.asDict(recursive=True) for r in lh.spark.table(name).collect()]
+        return [r.asDict(recursive=True) for r in delta_rows.rows(lh, name)]
     return (
         {t: rows(lh.params.bronze(t)) for t in ("workspaces_latest", "list_prices", "usage", "jobs")},
         {t: rows(lh.params.gold(t)) for t in (*FIVE, "dim_job_history")},

@@ -18,6 +18,7 @@ import pytest
 from framework.engine.audit import AuditRow
 from framework.engine.runner import RunResult
 from framework.platform.lakehouse import Lakehouse
+from tests import delta_rows
 from tests.builders import raw_spec
 from tests.demo_world import fixed_clock
 from tests.harness import (
@@ -396,6 +397,6 @@ def test_a_deleted_key_stays_deleted_when_an_older_version_arrives_in_a_later_ru
         assert seen["t_dim"] == sorted((k, n) for k, n, _, _, cur, _ in history if cur)
     assert latest_by_key(delivered) == [("r", "r6"), ("z", "z7")]  # k and m stayed deleted; r came back newer
     assert gold(lakehouse, "t_short", ["id", "name"]) == [("k", "k2"), ("m", "m4"), ("r", "r6"), ("z", "z7")]  # expired: let back
-    stones = lakehouse.spark.table(lakehouse.params.control("gold_tombstones")).where("table_name = 't_scd1'").collect()
+    stones = delta_rows.rows(lakehouse, lakehouse.params.control("gold_tombstones"), where="table_name = 't_scd1'")
     assert sorted((s.key_json, s.sequence) for s in stones) == [
         ('{"id":"k"}', "2026-01-01 04:00:00"), ('{"id":"m"}', "2026-01-01 05:00:00"), ('{"id":"r"}', "2026-01-01 04:00:00")]

@@ -17,6 +17,7 @@ import pytest
 from framework.engine import failpoints
 from framework.engine.context import Context
 from framework.engine.runner import run
+from tests import delta_rows
 from tests.builders import raw_spec
 from tests.harness import (
     add_rows,
@@ -62,7 +63,7 @@ QUARANTINED = [("amount_ge", '{"id":"x","name":"bad","amount":-1}'), ("amount_ge
 
 
 def quarantined(lh, table: str) -> list[tuple]:
-    rows = lh.spark.table(lh.params.control("gold_quarantine")).where(f"table_name = '{table}'").collect()
+    rows = delta_rows.rows(lh, lh.params.control("gold_quarantine"), where=f"table_name = '{table}'")
     return sorted((q.check_name, q.row_json) for q in rows)
 
 
