@@ -103,6 +103,11 @@ def audit(lh: Lakehouse, table: str) -> list:
     return delta_rows.rows(lh, lh.params.control("gold_run_audit"), where=f"table_name = '{table}'", order=["ended_at", "run_id"])
 
 
+def quarantine(lh: Lakehouse, table: str) -> list:
+    """The table's quarantine rows (in no particular order)."""
+    return delta_rows.rows(lh, lh.params.control("gold_quarantine"), where=f"table_name = '{table}'")
+
+
 def control_row(lh: Lakehouse, table: str):
     """The table's control row (None when it has none)."""
     found = delta_rows.rows(lh, lh.params.control("gold_table_control"), where=f"table_name = '{table}'")

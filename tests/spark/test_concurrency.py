@@ -19,10 +19,9 @@ from dataclasses import replace
 from framework.engine import failpoints
 from framework.engine.context import Context
 from framework.engine.runner import run
-from tests import delta_rows
 from tests.builders import raw_spec
 from tests.connect_fixture import ROOT, subprocess_env
-from tests.harness import add_rows, audit, control_row, gold, hydrate, make_source, onboard, ts
+from tests.harness import add_rows, audit, control_row, gold, hydrate, make_source, onboard, quarantine, ts
 
 THINGS = "id STRING, name STRING, amount BIGINT, ts TIMESTAMP, deleted BOOLEAN"
 CHECKS = [{"column": "amount", "check": "ge", "args": 0}]
@@ -41,8 +40,8 @@ def seeded(lakehouse, clock, table: str) -> None:
 def check_converged(lakehouse, table: str, run_ids: list[str]) -> dict[str, object]:
     """Gold, quarantine and state as one run of the second batch leaves them; the two runs' audit rows."""
     assert gold(lakehouse, table, ["id", "name", "amount"]) == [("a", "a2", 5), ("c", "c1", 3)]
-    quarantine = delta_rows.rows(lakehouse, lakehouse.params.control("gold_quarantine"), where=f"table_name = '{table}'")
-    assert [q.row_json for q in quarantine] == ['{"id":"x","name":"bad","amount":-1}']  # once
+    quarantined = quarantine(lakehouse, table)
+    assert [q.row_json for q in quarantined] == ['{"id":"x","name":"bad","amount":-1}']  # once
     state = control_row(lakehouse, table)
     assert state.watermark_value == "2026-01-01 02:00:00" and state.last_status == "SUCCEEDED"
     rows = {r.run_id: r for r in audit(lakehouse, table) if r.run_id in run_ids}

@@ -17,10 +17,9 @@ import pytest
 from framework.engine.runner import RunResult
 from framework.errors import SpecError
 from framework.platform.lakehouse import Lakehouse
-from tests import delta_rows
 from tests.builders import raw_spec
 from tests.demo_world import fixed_clock
-from tests.harness import add_rows, audit, control_row, fresh_lakehouse, gold, hydrate, make_source, onboard, ts, version
+from tests.harness import add_rows, audit, control_row, fresh_lakehouse, gold, hydrate, make_source, onboard, quarantine, ts, version
 
 
 def control_rows(lh) -> int:
@@ -154,7 +153,7 @@ THINGS = "id STRING, name STRING, amount BIGINT, ts TIMESTAMP, deleted BOOLEAN"
 
 def quarantined(lh, table: str) -> list[tuple]:
     """(check_name, severity, the row's columns) of the table's quarantine rows, sorted."""
-    rows = delta_rows.rows(lh, lh.params.control("gold_quarantine"), where=f"table_name = '{table}'")
+    rows = quarantine(lh, table)
     return sorted((q.check_name, q.severity, tuple(json.loads(q.row_json).values())) for q in rows)
 
 

@@ -17,7 +17,6 @@ import pytest
 from framework.engine import failpoints
 from framework.engine.context import Context
 from framework.engine.runner import run
-from tests import delta_rows
 from tests.builders import raw_spec
 from tests.harness import (
     add_rows,
@@ -27,6 +26,7 @@ from tests.harness import (
     hydrate,
     make_source,
     onboard,
+    quarantine,
     ts,
 )
 
@@ -63,7 +63,7 @@ QUARANTINED = [("amount_ge", '{"id":"x","name":"bad","amount":-1}'), ("amount_ge
 
 
 def quarantined(lh, table: str) -> list[tuple]:
-    rows = delta_rows.rows(lh, lh.params.control("gold_quarantine"), where=f"table_name = '{table}'")
+    rows = quarantine(lh, table)
     return sorted((q.check_name, q.row_json) for q in rows)
 
 
