@@ -14,10 +14,11 @@ setup: $(STAMP) $(JARS)/.fetched $(JARS)/.archived
 $(STAMP): requirements.txt pyproject.toml
 	@test -n "$(PY)" || { echo "need python3.11 (or python3 >= 3.11) on PATH"; exit 1; }
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip $(UV)
+	$(BIN)/python -m pip install -q $(UV)
 	$(BIN)/python -m uv pip install -q --python $(BIN)/python -r requirements.txt \
 	  || $(BIN)/python -m pip install -q -r requirements.txt  # uv unreachable or refused: pip does it
-	$(BIN)/python -m pip install -q --no-deps -e .
+	$(BIN)/python -m uv pip install -q --python $(BIN)/python --no-deps -e . \
+	  || $(BIN)/python -m pip install -q --no-deps -e .
 	touch $(STAMP)
 
 $(JARS)/.fetched: bootstrap/pom.xml

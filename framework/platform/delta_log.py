@@ -48,6 +48,14 @@ def recent_history(log_dir: Path, limit: int) -> list[dict]:
             "version": version,
             "operation": info.get("operation"),
             "userMetadata": info.get("userMetadata"),
-            "operationMetrics": info.get("operationMetrics"),
+            "operationMetrics": _metrics(info.get("operationMetrics")),
         })
     return rows
+
+
+def _metrics(found: dict | None) -> dict[str, str] | None:
+    """``operationMetrics`` as DESCRIBE HISTORY types them (MAP<STRING, STRING>): Spark writes the
+    values as strings, another writer of the table (delta-rs) as JSON numbers."""
+    if found is None:
+        return None
+    return {key: value if isinstance(value, str) else json.dumps(value) for key, value in found.items()}

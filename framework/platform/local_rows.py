@@ -42,18 +42,25 @@ def _value(value, data_type):
     return value
 
 
+def arrow_rows(rows: Iterable[Sequence], schema):
+    """``rows`` (tuples in the order of ``schema``'s fields) as a pyarrow Table of ``schema``'s
+    Arrow types, each value read as ``createDataFrame`` reads it."""
+    import pyarrow as pa
+    from pyspark.sql.pandas.types import to_arrow_schema
+
+    rows = list(rows)
+    arrow = to_arrow_schema(schema)
+    columns = [
+        pa.array([_value(row[i], field.dataType) for row in rows], type=arrow.field(i).type)
+        for i, field in enumerate(schema.fields)
+    ]
+    return pa.Table.from_arrays(columns, schema=arrow)
+
+
 def rows_frame(spark, rows: Iterable[Sequence], schema):
     """A DataFrame of ``rows`` (tuples in the order of ``schema``'s fields) with exactly ``schema``
     (a ``StructType``: names, types, nullability and column comments)."""
     rows = list(rows)
     if is_connect(spark):
         return spark.createDataFrame(rows, schema)
-    import pyarrow as pa
-    from pyspark.sql.pandas.types import to_arrow_schema
-
-    arrow = to_arrow_schema(schema)
-    columns = [
-        pa.array([_value(row[i], field.dataType) for row in rows], type=arrow.field(i).type)
-        for i, field in enumerate(schema.fields)
-    ]
-    return spark.createDataFrame(pa.Table.from_arrays(columns, schema=arrow), schema)
+    return spark.createDataFrame(arrow_rows(rows, schema), schema)

@@ -19,8 +19,8 @@ def described(lh, name: str, limit: int) -> list[dict]:
 def test_the_log_folder_gives_describe_historys_rows_for_every_kind_of_commit(lakehouse):
     lh, spark = lakehouse, lakehouse.spark
     name = make_source(lh, "things", THINGS)  # CREATE TABLE, then two appends: every kind of commit
-    add_rows(lh, "things", THINGS, [("a", 1), ("b", 2)])
-    add_rows(lh, "things", THINGS, [("c", 3)])
+    add_rows(lh, "things", THINGS, [("a", 1), ("b", 2)])  # another writer's commit (delta-rs: its metrics are numbers)
+    spark.createDataFrame([("c", 3)], THINGS).write.format("delta").mode("append").saveAsTable(name)  # Spark's
     spark.createDataFrame([("a", 10), ("d", 4)], THINGS).createOrReplaceTempView("changes")
     spark.conf.set(MARKER, '{"run": "r1"}')
     try:
