@@ -213,11 +213,12 @@ class Lakehouse:
         """
         stamp = None if self.home is None else self.home / BOOTSTRAP_STAMP
         remembered = _read_stamp(stamp).get("ddl_columns", {})
-        learned = {}
-        for table in CONTROL_TABLES:
-            path = control_dir() / f"{table}.sql"
-            digest = hashlib.sha256(path.read_text().encode()).hexdigest()
-            learned[digest] = self.run_ddl_file(path, remembered.get(digest))
+        paths = [control_dir() / f"{table}.sql" for table in CONTROL_TABLES]
+        digests = [hashlib.sha256(path.read_text().encode()).hexdigest() for path in paths]
+        # one statement per table, each mostly a round trip and a log write: side by side (as registrations)
+        with ThreadPoolExecutor(max_workers=REGISTER_THREADS, thread_name_prefix="healthmon-bootstrap") as pool:
+            names = list(pool.map(lambda item: self.run_ddl_file(item[0], remembered.get(item[1])), zip(paths, digests)))
+        learned = dict(zip(digests, names))
         if stamp is not None and learned != {d: remembered.get(d) for d in learned}:
             _write_stamp(stamp, {"ddl_columns": learned})
 
