@@ -55,7 +55,9 @@ def _bronze_folder(lh: Lakehouse, name: str, ddl: str):
     """Where delta-rs writes the Bronze table ``name`` for the test (decision 146), or None where
     Spark must: a Spark Connect lakehouse or one without a home (the table is not a local folder),
     and a DDL with column comments (delta-rs writes none; a Bronze copy made by Spark has them)."""
-    if lh.home is None or is_connect(lh.spark) or "COMMENT" in ddl.upper():
+    from pyspark.sql.types import StructType
+
+    if lh.home is None or is_connect(lh.spark) or any(f.metadata.get("comment") for f in StructType.fromDDL(ddl).fields):
         return None
     return lh.location(name)
 
