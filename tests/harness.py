@@ -51,24 +51,19 @@ def frame(lh: Lakehouse, rows: list[tuple], ddl: str):
     return rows_frame(lh.spark, rows, StructType.fromDDL(ddl))
 
 
-def _bronze_folder(lh: Lakehouse, name: str, ddl: str):
-    """Where delta-rs writes the Bronze table ``name`` for the test (decision 146), or None where
-    Spark must: a Spark Connect lakehouse or one without a home (the table is not a local folder),
-    and a DDL with column comments (delta-rs writes none; a Bronze copy made by Spark has them)."""
-    from pyspark.sql.types import StructType
-
-    if lh.home is None or is_connect(lh.spark) or any(f.metadata.get("comment") for f in StructType.fromDDL(ddl).fields):
-        return None
-    return lh.location(name)
+def _by_delta_rs(lh: Lakehouse, schema) -> bool:
+    """Whether delta-rs writes a local Bronze table of ``schema`` for the test (decision 146): not on
+    a Spark Connect lakehouse, nor with column comments (delta-rs writes none; a Bronze copy made by
+    Spark has them)."""
+    return not is_connect(lh.spark) and not any(f.metadata.get("comment") for f in schema.fields)
 
 
-def _arrow(rows: list[tuple], ddl: str, *, like=None):
+def _arrow(rows: list[tuple], schema, *, like=None):
     """The rows as Arrow, every column nullable as a DataFrame write leaves a Bronze table's, or in
     the Arrow schema of the existing Delta table ``like`` (a folder), which an append must match."""
     from pyspark.sql.types import StructField, StructType
 
-    declared = StructType.fromDDL(ddl)
-    table = arrow_rows(rows, StructType([StructField(f.name, f.dataType, True, f.metadata) for f in declared.fields]))
+    table = arrow_rows(rows, StructType([StructField(f.name, f.dataType, True, f.metadata) for f in schema.fields]))
     if like is None:
         return table
     import pyarrow as pa
@@ -84,34 +79,39 @@ def make_source(lh: Lakehouse, table: str, ddl: str, rows: list[tuple] = ()) -> 
     does: locally delta-rs writes the folder and Spark only registers it (0.1 s where a Spark CTAS
     took 0.4 s; decision 146); a table without rows is Spark's ``CREATE TABLE`` (it keeps the DDL's
     NOT NULL), and a Connect lakehouse writes through Spark."""
+    from pyspark.sql.types import StructType
+
     name = lh.params.bronze(table)
     if not rows:
         lh.create_table(name, ddl)
         return name
-    folder = _bronze_folder(lh, name, ddl)
-    if folder is not None:
+    schema = StructType.fromDDL(ddl)
+    folder = lh.location(name)  # locally the folder create_table gives it; elsewhere the catalog's managed location
+    if folder is not None and _by_delta_rs(lh, schema):
         from deltalake import write_deltalake
 
-        write_deltalake(str(folder), _arrow(list(rows), ddl))
+        write_deltalake(str(folder), _arrow(list(rows), schema))
         lh.register(name, folder)
         return name
-    writer = frame(lh, rows, ddl).write.format("delta")
-    where = lh.location(name)  # locally the folder create_table gives it; elsewhere the catalog's managed location
-    (writer if where is None else writer.option("path", where.as_posix())).saveAsTable(name)
+    writer = rows_frame(lh.spark, rows, schema).write.format("delta")
+    (writer if folder is None else writer.option("path", folder.as_posix())).saveAsTable(name)
     return name
 
 
 def _write_rows(lh: Lakehouse, table: str, ddl: str, rows: list[tuple], mode: str) -> None:
-    """Append (or replace) Bronze rows: one delta-rs commit locally (Spark's next read of the table
-    sees it: local sessions read the log for every query), a Spark write elsewhere."""
-    name = lh.params.bronze(table)
-    folder = _bronze_folder(lh, name, ddl)
-    if folder is not None and (folder / "_delta_log").is_dir():
+    """Append (or replace) Bronze rows: one delta-rs commit where the table is a local folder of the
+    lakehouse (Spark's next read of the table sees it: local sessions read the log for every
+    query), a Spark write elsewhere."""
+    from pyspark.sql.types import StructType
+
+    name, schema = lh.params.bronze(table), StructType.fromDDL(ddl)
+    log = lh.local_delta_log(name)
+    if log is not None and _by_delta_rs(lh, schema):
         from deltalake import write_deltalake
 
-        write_deltalake(str(folder), _arrow(list(rows), ddl, like=folder), mode=mode)
+        write_deltalake(str(log.parent), _arrow(list(rows), schema, like=log.parent), mode=mode)
         return
-    frame(lh, rows, ddl).write.format("delta").mode(mode).saveAsTable(name)
+    rows_frame(lh.spark, rows, schema).write.format("delta").mode(mode).saveAsTable(name)
 
 
 def add_rows(lh: Lakehouse, table: str, ddl: str, rows: list[tuple]) -> None:

@@ -46,12 +46,10 @@ def test_the_tests_bronze_written_by_delta_rs_is_what_a_spark_write_leaves(lakeh
 
     plain = DDL.replace(" COMMENT 'the key'", "")  # delta-rs writes no column comments: such a DDL goes to Spark
     spark_made = harness.make_source(lakehouse, "by_spark", plain)  # Spark's CREATE TABLE, then Spark appends to it
-    lakehouse.spark.createDataFrame(harness.arrow_rows(ROWS[:2], StructType.fromDDL(plain)), plain) \
-        .write.format("delta").mode("append").saveAsTable(spark_made)
+    harness.frame(lakehouse, ROWS[:2], plain).write.format("delta").mode("append").saveAsTable(spark_made)
     by_rs = harness.make_source(lakehouse, "by_delta_rs", plain, ROWS[:2])
     harness.add_rows(lakehouse, "by_delta_rs", plain, ROWS[2:])
-    lakehouse.spark.createDataFrame(harness.arrow_rows(ROWS[2:], StructType.fromDDL(plain)), plain) \
-        .write.format("delta").mode("append").saveAsTable(spark_made)
+    harness.frame(lakehouse, ROWS[2:], plain).write.format("delta").mode("append").saveAsTable(spark_made)
     as_text = ["id", "cast(ts AS STRING) ts", "transform(arr, e -> cast(e.t AS STRING)) ts_nested", "to_json(s) s", "to_json(m) m", "*"]
 
     def read(name):
