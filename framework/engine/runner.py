@@ -26,6 +26,7 @@ from framework.metadata.planner import plan, select, upstream
 from framework.metadata.spec import TableSpec
 from framework.platform.control_store import StateUpdate, TableState
 from framework.platform.errors_text import describe
+from framework.platform.local_jvm import job_label
 from framework.platform.logs import copy_to_file, run_log_path
 
 log = logging.getLogger(__name__)
@@ -63,7 +64,8 @@ def hydrate_one(ctx: Context, table_ctx: Context, spec: TableSpec, state: TableS
     ctx.progress(f"{table}: running ({spec.load_type})")
     failure = dict(run_id=run_id, table=table, domain=spec.domain, load_type=spec.load_type, started=started)
     try:
-        outcome = hydrate_table(table_ctx, spec, state, run_id, full_refresh=full_refresh, dry_run=dry_run)
+        with job_label(table_ctx.spark, f"healthmon {run_id} {table}"):
+            outcome = hydrate_table(table_ctx, spec, state, run_id, full_refresh=full_refresh, dry_run=dry_run)
     except ValidationFailedError as exc:
         outcomes.finish(not_run(ctx, status=VALIDATION_FAILED, message=str(exc), failed_checks=exc.failed_checks, **failure))
         return

@@ -299,6 +299,25 @@ def test_full_refresh_rebuilds_from_the_whole_source(lakehouse, clock):
     assert control_row(lakehouse, "dim_thing").watermark_value == "2026-01-01 02:00:00"
 
 
+def test_a_tables_spark_jobs_carry_its_run_and_table_as_their_call_site(lakehouse, clock):
+    """A table's jobs are named by the run and the table (the Spark UI's job description, and Spark
+    skips walking the JVM's stack for a call site, decision 149); the label is the thread's only
+    while the table runs."""
+    make_source(lakehouse, "things", THINGS, [("a", "a", 1, ts(1), False)])
+    onboard(lakehouse, raw_spec())
+    store = lakehouse.spark._jsc.sc().statusStore()  # the live status store (kept without the UI)
+
+    def job_names() -> dict[int, str]:  # job id -> name (its call site), for the jobs the store keeps
+        jobs = store.jobsList(None)
+        return {jobs.apply(i).jobId(): jobs.apply(i).name() for i in range(jobs.size())}
+
+    before = max(job_names(), default=-1)
+    run_id = hydrate(lakehouse, clock).run_id
+    labelled = [name for job, name in job_names().items() if job > before and name.startswith("healthmon ")]
+    assert labelled and set(labelled) == {f"healthmon {run_id} dim_thing"}
+    assert lakehouse.spark.sparkContext.getLocalProperty("callSite.short") is None
+
+
 @RUNNER_WORLD
 def test_dry_run_prints_the_plan_and_writes_nothing(runner_world):
     dry = runner_world.dry  # a dry run of `dry`, the only run that ever takes it
