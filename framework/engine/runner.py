@@ -135,6 +135,12 @@ def run(ctx: Context, *, tables: list[str] | None = None, domains: list[str] | N
     Tables of one dependency layer run ``parallel`` at a time (each thread on its own session).
     """
     run_id = ctx.run_id_factory()
+    with job_label(ctx.spark, f"healthmon {run_id}"):  # the run's own jobs; a table's carry its name too (decision 149)
+        return _run(ctx, run_id, tables=tables, domains=domains, full_refresh=full_refresh, dry_run=dry_run, parallel=parallel)
+
+
+def _run(ctx: Context, run_id: str, *, tables: list[str] | None, domains: list[str] | None, full_refresh: bool, dry_run: bool,
+         parallel: int) -> RunResult:
     snapshot = read_control(ctx.lakehouse)
     chosen = select(snapshot.domains, tables, domains)
     outcomes = Outcomes(run_id, ctx.progress)

@@ -14,6 +14,7 @@ session they raise pyspark's own ``JVM_ATTRIBUTE_NOT_SUPPORTED`` error, which is
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -55,11 +56,30 @@ def job_label(spark, label: str) -> Iterator[None]:
     except Exception:  # noqa: BLE001 - the label is an optimization and a courtesy; a refusing cluster runs without it
         yield
         return
+    _hold_pyspark_call_site(+1)
     try:
         yield
     finally:
+        _hold_pyspark_call_site(-1)
         for key, value in zip(CALL_SITE, before):
             context.setLocalProperty(key, value)
+
+
+_held = threading.Lock()
+
+
+def _hold_pyspark_call_site(step: int) -> None:
+    """Keep pyspark's ``collect`` from replacing the label: it sets a call site of its own and then
+    removes Spark's short one, unless an outer call site is held (``SCCallSiteSync``'s depth count,
+    which pyspark keeps for its own nesting). Held while any label is; a pyspark without the count
+    only labels the jobs before its first collect."""
+    from pyspark import traceback_utils
+
+    sync = getattr(traceback_utils, "SCCallSiteSync", None)
+    if sync is None or not isinstance(getattr(sync, "_spark_stack_depth", None), int):
+        return
+    with _held:
+        sync._spark_stack_depth = max(0, sync._spark_stack_depth + step)
 
 
 def _jvm_class(spark, dotted: str):
