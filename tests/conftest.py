@@ -83,10 +83,12 @@ def home(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def spark(home):
+    from framework.platform.local_jvm import job_label
     from framework.platform.session import local_spark
 
     session = local_spark(home, extra_conf=TEST_CONF)
-    yield session
+    with job_label(session, "healthmon tests"):  # the tests' own jobs: no stack walk for a call site (decision 149)
+        yield session
     session.stop()
 
 
