@@ -40,8 +40,8 @@ def job_label(spark, label: str) -> Iterator[None]:
 
     Why: without a call site set, Spark finds one for every RDD and job it creates by walking the
     JVM thread's stack and matching each frame against its own packages: 13 % of the driver
-    thread's time in a run of the demo tables (a Java Flight Recording), 4-5 % of a MERGE
-    workload's CPU (decision 149). A Spark Connect session has no SparkContext (the server labels
+    thread's time in a run of the demo tables (a Java Flight Recording), 3-5 % of a
+    read-MERGE-collect loop's JVM CPU (decision 149). A Spark Connect session has no SparkContext (the server labels
     its own jobs), and a cluster that refuses the SparkContext (shared access mode) only loses
     the label: nothing is set then, and nothing fails.
     """
