@@ -4,7 +4,9 @@ Databricks serverless jobs and shared-access notebooks run Spark Connect session
 ``sparkContext``, ``_jvm`` or ``_jsparkSession`` there, and any use of them on the run path breaks
 the job. So the framework reaches the JVM only here, and only for things Databricks never runs:
 ``healthmon serve`` (Spark's Thrift server started on the serving session, the ports its
-endpoints listen on, the conf the JVM started with). ``tests/spark/test_connect.py`` fails when any
+endpoints listen on, the conf the JVM started with); and for one it can do without on the run path,
+the label of a classic session's jobs (:func:`job_label`: nothing on Spark Connect, nothing where
+the SparkContext is refused). ``tests/spark/test_connect.py`` fails when any
 other framework module mentions these attributes. (The local session's log level needs no call
 here: its driver starts with the framework's log4j2 file, :mod:`framework.platform.session`.)
 
