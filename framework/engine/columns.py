@@ -12,6 +12,7 @@ SOURCE_ROWS = "_hm_source_rows"  # how many source rows collapsed into this one
 KEY_CONFLICT = "_hm_key_conflict"  # dedup: a struct (seq) when rows of this key and one sequence value differed, else NULL
 WATERMARK = "_hm_watermark"  # the source row's watermark value (per kept row: the highest of the rows it stands for)
 HELD = "_hm_held"  # snapshot: the key of a row set aside (quarantined): present in the source, so its Gold row stays
+CONTENT = "_hm_content"  # dedup: a hash of the row's non-key values (framework.engine.compare.content_hash), dropped after
 ORIGIN = "_hm_origin"  # scd2 history: 0 = from the batch, 1 = a version stored in Gold
 
 # -- stored in every Gold table ------------------------------------------------------------------

@@ -69,6 +69,17 @@ def tie_break_values(spec: TableSpec, df: DataFrame) -> list[Column]:
     ]
 
 
+def content_hash(values: list[Column]) -> Column:
+    """One 64-bit hash of ``values`` (in comparable form, at least one): what tells one key's rows
+    apart in dedup, as a single column, where comparing each value took one window expression per
+    column (a table of 70 columns planned ~1.3 s longer per run; decision 150).
+
+    Each value is hashed with whether it is NULL: Spark's hash skips NULLs, so ``(NULL, 'a')`` and
+    ``('a', NULL)`` would otherwise hash alike. Rows that differ hash alike only by a 64-bit collision.
+    """
+    return F.xxhash64(*[part for value in values for part in (value, value.isNull())])
+
+
 def with_comparable_values(spec: TableSpec, df: DataFrame) -> tuple[DataFrame, list[Column], list[str]]:
     """``df`` with the comparable form of each non-key column that needs one (maps) computed once
     as a helper column, the non-key values in comparable form (:func:`tie_break_values`' order),

@@ -7,8 +7,11 @@ case states its rows and the expected outcome computed by hand.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 
+from framework.engine.transform import deduplicate
 from framework.engine.validate import KEY_UNIQUE, validate
 from framework.errors import ValidationFailedError
 from framework.metadata.spec import TableSpec
@@ -120,3 +123,25 @@ def test_the_quarantine_limit_fails_the_table_beyond_a_count_or_a_share_of_the_r
     else:
         checked = validate(s, batch(spark, ROWS))
         assert (sorted(r["id"] for r in checked.good.collect()), checked.rows_quarantined) == (["a", "d"], 2)
+
+
+def test_dedup_tells_rows_apart_by_every_value_and_where_it_is_null(spark):
+    """Rows of one key at one sequence value that differ only in which column is NULL differ (a
+    conflict, quarantined); exact duplicates and a deletion beside a version do not. Dedup compares
+    one hash of each row's values (decision 150): Spark's own hash skips NULLs, so without the NULL
+    markers ``(NULL, 'x')`` and ``('x', NULL)`` would hash alike and the conflict go unseen."""
+    s = TableSpec.from_dict(raw_spec(columns=[
+        {"name": "id", "expr": "id", "type": "STRING", "nullable": False},
+        {"name": "name", "expr": "name", "type": "STRING"}, {"name": "label", "expr": "label", "type": "STRING"}]))
+    schema = "id STRING, name STRING, label STRING, _hm_sequence TIMESTAMP, _hm_is_delete BOOLEAN, _hm_source_rows INT"
+    at = datetime(2026, 1, 1)
+    rows = [("a", None, "x", at, False, 1), ("a", "x", None, at, False, 1),  # differ only where the NULL is
+            ("b", "y", None, at, False, 1), ("b", "y", None, at, False, 1),  # exact duplicates
+            ("c", "z", "z", at, False, 1), ("c", None, None, at, True, 1)]  # a deletion beside a version
+    mapped = spark.createDataFrame(rows, schema)
+    assert spark.sql("SELECT xxhash64(CAST(NULL AS STRING), 'x') = xxhash64('x', CAST(NULL AS STRING))").first()[0]
+    checked = validate(s, deduplicate(s, mapped), deduplicated=True, mapped=mapped)
+    assert sorted((r["id"], r["_hm_is_delete"]) for r in checked.good.collect()) == [("b", False), ("c", True)]
+    assert sorted((q["check_name"], q["row_json"]) for q in checked.quarantine.collect()) == [
+        ("primary_key_conflict", '{"id":"a","label":"x"}'), ("primary_key_conflict", '{"id":"a","name":"x"}')]
+    assert [str(f) for f in checked.failed_checks] == ["primary_key_conflict (quarantine): 1 key with differing rows at one sequence_by value"]
