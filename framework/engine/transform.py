@@ -230,9 +230,10 @@ def deduplicate(spec: TableSpec, df: DataFrame) -> DataFrame:
         return df
     partition = [F.col(quote_ident(c)) for c in load_of(spec).dedup_grain(spec)]  # scd2: one row per version
     staged, content, helpers = with_comparable_values(spec, df)  # maps sorted into entries once per row
-    hashed = None
-    if content:  # what tells rows of one key apart, one column (compare.content_hash)
-        staged, hashed, helpers = staged.select("*", content_hash(content).alias(CONTENT)), F.col(CONTENT), [*helpers, CONTENT]
+    hashed = None  # what tells rows of one key apart, one column (compare.content_hash); none when every column is a key
+    if content:
+        staged = staged.select("*", content_hash(content).alias(CONTENT))
+        hashed, helpers = F.col(CONTENT), [*helpers, CONTENT]
     partition += _null_key_rows_apart(spec, hashed)
     order = [F.col(SEQ).desc_nulls_last(), F.col(IS_DELETE).desc()] + [c.desc_nulls_last() for c in content]
     window = Window.partitionBy(*partition).orderBy(*order)
@@ -265,7 +266,8 @@ def _null_key_rows_apart(spec: TableSpec, hashed: Column | None) -> list[Column]
     nulls = null_key(spec)
     if nulls is None or spec.on_null != QUARANTINE:
         return []
-    return [F.when(nulls, F.xxhash64(F.col(SEQ), F.col(IS_DELETE), *([] if hashed is None else [hashed])))]
+    content = [] if hashed is None else [hashed]
+    return [F.when(nulls, F.xxhash64(F.col(SEQ), F.col(IS_DELETE), *content))]
 
 
 def key_conflict(window: Window, hashed: Column | None) -> Column:
