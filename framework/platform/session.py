@@ -47,6 +47,12 @@ FAST_LOCAL_CONF = {
     # older keys, where one file per write would hold every key (decision 94). On Databricks,
     # optimized writes and liquid clustering size the files.
     "spark.sql.files.maxRecordsPerFile": "1000000",
+    # Delta's commits to local folders through Hadoop's FileSystem API (decision 151). Its default
+    # for file: (HDFSLogStore) renames through FileContext, which asks for the target's link status:
+    # without Hadoop's native library that is a `readlink` process, two per commit. Locally both
+    # stores give the same guarantee (exists + rename, serialized within the JVM; across processes
+    # the framework's commit lock); the world's build took 11 % less CPU.
+    "spark.delta.logStore.file.impl": "io.delta.storage.LocalLogStore",
 }
 
 
