@@ -16,6 +16,7 @@ from framework.engine.loads import find_issues
 from framework.errors import SpecError, SpecIssue
 from framework.metadata.draft import Draft, draft_entry, draft_yaml
 from framework.metadata.spec import TableSpec
+from framework.onboarding.onboard import YAML_LOADER
 from framework.platform.lakehouse import Lakehouse
 from framework.platform.params import fill_placeholders
 from framework.platform.source_schemas import SourceTable, source_tables
@@ -44,7 +45,7 @@ def checked(draft: Draft) -> Draft:
 
 def draft_file(path: str | Path, *, source: str | None = None, lakehouse: Callable[[], Lakehouse] | None = None) -> str:
     """The drafted onboarding file for the design at ``path``."""
-    design = yaml.safe_load(Path(path).read_text())
+    design = yaml.load(Path(path).read_text(), Loader=YAML_LOADER)
     if not isinstance(design, dict) or not design.get("table_name") or not isinstance(design.get("columns"), list):
         raise SpecError([SpecIssue(str(path), "(design)", "a design is a mapping with table_name and a columns list")])
     if source is not None and lakehouse is not None:

@@ -26,14 +26,14 @@ from framework.platform.params import fill_placeholders
 
 # libyaml's parser when PyYAML was built with it (its wheels are): the same documents, about ten
 # times faster than the pure-Python one (the 13 onboarding files: ~0.1 s each otherwise).
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def load_file(path: str | Path) -> list[dict]:
     """The raw table mappings of one onboarding file."""
     path = Path(path)
     try:
-        document = yaml.load(path.read_text(), Loader=_YAML_LOADER)
+        document = yaml.load(path.read_text(), Loader=YAML_LOADER)
     except yaml.YAMLError as exc:
         raise SpecError([SpecIssue(path.name, "(file)", f"is not valid YAML: {exc}")]) from exc
     if not isinstance(document, dict) or not isinstance(document.get("tables"), list):
