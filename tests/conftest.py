@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from framework.platform.session import QUICK_JIT_OPTIONS
+from framework.platform.session import FAST_LOCAL_CONF, QUICK_JIT_OPTIONS
 
 os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")  # silences a pyspark.pandas warning
 
@@ -34,7 +34,10 @@ os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")  # silences a pyspark.pand
 # SPARK_SUBMIT_OPTS is what Spark's launcher adds to the driver JVM's command line.
 # And they collect garbage with the serial collector: two test JVMs share 2 cores, and G1's parallel
 # and concurrent GC threads competed with both (measured -14 % per scenario of small runs, decision 132).
-TEST_JVM_OPTIONS = f"{QUICK_JIT_OPTIONS} -XX:+UseSerialGC"
+# And each starts with its whole heap (decision 153): the serial collector otherwise starts at
+# ~365 MB and a test JVM's young generation, refilled every few hundred milliseconds, was
+# collected about 400 times in the demo world's build (with the whole heap: about 115).
+TEST_JVM_OPTIONS = f"{QUICK_JIT_OPTIONS} -XX:+UseSerialGC -Xms{FAST_LOCAL_CONF['spark.driver.memory']}"
 if TEST_JVM_OPTIONS not in os.environ.get("SPARK_SUBMIT_OPTS", ""):
     os.environ["SPARK_SUBMIT_OPTS"] = f"{os.environ.get('SPARK_SUBMIT_OPTS', '')} {TEST_JVM_OPTIONS}".strip()
 

@@ -6,7 +6,9 @@ the job. So the framework reaches the JVM only here, and only for things Databri
 ``healthmon serve`` (Spark's Thrift server started on the serving session, the ports its
 endpoints listen on, the conf the JVM started with); and for one it can do without on the run path,
 the label of a classic session's jobs (:func:`job_label`: nothing on Spark Connect, nothing where
-the SparkContext is refused). ``tests/spark/test_connect.py`` fails when any
+the SparkContext is refused); and for the local session :func:`local_spark
+<framework.platform.session.local_spark>` starts, py4j's answers to the class names pyspark asks
+on every call (:func:`remember_pyspark_lookups`). ``tests/spark/test_connect.py`` fails when any
 other framework module mentions these attributes. (The local session's log level needs no call
 here: its driver starts with the framework's log4j2 file, :mod:`framework.platform.session`.)
 
@@ -21,7 +23,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from framework.errors import EndpointError
-from framework.platform.session import is_connect
 
 THRIFT_SERVER_CLASS = "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2"
 CONNECT_SERVICE_CLASS = "org.apache.spark.sql.connect.service.SparkConnectService"
@@ -47,15 +48,12 @@ def job_label(spark, label: str) -> Iterator[None]:
     its own jobs), and a cluster that refuses the SparkContext (shared access mode) only loses
     the label: nothing is set then, and nothing fails.
     """
-    if is_connect(spark):
-        yield
-        return
-    try:
+    try:  # a Spark Connect session raises on `sparkContext` (JVM_ATTRIBUTE_NOT_SUPPORTED), as a refusing cluster does
         context = spark.sparkContext
         before = [context.getLocalProperty(key) for key in CALL_SITE]
         for key in CALL_SITE:
             context.setLocalProperty(key, label)
-    except Exception:  # noqa: BLE001 - the label is an optimization and a courtesy; a refusing cluster runs without it
+    except Exception:  # noqa: BLE001 - the label is an optimization and a courtesy; such a session runs without it
         yield
         return
     _hold_pyspark_call_site(+1)
@@ -82,6 +80,40 @@ def _hold_pyspark_call_site(step: int) -> None:
         return
     with _held:
         sync._spark_stack_depth = max(0, sync._spark_stack_depth + step)
+
+
+# The JVM classes pyspark looks up by name on nearly every call (a column, a function, the active
+# session): py4j asks the JVM each time, and a simple name is tried against each of pyspark's star
+# imports before the one that has it, every miss a class-path search of ~280 jars (decision 152).
+PYSPARK_LOOKUPS = (
+    "functions",  # pyspark.sql.classic.column: col, lit, a column's unary functions
+    "org.apache.spark.sql.functions",  # pyspark.sql.functions: every function call
+    "PythonUtils",  # _to_seq, _to_list: every list of columns
+    "PythonSQLUtils",
+    "org.apache.spark.sql.classic.SparkSession",  # the active session, asked by most DataFrame calls
+    "org.apache.spark.sql.classic.SparkSession$",
+)
+
+
+def remember_pyspark_lookups(spark) -> list[str]:
+    """Keep py4j's answer to each name of :data:`PYSPARK_LOOKUPS` on the session's JVM view; the
+    names kept.
+
+    Why: the world of the tests' demo run asked the JVM 23,000 times which class such a name is,
+    and each answer was the same class (a JVM's loaded classes do not change); the view's own
+    attribute now gives it without a round trip. Only what py4j answered as a class is kept
+    (another pyspark may lack a name; it then asks as before), and the object kept is py4j's own.
+    """
+    from py4j.java_gateway import JavaClass
+
+    view = spark.sparkContext._jvm
+    kept = []
+    for name in PYSPARK_LOOKUPS:
+        found = getattr(view, name)
+        if isinstance(found, JavaClass):
+            setattr(view, name, found)
+            kept.append(name)
+    return kept
 
 
 def _jvm_class(spark, dotted: str):

@@ -173,7 +173,11 @@ def local_spark(home: str | os.PathLike, *, app_name: str = "healthmon", extra_c
     for key, value in conf.items():
         builder = builder.config(key, value)
     with _launch_environment(master):
-        return builder.getOrCreate()
+        spark = builder.getOrCreate()
+    from framework.platform.local_jvm import remember_pyspark_lookups  # (local_jvm imports this module)
+
+    remember_pyspark_lookups(spark)
+    return spark
 
 
 def connect_address(url: str) -> tuple[str, int]:
