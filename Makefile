@@ -49,8 +49,10 @@ lint: setup
 	$(BIN)/ruff check framework tests benchmarks bootstrap
 	$(BIN)/lint-imports
 
+# Python caches compiled modules here even where the environment says not to (decision 155): the
+# suite's ~20 Python processes would otherwise each compile the framework and its packages again
 test: lint
-	$(BIN)/python -m pytest
+	env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m pytest
 
 clean:
 	rm -rf $(VENV) $(JARS) .lakehouse
