@@ -95,9 +95,8 @@ PYSPARK_LOOKUPS = (
 )
 
 
-def remember_pyspark_lookups(spark) -> list[str]:
-    """Keep py4j's answer to each name of :data:`PYSPARK_LOOKUPS` on the session's JVM view; the
-    names kept.
+def remember_pyspark_lookups(spark) -> None:
+    """Keep py4j's answer to each name of :data:`PYSPARK_LOOKUPS` on the session's JVM view.
 
     Why: the world of the tests' demo run asked the JVM 23,000 times which class such a name is,
     and each answer was the same class (a JVM's loaded classes do not change); the view's own
@@ -107,20 +106,16 @@ def remember_pyspark_lookups(spark) -> list[str]:
     from py4j.java_gateway import JavaClass
 
     view = spark.sparkContext._jvm
-    kept = []
     for name in PYSPARK_LOOKUPS:
         found = getattr(view, name)
         if isinstance(found, JavaClass):
             setattr(view, name, found)
-            kept.append(name)
-    return kept
 
 
 def _jvm_class(spark, dotted: str):
-    target = spark._jvm
-    for part in dotted.split("."):
-        target = getattr(target, part)
-    return target
+    """The JVM class of a fully qualified name, in one py4j lookup as pyspark's own (a walk part by
+    part asked the JVM once per part, each short part a class-path search: decision 152)."""
+    return getattr(spark._jvm, dotted)
 
 
 def start_thrift_server(spark, where: str):

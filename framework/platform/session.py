@@ -28,6 +28,7 @@ from urllib.parse import urlparse
 from framework.errors import EndpointError
 from framework.platform import class_archive
 from framework.platform.jars import delta_jars
+from framework.platform.local_jvm import remember_pyspark_lookups
 
 # Measured on 2 cores: these make repeated small actions ~3x faster than the defaults.
 FAST_LOCAL_CONF = {
@@ -174,8 +175,6 @@ def local_spark(home: str | os.PathLike, *, app_name: str = "healthmon", extra_c
         builder = builder.config(key, value)
     with _launch_environment(master):
         spark = builder.getOrCreate()
-    from framework.platform.local_jvm import remember_pyspark_lookups  # (local_jvm imports this module)
-
     remember_pyspark_lookups(spark)
     return spark
 
