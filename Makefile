@@ -9,6 +9,9 @@ UV      := uv==0.13.9
 # pyspark comes only as an sdist: its wheel is built here, and stored rather than deflated it takes
 # 10 s instead of 19 (400 MB of jars that are zip files already; decision 148)
 WHEEL   := -C--build-option=--compression=stored
+# uv works in a cache of its own that it removes when done (decision 156): the package index here
+# gives no caching headers, so a shared cache kept a fresh ~1.9 GB pyspark build per install
+UVPIP   := -m uv pip install -q --no-cache --python $(BIN)/python
 
 .PHONY: setup packages-and-jars class-archive demo test lint clean
 
@@ -27,9 +30,9 @@ $(STAMP): requirements.txt pyproject.toml
 	@test -n "$(PY)" || { echo "need python3.11 (or python3 >= 3.11) on PATH"; exit 1; }
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q $(UV)
-	$(BIN)/python -m uv pip install -q --python $(BIN)/python $(WHEEL) -r requirements.txt \
+	$(BIN)/python $(UVPIP) $(WHEEL) -r requirements.txt \
 	  || $(BIN)/python -m pip install -q -r requirements.txt  # uv unreachable or refused: pip does it
-	$(BIN)/python -m uv pip install -q --python $(BIN)/python --no-deps -e . \
+	$(BIN)/python $(UVPIP) --no-deps -e . \
 	  || $(BIN)/python -m pip install -q --no-deps -e .
 	touch $(STAMP)
 
