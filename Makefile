@@ -13,7 +13,7 @@ WHEEL   := -C--build-option=--compression=stored
 # gives no caching headers, so a shared cache kept a fresh ~1.9 GB pyspark build per install
 UVPIP   := -m uv pip install -q --no-cache --python $(BIN)/python
 
-.PHONY: setup packages-and-jars class-archive demo test suite lint clean
+.PHONY: setup packages-and-jars class-archive demo test lint clean
 
 # the packages and the jars side by side (decision 154), then the class archive, which needs both
 setup:
@@ -48,19 +48,13 @@ $(JARS)/.archived: $(JARS)/.fetched $(STAMP) framework/platform/class_archive.py
 demo: setup
 	$(BIN)/healthmon demo
 
-lint: packages-and-jars
+lint: setup
 	$(BIN)/ruff check framework tests benchmarks bootstrap
 	$(BIN)/lint-imports
 
-# The tests start while the class archive is built, if it is not there yet (decision 157): its
-# training JVM leaves a core idle for most of its minute; a test JVM started before the archive
-# exists starts without it, as any JVM does when it is absent.
-test: lint
-	@$(MAKE) --no-print-directory -j2 class-archive suite
-
 # Python caches compiled modules here even where the environment says not to (decision 155): the
 # suite's ~20 Python processes would otherwise each compile the framework and its packages again
-suite: packages-and-jars
+test: lint
 	env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m pytest
 
 clean:

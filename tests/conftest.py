@@ -85,16 +85,7 @@ def home(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def spark_asked_at() -> float:
-    """When this process asked for its session (seconds since the epoch): a class archive renamed
-    into place before then was there when the session chose its JVM options."""
-    import time
-
-    return time.time()
-
-
-@pytest.fixture(scope="session")
-def spark(home, spark_asked_at):
+def spark(home):
     from framework.platform.local_jvm import job_label
     from framework.platform.session import local_spark
 
