@@ -60,10 +60,13 @@ SPARK_LAYER = Path(__file__).resolve().parent / "spark"
 
 
 def pytest_collection_modifyitems(items):
-    """The ``spark`` marker by location: every test under tests/spark, none elsewhere."""
+    """The ``spark`` marker by location: every test under tests/spark, none elsewhere. And a test
+    that stops the session's ``healthmon serve`` (``stops_server``) runs after every other test,
+    whichever files were named and in whatever order: the server's other tests need it running."""
     for item in items:
         if SPARK_LAYER in Path(str(item.path)).resolve().parents:
             item.add_marker(pytest.mark.spark)
+    items.sort(key=lambda item: item.get_closest_marker("stops_server") is not None)  # stable: the rest keep their order
 
 # Test data is tiny: compiling generated code costs more than it saves (measured ~40% per run),
 # the per-commit checksum file only speeds up later snapshot loads of big tables, and a broadcast

@@ -60,7 +60,7 @@ def test_verbose_keeps_sparks_own_logging_and_a_commands_jvm_compiles_quickly(tm
     assert {"default profile", "shell log level"} <= set(notices_in(result.stderr)), result.stderr
     assert SPARK_LOG_LINE.search(result.stderr), result.stderr  # e.g. "... WARN NativeCodeLoader: ..."
 
-@SERVE  # the session's one server (tests/connect_fixture.py): its group runs test_serve.py's SIGTERM test last
+@SERVE  # the session's one server (tests/connect_fixture.py), which test_serve.py's SIGTERM test stops after every other test
 def test_serve_and_its_clients_print_no_start_up_notices(connect_server):
     assert notices_in(connect_server.stderr.read_text()) == {}
     result = healthmon("sql", "SELECT 1", "--home", str(connect_server.home), "--remote", connect_server.url)

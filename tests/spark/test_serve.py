@@ -247,6 +247,7 @@ def test_objects_created_through_the_endpoint_and_by_healthmon_sql_cross_over(se
     assert served == [(101,), (201,)]
 
 
+@pytest.mark.stops_server  # after every other test of the server (tests/conftest.py)
 def test_sigterm_stops_the_server_cleanly(server):
     server.process.send_signal(signal.SIGTERM)
     try:
