@@ -178,16 +178,18 @@ def read(run: TableRun) -> SourceWindow:
 
 def prepare(run: TableRun, window: SourceWindow) -> tuple[DataFrame, DataFrame]:
     """Map (joins, explode, column expressions; the touched keys' history where the load type
-    re-reads it), deduplicate, and materialize once: every later step reads the same rows. Also
+    re-reads it), deduplicate, and keep the result: every later step reads the same rows, computed
+    once, by ``measure``'s scan (the next step, a read of every row anyway). Also
     the mapped rows before dedup (lazy: read again only to quarantine the rows of a key that
     differ at one sequence value)."""
     with run.step("prepare"):
         mapped = prepared_rows(run.spark, run.spec, window.df, window.source, run.joins)
-        return materialize(deduplicate(run.spec, mapped)), mapped
+        return materialize(deduplicate(run.spec, mapped), eager=False), mapped
 
 
 def measure(run: TableRun, window: SourceWindow, batch: DataFrame) -> tuple[BatchStats, dict[str, object]]:
-    """One scan of the batch: its statistics (counts, key range, upper watermark) and every check's count."""
+    """One scan of the batch: its statistics (counts, key range, upper watermark) and every check's
+    count; the scan computes the batch, which is kept for every later step (:func:`prepare`)."""
     with run.step("validate"):
         measures = (stat_measures(run.spec, window.next_watermark(), deletions=run.load.keeps_tombstones(run.spec))
                     + check_measures(run.spec, batch, deduplicated=True))
@@ -290,8 +292,8 @@ def write_table(run: TableRun, part: LoadType, target: str, target_layout: Targe
         changes, plan = planned_changes(run, part, target, target_layout, rows, stats, gold, created=created, upstream=upstream)
         source = stamp(changes.rows, target_layout, run.run_id, now)
         if not changes.inserts_only:  # the diff is small and its plan deep (windows, joins): computed once, not by each MERGE pass
-            source = materialize(source)
-            if source.isEmpty():  # nothing changes: no MERGE to run, no commit
+            source = materialize(source, eager=False)  # computed by the count, which reads every row anyway
+            if source.count() == 0:  # nothing changes: no MERGE to run, no commit
                 return NO_COMMIT, changes.handed_on
     with run.step("merge"):
         return write_changes(run.ctx.lakehouse, plan, source, marker, base), changes.handed_on

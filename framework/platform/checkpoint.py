@@ -1,7 +1,10 @@
 """A DataFrame computed once and kept by the session (``localCheckpoint``), on classic and Spark Connect.
 
 The engine materializes the validated batch and the MERGE source so that every later action
-reads the same rows. On Spark Connect, pyspark 4.0.1 hands the checkpointed DataFrame to
+reads the same rows. Where the engine's next step is itself an action over all of the rows (the
+batch's one statistics scan, the diff's emptiness check), the DataFrame is kept lazily: that action
+computes the rows and keeps them, in one Spark job instead of the eager checkpoint's job and then
+its own (decision 157). On Spark Connect, pyspark 4.0.1 hands the checkpointed DataFrame to
 ``SparkSession.active()`` - the calling thread's active session, else the process's first one -
 instead of the session that made it; the server keeps the rows under the session that made it,
 so a process holding several Connect sessions (fan-out tasks in threads, notebook runs in one
@@ -39,13 +42,17 @@ def _active_in_this_thread(session):
         holder.session = before
 
 
-def materialize(df):
-    """``df.localCheckpoint(eager=True)``, bound to ``df``'s own session."""
+def materialize(df, *, eager: bool = True):
+    """``df.localCheckpoint(eager)``, bound to ``df``'s own session.
+
+    ``eager=False``: computed by the first action that reads it (which then keeps the rows for
+    every later one), for a caller whose very next step is such an action anyway.
+    """
     session = df.sparkSession
     if not is_connect(session):
-        return df.localCheckpoint(eager=True)
+        return df.localCheckpoint(eager=eager)
     with _active_in_this_thread(session):
-        kept = df.localCheckpoint(eager=True)
+        kept = df.localCheckpoint(eager=eager)
     made_by, bound_to = (getattr(s, "session_id", id(s)) for s in (session, kept.sparkSession))
     if made_by != bound_to:  # a pyspark that binds it differently again: fail here, clearly
         raise UnsupportedPysparkError(f"localCheckpoint of Spark Connect session {made_by} came back bound to session {bound_to}")

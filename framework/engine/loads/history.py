@@ -117,16 +117,17 @@ class History(LoadType):
                 rows_kept: int, created: bool, upstream: DataFrame | None = None) -> Changes:
         """The versions to write, and the touched keys' recomputed history handed on to ``<name>``.
 
-        The keys' stored versions and their recomputed history are each materialized once: the
+        The keys' stored versions and their recomputed history are each computed once and kept: the
         diff reads both twice, and the current rows are the history's ``is_current`` rows, so
-        ``<name>`` needs no second read of the table just written.
+        ``<name>`` needs no second read of the table just written. Kept lazily: the first action
+        that reads them (the diff's count, or the insert-only MERGE) computes them.
         """
         if created:
-            history = materialize(self.history(spec, batch, gold.limit(0)))
+            history = materialize(self.history(spec, batch, gold.limit(0)), eager=False)
             return Changes(history, True, handed_on=history)
         existing = materialize(rows_of_keys(self.touched(gold, ranges, batch), batch, list(spec.primary_keys),
-                                            broadcast=rows_kept <= SMALL_BATCH_ROWS))
-        history = materialize(self.history(spec, batch, existing))
+                                            broadcast=rows_kept <= SMALL_BATCH_ROWS), eager=False)
+        history = materialize(self.history(spec, batch, existing), eager=False)
         return Changes(self.versions_diff(lay, history, existing), False, handed_on=history)
 
     @staticmethod
