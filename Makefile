@@ -48,12 +48,14 @@ $(JARS)/.archived: $(JARS)/.fetched $(STAMP) framework/platform/class_archive.py
 demo: setup
 	$(BIN)/healthmon demo
 
-lint: setup
+lint: packages-and-jars
 	$(BIN)/ruff check framework tests benchmarks bootstrap
 	$(BIN)/lint-imports
 
 # Python caches compiled modules here even where the environment says not to (decision 155): the
-# suite's ~20 Python processes would otherwise each compile the framework and its packages again
+# suite's ~20 Python processes would otherwise each compile the framework and its packages again.
+# No class archive first: the test run builds it beside its unit layer (decision 158,
+# tests/class_archive_build.py), and its Spark layer waits for it.
 test: lint
 	env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m pytest
 

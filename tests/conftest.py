@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 import os
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -59,14 +60,44 @@ _ids = itertools.count(1)
 SPARK_LAYER = Path(__file__).resolve().parent / "spark"
 
 
+def pytest_configure(config):
+    """The run's controller (or a run without workers) starts building the class archive when it
+    is missing; the Spark layer's first tests wait for it (tests/class_archive_build.py)."""
+    if not hasattr(config, "workerinput"):
+        from tests import class_archive_build
+
+        class_archive_build.start()
+
+
+def _schedule_scope(item) -> tuple[str, str]:
+    """What xdist's ``loadgroup`` hands to one worker as a whole: an ``xdist_group``, else the test."""
+    mark = item.get_closest_marker("xdist_group")
+    if mark is None:
+        return ("test", item.nodeid)
+    return ("group", mark.args[0] if mark.args else mark.kwargs.get("name", ""))
+
+
 def pytest_collection_modifyitems(items):
-    """The ``spark`` marker by location: every test under tests/spark, none elsewhere. And a test
-    that stops the session's ``healthmon serve`` (``stops_server``) runs after every other test,
-    whichever files were named and in whatever order: the server's other tests need it running."""
+    """The ``spark`` marker by location: every test under tests/spark, none elsewhere. And the
+    order the workers take the tests in (xdist runs with ``--no-loadscope-reorder``, so this one):
+
+    - the unit layer first: it needs no JVM, so it runs while the class archive is being built;
+    - then the Spark layer, the largest xdist groups first (what xdist's own reordering did: the
+      shared demo world's group, the longest, starts first, and the rest fill the other worker);
+    - a test that stops the session's ``healthmon serve`` (``stops_server``) after every other
+      test, whichever files were named and in whatever order: the server's other tests need it
+      (its xdist group keeps its place: a group is scheduled where its first test is).
+
+    Sorting is stable: within those, tests keep the order they were collected in.
+    """
+    spark = set()
     for item in items:
         if SPARK_LAYER in Path(str(item.path)).resolve().parents:
             item.add_marker(pytest.mark.spark)
-    items.sort(key=lambda item: item.get_closest_marker("stops_server") is not None)  # stable: the rest keep their order
+            spark.add(item.nodeid)
+    sizes = Counter(_schedule_scope(item) for item in items)
+    items.sort(key=lambda item: (item.get_closest_marker("stops_server") is not None, item.nodeid in spark,
+                                 -sizes[_schedule_scope(item)] if item.nodeid in spark else 0))
 
 # Test data is tiny: compiling generated code costs more than it saves (measured ~40% per run),
 # the per-commit checksum file only speeds up later snapshot loads of big tables, and a broadcast

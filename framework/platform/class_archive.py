@@ -5,7 +5,8 @@ thousands, parsed and verified each time). Java's AppCDS stores them once, parse
 that every later JVM maps read-only; measured on 2 cores it cuts a session's start and its first
 queries by about a third (docs/benchmarks.md). Locally only: Databricks starts its own JVMs.
 
-- :func:`build` writes the archive (``make setup`` runs ``python -m framework.platform.class_archive``):
+- :func:`build` writes the archive (``make setup`` runs ``python -m framework.platform.class_archive``,
+  which keeps an archive already there; ``--force`` builds anew):
   a session started with ``-XX:ArchiveClassesAtExit`` runs a small Delta workload (create, MERGE,
   read, history, UPDATE, append: what a run's data path and bookkeeping do) and exits; the JVM
   writes the classes it loaded. The training JVM compiles with the first JIT tier only (a command's
@@ -101,5 +102,15 @@ def build(delta_jars: list[str] | None = None) -> Path:
     return final
 
 
+def ensure(delta_jars: list[str] | None = None, *, force: bool = False) -> Path:
+    """The archive for the current class path: the one there (a test run may have built it
+    already, tests/class_archive_build.py), else a new one; ``force``: always a new one."""
+    from framework.platform.jars import delta_jars as find_jars
+
+    jars = delta_jars or find_jars()
+    existing = archive_path(jars)
+    return existing if existing.is_file() and not force else build(jars)
+
+
 if __name__ == "__main__":
-    print(f"class archive: {build()}")
+    print(f"class archive: {ensure(force='--force' in sys.argv[1:])}")

@@ -1,0 +1,70 @@
+"""The driver JVM's class archive, built during the test run's first minute rather than before it.
+
+`make setup` (and so `make demo`) builds the archive before anything else runs; `make test` does
+not wait for it (decision 158). Its build is a minute on about one core
+(framework/platform/class_archive.py), time in which the other core had nothing to do. So the test
+run's controller starts the build in the background when the archive is missing (:func:`start`),
+the unit layer (no JVM) and both workers' start-up run meanwhile, and the first test of the Spark
+layer on each worker waits for it (:func:`wait`, tests/spark/conftest.py): every JVM a test starts
+still maps the archive, as every `healthmon` command's does after `make setup`.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ENV = "HEALTHMON_TEST_CLASS_ARCHIVE"  # the file the background build writes when it has ended ("ok" or its error)
+OK = "ok"
+
+_BUILD = """
+import sys
+from pathlib import Path
+from framework.platform import class_archive
+try:
+    class_archive.build()
+    outcome = "ok"
+except Exception as exc:
+    outcome = str(exc) or type(exc).__name__
+Path(sys.argv[1] + ".partial").write_text(outcome)
+Path(sys.argv[1] + ".partial").rename(sys.argv[1])
+"""
+
+
+def start() -> None:
+    """Build the archive in the background when it is missing (not when switched off, or when this
+    process's environment says a build is under way already); its workers inherit the environment."""
+    from framework.errors import JarsMissingError
+    from framework.platform import class_archive
+    from framework.platform.jars import delta_jars
+
+    if os.environ.get(ENV) or os.environ.get(class_archive.ENV_OFF):
+        return
+    try:
+        if class_archive.archive_path(delta_jars()).is_file():
+            return
+    except (JarsMissingError, OSError):  # no jars: the Spark tests report that themselves
+        return
+    ended = Path(tempfile.mkdtemp(prefix="healthmon-test-cds-")) / "ended"
+    subprocess.Popen([sys.executable, "-c", _BUILD, str(ended)], cwd=ROOT, stdin=subprocess.DEVNULL,
+                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    os.environ[ENV] = str(ended)
+
+
+def wait(timeout: float = 600.0) -> str | None:
+    """Wait while the run's background build is under way; its outcome ("ok", or why it failed),
+    None when this run started none."""
+    ended = os.environ.get(ENV)
+    if not ended:
+        return None
+    deadline = time.monotonic() + timeout
+    while not os.path.exists(ended):
+        if time.monotonic() > deadline:
+            return f"not built within {timeout:.0f} s"
+        time.sleep(0.25)
+    return Path(ended).read_text()
