@@ -13,12 +13,15 @@ WHEEL   := -C--build-option=--compression=stored
 # gives no caching headers, so a shared cache kept a fresh ~1.9 GB pyspark build per install
 UVPIP   := -m uv pip install -q --no-cache --python $(BIN)/python
 
-.PHONY: setup packages-and-jars class-archive demo test lint clean
+.PHONY: setup deps packages-and-jars class-archive demo test lint clean
 
-# the packages and the jars side by side (decision 154), then the class archive, which needs both
-setup:
-	@$(MAKE) --no-print-directory -j2 packages-and-jars
+# the packages and the jars, then the class archive, which needs both
+setup: deps
 	@$(MAKE) --no-print-directory class-archive
+
+# the packages and the jars side by side (decision 154)
+deps:
+	@$(MAKE) --no-print-directory -j2 packages-and-jars
 
 packages-and-jars: $(STAMP) $(JARS)/.fetched
 	@:
@@ -48,7 +51,7 @@ $(JARS)/.archived: $(JARS)/.fetched $(STAMP) framework/platform/class_archive.py
 demo: setup
 	$(BIN)/healthmon demo
 
-lint: packages-and-jars
+lint: deps
 	$(BIN)/ruff check framework tests benchmarks bootstrap
 	$(BIN)/lint-imports
 

@@ -5,14 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 from framework.platform.catalog import _table_ddl
 from framework.platform.catalog_journal import MANAGED, VIEW, Journal, ObjectEntry, created_as_managed, key_of
 from framework.platform.lakehouse import Lakehouse
 from framework.platform.params import RunParams
 
-pytestmark = pytest.mark.xdist_group("catalog")  # one worker runs the three processes, once
 
 # -- the journal's files, without a JVM ----------------------------------------------------
 def test_journal_entries_round_trip_whatever_the_names(tmp_path):
