@@ -12,6 +12,7 @@ still maps the archive, as every `healthmon` command's does after `make setup`.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -54,6 +55,14 @@ def start() -> None:
     subprocess.Popen([sys.executable, "-c", _BUILD, str(ended)], cwd=ROOT, stdin=subprocess.DEVNULL,
                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     os.environ[ENV] = str(ended)
+
+
+def forget() -> None:
+    """At the run's end: remove the build's marker once it has ended (a build still under way, in a
+    run that never needed it, keeps its folder and finishes on its own)."""
+    ended = os.environ.pop(ENV, None)
+    if ended and os.path.exists(ended):
+        shutil.rmtree(Path(ended).parent, ignore_errors=True)
 
 
 def wait(timeout: float = 600.0) -> str | None:

@@ -69,6 +69,13 @@ def pytest_configure(config):
         class_archive_build.start()
 
 
+def pytest_unconfigure(config):
+    if not hasattr(config, "workerinput"):
+        from tests import class_archive_build
+
+        class_archive_build.forget()
+
+
 def _schedule_scope(item) -> tuple[str, str]:
     """What xdist's ``loadgroup`` hands to one worker as a whole: an ``xdist_group``, else the test."""
     mark = item.get_closest_marker("xdist_group")
