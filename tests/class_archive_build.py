@@ -28,7 +28,7 @@ import sys
 from pathlib import Path
 from framework.platform import class_archive
 try:
-    class_archive.build()
+    class_archive.ensure()  # one a concurrent `make setup` wrote meanwhile is kept
     outcome = "ok"
 except Exception as exc:
     outcome = str(exc) or type(exc).__name__

@@ -97,14 +97,16 @@ def pytest_collection_modifyitems(items):
 
     Sorting is stable: within those, tests keep the order they were collected in.
     """
-    spark = set()
     for item in items:
         if SPARK_LAYER in Path(str(item.path)).resolve().parents:
             item.add_marker(pytest.mark.spark)
-            spark.add(item.nodeid)
     sizes = Counter(_schedule_scope(item) for item in items)
-    items.sort(key=lambda item: (item.get_closest_marker("stops_server") is not None, item.nodeid in spark,
-                                 -sizes[_schedule_scope(item)] if item.nodeid in spark else 0))
+
+    def order(item) -> tuple[bool, bool, int]:
+        spark = item.get_closest_marker("spark") is not None
+        return (item.get_closest_marker("stops_server") is not None, spark, -sizes[_schedule_scope(item)] if spark else 0)
+
+    items.sort(key=order)
 
 # Test data is tiny: compiling generated code costs more than it saves (measured ~40% per run),
 # the per-commit checksum file only speeds up later snapshot loads of big tables, and a broadcast
