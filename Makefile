@@ -58,7 +58,7 @@ lint: deps
 # Python caches compiled modules here even where the environment says not to (decision 155): the
 # suite's ~20 Python processes would otherwise each compile the framework and its packages again.
 # No class archive first: the test run builds it beside its unit layer (decision 158,
-# tests/class_archive_build.py), and its Spark layer waits for it.
+# tests/class_archive_build.py); the `healthmon` processes tests start wait for it (decision 159).
 test: lint
 	env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m pytest
 

@@ -1,12 +1,14 @@
 """The driver JVM's class archive, built during the test run's first minute rather than before it.
 
 `make setup` (and so `make demo`) builds the archive before anything else runs; `make test` does
-not wait for it (decision 158). Its build is a minute on about one core
-(framework/platform/class_archive.py), time in which the other core had nothing to do. So the test
-run's controller starts the build in the background when the archive is missing (:func:`start`),
-the unit layer (no JVM) and both workers' start-up run meanwhile, and the first test of the Spark
-layer on each worker waits for it (:func:`wait`, tests/spark/conftest.py): every JVM a test starts
-still maps the archive, as every `healthmon` command's does after `make setup`.
+not wait for it (decisions 158, 159). Its build is a minute on about one core
+(framework/platform/class_archive.py). So the test run's controller starts the build in the
+background when the archive is missing (:func:`start`), and the workers go on meanwhile: the unit
+layer (no JVM), then the Spark layer, whose sessions start without the archive (it spares a
+long-lived JVM its first ~2 s only; waiting for it left a core idle for ~23 s). A `healthmon`
+process a test starts waits for it (:func:`wait_or_warn`, called by
+``tests.connect_fixture.subprocess_env``): its JVM maps the archive, as every `healthmon`
+command's does after `make setup`.
 """
 
 from __future__ import annotations
@@ -17,11 +19,13 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV = "HEALTHMON_TEST_CLASS_ARCHIVE"  # the file the background build writes when it has ended ("ok" or its error)
 OK = "ok"
+_warned: list[str] = []  # the failed build's outcome, once warned about
 
 _BUILD = """
 import sys
@@ -77,3 +81,11 @@ def wait(timeout: float = 600.0) -> str | None:
             return f"not built within {timeout:.0f} s"
         time.sleep(0.25)
     return Path(ended).read_text()
+
+
+def wait_or_warn() -> None:
+    """:func:`wait`, and a warning (once per process) when the build failed: JVMs start without it."""
+    outcome = wait()
+    if outcome not in (None, OK) and not _warned:
+        _warned.append(outcome)
+        warnings.warn(f"the class archive was not built ({outcome}); JVMs start without it", stacklevel=2)

@@ -62,7 +62,7 @@ SPARK_LAYER = Path(__file__).resolve().parent / "spark"
 
 def pytest_configure(config):
     """The run's controller (or a run without workers) starts building the class archive when it
-    is missing; the Spark layer's first tests wait for it (tests/class_archive_build.py)."""
+    is missing; the `healthmon` processes tests start wait for it (tests/class_archive_build.py)."""
     if not hasattr(config, "workerinput"):
         from tests import class_archive_build
 

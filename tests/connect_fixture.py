@@ -39,6 +39,7 @@ from pathlib import Path
 import pytest
 
 from framework.platform.params import RunParams
+from tests import class_archive_build
 from tests.conftest import TEST_CONF
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,8 +49,13 @@ _ids = itertools.count(1)
 
 
 def subprocess_env() -> dict[str, str]:
-    """The test session's speed settings (TEST_CONF) for a ``healthmon`` process, through pyspark's
-    own PYSPARK_SUBMIT_ARGS; no SPARK_REMOTE inherited from the caller."""
+    """The environment of a ``healthmon`` process a test starts: the test session's speed settings
+    (TEST_CONF) through pyspark's own PYSPARK_SUBMIT_ARGS, no SPARK_REMOTE inherited from the caller.
+
+    Asked for just before such a process starts, so it waits while the run's class archive is being
+    built (tests/class_archive_build.py): the process's JVM maps it, as a `healthmon` command's does
+    after `make setup`."""
+    class_archive_build.wait_or_warn()
     conf = " ".join(f"--conf {k}={v}" for k, v in TEST_CONF.items() if k != "spark.master")
     env = {k: v for k, v in os.environ.items() if k not in ("SPARK_REMOTE", MODE)}
     return {**env, "HEALTHMON_SPARK_MASTER": TEST_CONF["spark.master"], "PYSPARK_SUBMIT_ARGS": f"{conf} pyspark-shell"}

@@ -18,7 +18,6 @@ folder. The journal's file handling is tested without a JVM at the end.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -26,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from framework.platform.catalog_journal import MANAGED, Journal
-from tests.conftest import TEST_CONF
+from tests.connect_fixture import subprocess_env
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -57,11 +56,6 @@ for statement in statements:
     results[-1]["seconds"] = round(time.monotonic() - started, 1)
 print("RESULTS " + json.dumps(results))
 """
-
-def subprocess_env() -> dict[str, str]:
-    """The test session's speed settings (TEST_CONF) for the subprocesses' sessions."""
-    conf = " ".join(f"--conf {k}={v}" for k, v in TEST_CONF.items() if k != "spark.master")
-    return {**os.environ, "HEALTHMON_SPARK_MASTER": TEST_CONF["spark.master"], "PYSPARK_SUBMIT_ARGS": f"{conf} pyspark-shell"}
 
 def process(home: Path, statements: list[str]) -> dict[str, dict]:
     """Run ``statements`` in one new process; statement -> {"rows": [...]} or {"error": "..."}."""

@@ -13,6 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from framework.platform import class_archive
+from framework.platform.jars import delta_jars
 from framework.platform.session import QUICK_JIT_OPTIONS
 from tests.connect_fixture import SERVE, subprocess_env
 
@@ -51,12 +53,18 @@ def test_a_command_prints_only_its_output_and_none_of_sparks_start_up_notices(tm
     assert [line for line in result.stderr.splitlines() if line != JDK_INCUBATOR] == [], result.stderr
 
 def test_verbose_keeps_sparks_own_logging_and_a_commands_jvm_compiles_quickly(tmp_path):
-    """One process for two things a command's JVM is started with: its logging (``--verbose``) and
-    its JIT options (decision 121), which the statement reads back from the driver's conf."""
+    """One process for three things a command's JVM is started with: its logging (``--verbose``),
+    its JIT options (decision 121) and the class archive when there is one, which the statement
+    reads back from the driver's conf."""
     result = healthmon("sql", "SET spark.driver.extraJavaOptions", "--home", str(tmp_path / "lh"), "--verbose")
     header, row = result.stdout.splitlines()
     assert header == "key,value" and row.startswith("spark.driver.extraJavaOptions,")
-    assert set(QUICK_JIT_OPTIONS.split()) <= set(row.split(",", 1)[1].split()), row  # not from SPARK_SUBMIT_OPTS: that is not this conf
+    options = set(row.split(",", 1)[1].split())
+    assert set(QUICK_JIT_OPTIONS.split()) <= options, row  # not from SPARK_SUBMIT_OPTS: that is not this conf
+    # built by `make setup`, or by this test run before the process started (subprocess_env waits for it)
+    archive = class_archive.archive_path(delta_jars())
+    if archive.is_file():
+        assert f"-XX:SharedArchiveFile={archive}" in options, row
     assert {"default profile", "shell log level"} <= set(notices_in(result.stderr)), result.stderr
     assert SPARK_LOG_LINE.search(result.stderr), result.stderr  # e.g. "... WARN NativeCodeLoader: ..."
 

@@ -30,8 +30,7 @@ from framework.platform.catalog_journal import Journal
 from framework.platform.lakehouse import Lakehouse
 from framework.platform.params import RunParams
 from framework.surfaces.serve import TableWatcher
-from tests.conftest import TEST_CONF
-from tests.connect_fixture import SERVE
+from tests.connect_fixture import SERVE, subprocess_env
 
 pytestmark = SERVE  # one server: its tests on one worker under --dist loadgroup
 
@@ -66,13 +65,6 @@ def accepts(port: int) -> bool:
             return True
     except OSError:
         return False
-
-
-def subprocess_env() -> dict[str, str]:
-    """The test session's speed settings (TEST_CONF) for the `healthmon` subprocesses, through
-    pyspark's own PYSPARK_SUBMIT_ARGS: tiny data, so no code generation."""
-    conf = " ".join(f"--conf {k}={v}" for k, v in TEST_CONF.items() if k != "spark.master")
-    return {**os.environ, "HEALTHMON_SPARK_MASTER": TEST_CONF["spark.master"], "PYSPARK_SUBMIT_ARGS": f"{conf} pyspark-shell"}
 
 
 def healthmon(home: Path, *args: str, timeout: float = START_TIMEOUT) -> subprocess.CompletedProcess:
