@@ -6,7 +6,7 @@ not wait for it (decisions 158, 159). Its build is a minute on about one core
 background when the archive is missing (:func:`start`), and the workers go on meanwhile: the unit
 layer (no JVM), then the Spark layer, whose sessions start without the archive (it spares a
 long-lived JVM its first ~2 s only; waiting for it left a core idle for ~23 s). A `healthmon`
-process a test starts waits for it (:func:`wait_or_warn`, called by
+process a test starts waits for it (:func:`wait`, called by
 ``tests.connect_fixture.subprocess_env``): its JVM maps the archive, as every `healthmon`
 command's does after `make setup`.
 """
@@ -25,7 +25,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 ENV = "HEALTHMON_TEST_CLASS_ARCHIVE"  # the file the background build writes when it has ended ("ok" or its error)
 OK = "ok"
-_warned: list[str] = []  # the failed build's outcome, once warned about
 
 _BUILD = """
 import sys
@@ -69,23 +68,18 @@ def forget() -> None:
         shutil.rmtree(Path(ended).parent, ignore_errors=True)
 
 
-def wait(timeout: float = 600.0) -> str | None:
-    """Wait while the run's background build is under way; its outcome ("ok", or why it failed),
-    None when this run started none."""
+def wait(timeout: float = 600.0) -> None:
+    """Wait while the run's background build is under way (none started: return at once); a
+    warning when it failed or did not end in time: JVMs then start without the archive."""
     ended = os.environ.get(ENV)
     if not ended:
-        return None
+        return
     deadline = time.monotonic() + timeout
     while not os.path.exists(ended):
         if time.monotonic() > deadline:
-            return f"not built within {timeout:.0f} s"
+            warnings.warn(f"the class archive was not built within {timeout:.0f} s; JVMs start without it", stacklevel=2)
+            return
         time.sleep(0.25)
-    return Path(ended).read_text()
-
-
-def wait_or_warn() -> None:
-    """:func:`wait`, and a warning (once per process) when the build failed: JVMs start without it."""
-    outcome = wait()
-    if outcome not in (None, OK) and not _warned:
-        _warned.append(outcome)
+    outcome = Path(ended).read_text()
+    if outcome != OK:
         warnings.warn(f"the class archive was not built ({outcome}); JVMs start without it", stacklevel=2)

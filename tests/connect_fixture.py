@@ -55,7 +55,7 @@ def subprocess_env() -> dict[str, str]:
     Asked for just before such a process starts, so it waits while the run's class archive is being
     built (tests/class_archive_build.py): the process's JVM maps it, as a `healthmon` command's does
     after `make setup`."""
-    class_archive_build.wait_or_warn()
+    class_archive_build.wait()
     conf = " ".join(f"--conf {k}={v}" for k, v in TEST_CONF.items() if k != "spark.master")
     env = {k: v for k, v in os.environ.items() if k not in ("SPARK_REMOTE", MODE)}
     return {**env, "HEALTHMON_SPARK_MASTER": TEST_CONF["spark.master"], "PYSPARK_SUBMIT_ARGS": f"{conf} pyspark-shell"}
