@@ -56,12 +56,25 @@ class MergePlan:
     clauses: tuple[WhenClause, ...] = field(default_factory=tuple)
 
     target_filter: str | None = None  # a predicate on target columns only: the files the batch can touch
+    into_empty: bool = False  # the target was created by this run, empty: see :meth:`appends`
+
+    def appends(self) -> bool:
+        """Whether the write is a plain ``INSERT``: an insert-only MERGE (one unconditional NOT
+        MATCHED insert) into a table this run created, so nothing can match. Same rows, same
+        commit marker; but Delta's MERGE would still list the empty target's files (computing
+        its snapshot state), anti-join against it and run its insert-only executor: 0.77 s
+        against 0.31 s per first write of a table (decision 160)."""
+        return self.into_empty and self.clauses == (WhenClause("NOT MATCHED", "INSERT"),)
 
     def on(self) -> str:
         keys = " AND ".join(f"t.{quote_ident(k)} <=> s.{quote_ident(k)}" for k in self.unique_key)
         return keys if not self.target_filter else f"{keys} AND {self.target_filter}"
 
     def sql(self) -> str:
+        if self.appends():
+            cols = ", ".join(quote_ident(c) for c in self.insert_columns)
+            vals = ", ".join(f"s.{quote_ident(c)}" for c in self.insert_columns)
+            return f"INSERT INTO {quote_table(self.target)} ({cols})\nSELECT {vals} FROM {quote_ident(self.source)} AS s"
         lines = [f"MERGE INTO {quote_table(self.target)} AS t", f"USING {quote_ident(self.source)} AS s", f"ON {self.on()}"]
         for clause in self.clauses:
             head = f"WHEN {clause.matched}" + (f" AND {clause.condition}" if clause.condition else "")
@@ -134,7 +147,9 @@ def predicted(plan: MergePlan, changes: DataFrame, gold: DataFrame) -> Commit:
     return Commit(None, counts.get("INSERT", 0), counts.get("UPDATE", 0), counts.get("DELETE", 0))
 
 
-def _commit_for(lakehouse: Lakehouse, target: str, marker: Marker) -> Commit:
+def _commit_for(lakehouse: Lakehouse, target: str, marker: Marker, *, maybe_none: bool = False) -> Commit:
+    """The commit ``marker`` made (its counts); ``maybe_none``: an ``INSERT`` of no rows commits
+    nothing, so finding none means NO_COMMIT rather than a lost commit."""
     for row in lakehouse.history(target, 20):
         if Marker.parse(row["userMetadata"], marker.table) == marker:
             m = row["operationMetrics"] or {}
@@ -146,6 +161,8 @@ def _commit_for(lakehouse: Lakehouse, target: str, marker: Marker) -> Commit:
                     int(m.get("numTargetRowsDeleted", 0)),
                 )
             return Commit(row["version"], int(m.get("numOutputRows", 0)))
+    if maybe_none:
+        return NO_COMMIT
     raise MergeError(f"{target}: the commit of run {marker.run_id} is not in the table history")
 
 
@@ -232,7 +249,8 @@ def refused_on_conflict(target: str, marker: Marker):
 
 
 def write_changes(lakehouse: Lakehouse, plan: MergePlan, changes: DataFrame, marker: Marker, base: int | None = None) -> Commit:
-    """Run the MERGE over ``changes``; its commit, or NO_COMMIT when it changed no row.
+    """Run the MERGE over ``changes`` (into a table this run created, its INSERT:
+    :meth:`MergePlan.appends`); its commit, or NO_COMMIT when it changed no row.
 
     ``changes`` is not materialized again, neither here nor by Delta (:class:`_SessionConfs`): it
     is built from the batch the framework materialized once and a Delta scan of Gold.
@@ -250,7 +268,7 @@ def write_changes(lakehouse: Lakehouse, plan: MergePlan, changes: DataFrame, mar
         spark.catalog.dropTempView(plan.source)
     if result is not None and "num_affected_rows" in result.asDict() and not result["num_affected_rows"]:
         return NO_COMMIT
-    return _commit_for(lakehouse, plan.target, marker)
+    return _commit_for(lakehouse, plan.target, marker, maybe_none=plan.appends())
 
 
 def _refuse_if_written_since(lakehouse: Lakehouse, target: str, marker: Marker, base: int | None) -> None:

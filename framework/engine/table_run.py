@@ -307,7 +307,8 @@ def planned_changes(run: TableRun, part: LoadType, target: str, lay: TargetLayou
     changes = part.changes(run.spec, lay, rows, gold, ranges=ranges, rows_kept=stats.rows_kept, created=created, upstream=upstream)
     target_filter = None if ranges is None or created else key_range(ranges, rows.schema, "t")
     view = f"__hm_changes_{run.spec.table_name}"
-    return changes, plan_merge(run.spec, lay, target, view, target_filter, inserts_only=changes.inserts_only, part=part)
+    return changes, plan_merge(run.spec, lay, target, view, target_filter, inserts_only=changes.inserts_only, part=part,
+                               into_empty=created)
 
 
 def succeeded(run: TableRun, window: SourceWindow, checked: ValidatedBatch, commit: Commit, inputs) -> TableOutcome:

@@ -28,10 +28,11 @@ def layout(spec: TableSpec, batch_schema: StructType, part: LoadType | None = No
 
 
 def plan_merge(spec: TableSpec, lay: TargetLayout, target: str, source_view: str, target_filter: str | None = None,
-               *, inserts_only: bool = False, part: LoadType | None = None) -> MergePlan:
+               *, inserts_only: bool = False, part: LoadType | None = None, into_empty: bool = False) -> MergePlan:
     """The MERGE of ``spec``'s load type over the diff in ``source_view``; with ``inserts_only``
-    (an empty Gold table: the rows are the whole desired content) only its NOT MATCHED insert."""
+    (an empty Gold table: the rows are the whole desired content) only its NOT MATCHED insert;
+    ``into_empty``: the target was created by this run (such a MERGE is then an INSERT)."""
     columns = tuple(f.name for f in lay.schema.fields)
     updatable = tuple(c for c in columns if c not in lay.merge_keys)
     clauses = INSERT_ONLY if inserts_only else (part or load_of(spec)).clauses(spec)
-    return MergePlan(target, source_view, lay.merge_keys, updatable, columns, clauses, target_filter)
+    return MergePlan(target, source_view, lay.merge_keys, updatable, columns, clauses, target_filter, into_empty)

@@ -196,6 +196,30 @@ def test_merge_plan_renders_null_safe_quoted_sql():
     assert "WHEN NOT MATCHED AND NOT s._hm_is_delete THEN INSERT (`id`, `name`, `amount`, `_hm_sequence`, `_hm_run_id`, `_hm_updated_at`)" in sql
 
 
+def test_an_insert_only_write_into_a_table_the_run_created_is_a_plain_insert():
+    """Nothing can match in a table this run created: its insert-only MERGE is rendered (and run,
+    and shown by a dry run) as the INSERT of the same rows (decision 160); any other write stays a MERGE."""
+    from pyspark.sql.types import LongType, StringType, StructField, StructType, TimestampType
+
+    from framework.engine.write_plan import layout, plan_merge
+
+    spec = TableSpec.from_dict(raw_spec(delete_condition="deleted"))
+    batch = StructType([StructField("id", StringType()), StructField("name", StringType()), StructField("amount", LongType()),
+                        StructField("_hm_sequence", TimestampType())])
+    lay = layout(spec, batch)
+
+    def sql(**options) -> str:
+        return plan_merge(spec, lay, "main.gold.dim_thing", "__hm_changes", **options).sql()
+
+    columns = "`id`, `name`, `amount`, `_hm_sequence`, `_hm_run_id`, `_hm_updated_at`"
+    assert sql(inserts_only=True, into_empty=True).splitlines() == [
+        f"INSERT INTO `main`.`gold`.`dim_thing` ({columns})",
+        "SELECT s.`id`, s.`name`, s.`amount`, s.`_hm_sequence`, s.`_hm_run_id`, s.`_hm_updated_at` FROM `__hm_changes` AS s",
+    ]
+    assert sql(inserts_only=True).startswith("MERGE INTO")  # an existing table: the anti join keeps what Gold holds
+    assert sql(into_empty=True).startswith("MERGE INTO")  # clauses that update or delete are never rendered as an insert
+
+
 # -- strict parsing: typos and wrong shapes are errors naming the field --------------------------
 def _issues(**overrides) -> list[str]:
     from framework.engine.loads import find_issues
