@@ -130,3 +130,22 @@ def crash_after_the_gold_commit_then_rerun(lh, clock) -> None:
     assert gold(lh, "dim_thing", ["id", "name", "amount"]) == EXPECTED["scd1"]
     assert quarantined(lh, "dim_thing") == QUARANTINED
     assert control_row(lh, "dim_thing").watermark_value == "2026-01-01 02:00:00"
+
+
+def test_a_crash_after_a_new_tables_first_insert_is_recovered_and_inserts_nothing_twice(lakehouse, clock, monkeypatch):
+    """A new table's first write is an INSERT (decision 160), not a MERGE that a re-run could
+    repeat harmlessly: a crash right after its commit leaves the control row empty, and the re-run
+    takes its state up from the commit's marker and writes nothing, so every row is there once."""
+    make_source(lakehouse, "things", THINGS, BATCH_1)
+    onboard(lakehouse, {**raw_spec(delete_condition="deleted"), "checks": CHECKS})
+    monkeypatch.setenv(failpoints.ENV, "after_gold_commit@dim_thing")
+    with pytest.raises(failpoints.InjectedCrash):
+        run(Context(lakehouse, clock=clock, run_id_factory=lambda: "crashed"))
+    monkeypatch.delenv(failpoints.ENV)
+    assert control_row(lakehouse, "dim_thing").watermark_value is None  # the control row knows nothing of the commit
+    row = hydrate(lakehouse, clock).rows[0]
+    assert (row.status, row.recovered_from, row.watermark_from, row.target_version) == ("SUCCEEDED", "crashed", "2026-01-01 01:00:00", None)
+    assert (row.rows_inserted, row.rows_updated, row.rows_deleted) == (0, 0, 0)
+    assert gold(lakehouse, "dim_thing", ["id", "name", "amount"]) == [("a", "a1", 1), ("b", "b1", 2)]  # once each; x quarantined
+    assert quarantined(lakehouse, "dim_thing") == QUARANTINED[:1]
+    assert control_row(lakehouse, "dim_thing").watermark_value == "2026-01-01 01:00:00"
