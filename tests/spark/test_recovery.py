@@ -43,7 +43,7 @@ TABLES = {
     "s_gold": ("after_gold_commit", raw_spec(load_type="snapshot", watermark_column=None, lookback=None)),
     "d_between": ("between_gold_commits", raw_spec(load_type="scd2", delete_condition="deleted")),
     "d_gold": ("after_gold_commit", raw_spec(load_type="scd2", delete_condition="deleted")),
-    "n_first": ("after_gold_commit", raw_spec(delete_condition="deleted")),  # onboarded after the first run: see NEW
+    "n_first": ("after_gold_commit", raw_spec(delete_condition="deleted")),  # see NEW
 }
 # onboarded after the first run, so its crashed run creates it and writes it by a plain INSERT
 # (decision 160), which a re-run must not repeat: it takes its state up from the commit's marker
@@ -137,4 +137,3 @@ def crash_after_the_gold_commit_then_rerun(lh, clock) -> None:
     assert gold(lh, "dim_thing", ["id", "name", "amount"]) == EXPECTED["scd1"]
     assert quarantined(lh, "dim_thing") == QUARANTINED
     assert control_row(lh, "dim_thing").watermark_value == "2026-01-01 02:00:00"
-
